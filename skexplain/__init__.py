@@ -1,0 +1,12 @@
+"""skexplain: model explanations the scikit-learn way.
+
+Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
+``transform(X)`` and ``plot(X)``.
+"""
+from .base import BaseExplainer
+from .explanation import Explanation
+from .perturbation import ExactShapley
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["BaseExplainer", "ExactShapley", "Explanation", "__version__"]

@@ -1,0 +1,69 @@
+"""Model adapters: one ``predict(X) -> (n, n_outputs)`` for any kind of model."""
+import sys
+
+from ..exceptions import ModelTypeError
+from ._base import Model
+from ._callable import CallableModel
+from ._sklearn import RESPONSE_METHODS, SklearnModel
+
+__all__ = ["as_model", "Model", "CallableModel", "SklearnModel", "TorchModel", "is_torch_module"]
+
+
+def is_torch_module(obj):
+    """True for a torch ``nn.Module`` (without importing torch if nobody did)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def as_model(model, output="auto", *, sample=None):
+    """Wrap ``model`` into a :class:`Model` adapter.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline, torch.nn.Module, callable or Model
+        A fitted scikit-learn estimator or Pipeline (anything with
+        ``predict``/``predict_proba``/``decision_function``), a torch module, or a
+        function ``f(X) -> (n,) or (n, k)``.  A :class:`Model` is returned as is.
+    output : str, int or label, default="auto"
+        Which output to explain; see :class:`SklearnModel`, :class:`TorchModel`
+        and :class:`CallableModel` for what each accepts.
+    sample : array-like or DataFrame, default=None
+        A few rows of valid input, used to learn the number of outputs.
+
+    Returns
+    -------
+    Model
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skexplain.adapters import as_model
+    >>> X, y = load_iris(return_X_y=True)
+    >>> m = as_model(LogisticRegression(max_iter=500).fit(X, y), sample=X)
+    >>> m.output_names, m.predict(X[:2]).shape
+    (['0', '1', '2'], (2, 3))
+    """
+    if isinstance(model, Model):
+        return model
+    if is_torch_module(model):
+        from ._torch import TorchModel
+
+        return TorchModel(model, output=output, sample=sample)
+    if any(hasattr(model, m) for m in RESPONSE_METHODS) and not isinstance(model, type):
+        return SklearnModel(model, output=output, sample=sample)
+    if callable(model) and not isinstance(model, type):
+        return CallableModel(model, output=output, sample=sample)
+    raise ModelTypeError(
+        "model must be a fitted scikit-learn estimator or Pipeline (with predict, "
+        "predict_proba or decision_function), a torch.nn.Module, or a callable "
+        f"f(X) -> array; got {type(model).__name__}."
+    )
+
+
+def __getattr__(name):
+    if name == "TorchModel":  # lazy: importing it must not import torch
+        from ._torch import TorchModel
+
+        return TorchModel
+    raise AttributeError(name)

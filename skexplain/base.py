@@ -1,0 +1,236 @@
+"""``BaseExplainer``: the fit / explain / transform / plot template.
+
+Subclasses implement ``_explain(X, target)`` and may implement ``_fit(background)``.
+Everything learned in ``fit`` ends in ``_``; ``explain`` never writes to ``self``
+(an explainer may be shared by threads).
+"""
+from dataclasses import dataclass, field
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .adapters import as_model
+from .explanation import Explanation
+from .utils._param_validation import Interval, _fit_context
+from .utils._validation import check_background, check_rows
+
+__all__ = ["BaseExplainer", "ExplainerTags", "PerturbationMixin"]
+
+
+@dataclass
+class ExplainerTags:
+    """What an explainer claims, read by :func:`skexplain.testing.check_explainer`.
+
+    Attributes
+    ----------
+    axioms : set of str
+        Properties the attributions satisfy exactly (``"efficiency"``,
+        ``"symmetry"``, ``"dummy"``, ``"linearity"``, ``"completeness"``).
+    approximate_axioms : set of str
+        Properties satisfied up to a sampling or quadrature error.
+    model_types : set of str
+        Model kinds accepted: ``"sklearn"``, ``"torch"``, ``"callable"``.
+    stochastic : bool
+        Whether the result depends on ``random_state``.
+    estimates_shapley : bool
+        Whether the values estimate interventional Shapley values.
+    all_outputs : bool
+        Whether one call explains every model output (perturbation methods).
+    """
+
+    axioms: set = field(default_factory=set)
+    approximate_axioms: set = field(default_factory=set)
+    model_types: set = field(default_factory=lambda: {"sklearn", "torch", "callable"})
+    stochastic: bool = False
+    estimates_shapley: bool = False
+    all_outputs: bool = True
+
+
+class BaseExplainer(TransformerMixin, BaseEstimator):
+    """Base class of all explainers (a scikit-learn transformer).
+
+    ``fit(background)`` fixes the reference distribution, ``explain(X)``
+    returns an :class:`~skexplain.Explanation`, ``transform(X)`` returns the
+    attributions as a 2-D array and ``plot(X)`` draws them.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline, torch.nn.Module or callable
+        The model to explain.  It is never modified.
+    output : str, int or label, default="auto"
+        Which model output to explain; see :func:`skexplain.adapters.as_model`.
+    """
+
+    _parameter_constraints: dict = {
+        "model": "no_validation",
+        "output": "no_validation",
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, model, *, output="auto"):
+        self.model = model
+        self.output = output
+
+    # ------------------------------------------------------------------- tags
+    def __skexplain_tags__(self):
+        """Return the :class:`ExplainerTags` of this explainer."""
+        return ExplainerTags()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # the model decides whether NaN is valid
+        tags.input_tags.string = True
+        tags.non_deterministic = self.__skexplain_tags__().stochastic
+        return tags
+
+    # -------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fix the background (reference) data.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or tensor of shape (n_background, \\*feature_shape)
+            Background rows; attributions explain the difference between the
+            model at ``x`` and its average over these rows.
+        y : None
+            Ignored; present for pipeline compatibility.
+        sample_weight : array-like of shape (n_background,), default=None
+            Weights of the background rows (normalised to sum to one).
+
+        Returns
+        -------
+        self : object
+        """
+        background, names = check_background(X, name="background")
+        self.background_ = background
+        self.background_weights_ = _check_weights(sample_weight, background.shape[0])
+        self.feature_shape_ = tuple(background.shape[1:])
+        self.n_features_in_ = int(np.prod(self.feature_shape_))
+        if hasattr(background, "columns"):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.model_ = as_model(self.model, output=self.output, sample=background)
+        preds = self.model_.predict(background)
+        mean = _weighted_mean(preds, self.background_weights_)
+        self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
+        self._fit(background)
+        return self
+
+    def _fit(self, background):
+        """Hook for subclass-specific fitting (after the common state is set)."""
+
+    # ---------------------------------------------------------------- explain
+    def explain(self, X, target=None):
+        """Explain rows.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
+            Rows to explain.
+        target : int, label, array-like of shape (n,) or None, default=None
+            Output to explain (an output label or position, or one per row).
+            The output axis is then dropped.  None: every output for
+            perturbation explainers, the predicted class for gradient ones.
+
+        Returns
+        -------
+        Explanation
+        """
+        check_is_fitted(self)
+        X = check_rows(self, X)
+        return self._explain(X, target=target)
+
+    def _explain(self, X, target=None):
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def transform(self, X):
+        """Attributions as a 2-D array of shape (n, n_features_out).
+
+        Feature axes (and the output axis, if any) are flattened in C order;
+        :meth:`get_feature_names_out` names the columns.
+        """
+        values = self.explain(X).values
+        return values.reshape(values.shape[0], -1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`."""
+        check_is_fitted(self)
+        names = self._feature_names() if input_features is None else [
+            str(f) for f in input_features]
+        if names is None:
+            names = [f"x{i}" for i in range(self.n_features_in_)]
+        outputs = self.model_.output_names
+        if len(outputs) == 1:
+            return np.asarray(names, dtype=object)
+        return np.asarray([f"{f}__{o}" for f in names for o in outputs], dtype=object)
+
+    def plot(self, X, kind="bar", *, ax=None, target=None, **kwargs):
+        """Explain ``X`` and plot it; returns a ``*Display`` (see Explanation.plot)."""
+        return self.explain(X, target=target).plot(kind, ax=ax, **kwargs)
+
+    # ---------------------------------------------------------------- helpers
+    def _feature_names(self):
+        """Feature names of the explanation (None for n-d inputs)."""
+        if hasattr(self, "feature_names_in_"):
+            return [str(c) for c in self.feature_names_in_]
+        if len(self.feature_shape_) == 1:
+            return [f"x{i}" for i in range(self.feature_shape_[0])]
+        return None
+
+    def _metadata(self, **extra):
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "model"}
+        meta = {"method": type(self).__name__, "params": {k: repr(v) for k, v in params.items()}}
+        meta.update(extra)
+        return meta
+
+    def _expected_value_array(self):
+        return np.atleast_1d(np.asarray(self.expected_value_, dtype=float))
+
+
+class PerturbationMixin:
+    """Explainers that get every model output from the same model rows.
+
+    They implement ``_explain_all(X) -> Explanation`` (all outputs); ``target``
+    then only selects among them.
+    """
+
+    def _explain(self, X, target=None):
+        expl = self._explain_all(X)
+        if target is None:
+            return expl
+        resolve = self.model_.resolve_output  # validates the target in every case
+        idx = resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
+        return expl.select_output(idx) if expl.has_output_axis else expl
+
+    def _make_explanation(self, X, values, base, *, stderr=None, **meta):
+        """Build the Explanation, dropping the output axis for one-output models."""
+        if values.shape[-1] == 1:
+            values, base = values[..., 0], base[..., 0]
+            stderr = None if stderr is None else stderr[..., 0]
+        data = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+        return Explanation(values, base, data, self._feature_names_out_groups(),
+                           self.model_.output_names, stderr=stderr,
+                           metadata=self._metadata(**meta))
+
+    def _feature_names_out_groups(self):
+        return self._feature_names()
+
+
+def _check_weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=float)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},) like the background; got {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("sample_weight must be finite, non-negative and not all zero.")
+    return w / w.sum()
+
+
+def _weighted_mean(preds, weights):
+    return preds.mean(axis=0) if weights is None else weights @ preds

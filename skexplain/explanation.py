@@ -1,0 +1,352 @@
+"""The :class:`Explanation` container returned by every explainer."""
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from ._explanation_io import load_explanation, save_explanation
+
+__all__ = ["Explanation"]
+
+
+def _optional_array(value, name, shape):
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {arr.shape}.")
+    return arr
+
+
+class Explanation:
+    """Attributions for a batch of rows, as parallel arrays.
+
+    Axes are fixed: row first, then the feature axes, then (only when the model
+    has several outputs) the output axis.  ``base_values`` tells which case
+    applies: it is ``(n,)`` for one output and ``(n, n_outputs)`` for several.
+
+    Parameters
+    ----------
+    values : array-like of shape (n, \\*feature_shape) or (n, \\*feature_shape, n_outputs)
+        The attributions.
+    base_values : array-like of shape (n,) or (n, n_outputs)
+        The reference output (e.g. the background mean of the model). For
+        methods with a completeness axiom ``values`` summed over the feature
+        axes equals ``f(x) - base_values``.
+    data : array-like of shape (n, \\*input_shape), default=None
+        The explained rows (object dtype allowed for string columns).
+    feature_names : list of str, default=None
+        One name per feature (required to index features by name).
+    output_names : list of str, default=None
+        One name per model output.
+    stderr : array-like of the shape of ``values``, default=None
+        Standard errors of sampled estimates.
+    delta : array-like of the shape of ``base_values``, default=None
+        Completeness gap ``sum(values) - (f(x) - base_values)`` per row.
+    metadata : dict, default=None
+        Method name, parameters, number of model rows evaluated, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain import Explanation
+    >>> e = Explanation(np.array([[1.0, -2.0]]), np.array([0.5]),
+    ...                 feature_names=["a", "b"])
+    >>> e[:, "b"].values
+    array([[-2.]])
+    >>> e.to_frame()
+         a    b
+    0  1.0 -2.0
+    """
+
+    def __init__(self, values, base_values, data=None, feature_names=None,
+                 output_names=None, *, stderr=None, delta=None, metadata=None):
+        self.values = np.asarray(values, dtype=float)
+        self.base_values = np.asarray(base_values, dtype=float)
+        if self.base_values.ndim not in (1, 2):
+            raise ValueError(
+                "base_values must have shape (n,) or (n, n_outputs); got "
+                f"{self.base_values.shape}."
+            )
+        self._check_values_shape()
+        self.data = None if data is None else np.asarray(data)
+        if self.data is not None and self.data.shape[0] != self.n_rows:
+            raise ValueError(
+                f"data must have {self.n_rows} rows like values; got {self.data.shape[0]}."
+            )
+        self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
+        self.output_names = None if output_names is None else [str(o) for o in output_names]
+        self._check_names()
+        self.stderr = _optional_array(stderr, "stderr", self.values.shape)
+        self.delta = _optional_array(delta, "delta", self.base_values.shape)
+        self.metadata = dict(metadata or {})
+
+    # ------------------------------------------------------------------ shape
+    def _check_values_shape(self):
+        n = self.base_values.shape[0]
+        min_ndim = 2 + (self.base_values.ndim == 2)
+        if self.values.ndim < min_ndim or self.values.shape[0] != n:
+            raise ValueError(
+                f"values must have shape (n, *feature_shape{', n_outputs' if min_ndim == 3 else ''})"
+                f" with n={n} to match base_values {self.base_values.shape}; got "
+                f"{self.values.shape}."
+            )
+        if self.has_output_axis and self.values.shape[-1] != self.base_values.shape[1]:
+            raise ValueError(
+                f"values has {self.values.shape[-1]} outputs on its last axis but "
+                f"base_values has {self.base_values.shape[1]}."
+            )
+
+    def _check_names(self):
+        shape = self.feature_shape
+        if self.feature_names is not None and len(self.feature_names) != shape[0]:
+            raise ValueError(
+                f"feature_names must have {shape[0]} entries; got {len(self.feature_names)}."
+            )
+        expected = self.base_values.shape[1] if self.has_output_axis else 1
+        if self.output_names is not None and len(self.output_names) != expected:
+            raise ValueError(
+                f"output_names must have {expected} entries; got {len(self.output_names)}."
+            )
+
+    @property
+    def has_output_axis(self):
+        """bool: whether the last axis of ``values`` indexes model outputs."""
+        return self.base_values.ndim == 2
+
+    @property
+    def n_rows(self):
+        """int: number of explained rows."""
+        return self.values.shape[0]
+
+    @property
+    def n_outputs(self):
+        """int: number of model outputs held (1 when there is no output axis)."""
+        return self.base_values.shape[1] if self.has_output_axis else 1
+
+    @property
+    def feature_shape(self):
+        """tuple: the shape of the feature axes of ``values``."""
+        end = -1 if self.has_output_axis else None
+        return tuple(self.values.shape[1:end])
+
+    @property
+    def shape(self):
+        """tuple: ``values.shape``."""
+        return self.values.shape
+
+    def __len__(self):
+        return self.n_rows
+
+    # --------------------------------------------------------------- indexing
+    def _replace(self, **changes):
+        fields = dict(values=self.values, base_values=self.base_values, data=self.data,
+                      feature_names=self.feature_names, output_names=self.output_names,
+                      stderr=self.stderr, delta=self.delta, metadata=self.metadata)
+        fields.update(changes)
+        values, base_values = fields.pop("values"), fields.pop("base_values")
+        data, fnames, onames = fields.pop("data"), fields.pop("feature_names"), fields.pop(
+            "output_names")
+        return Explanation(values, base_values, data, fnames, onames, **fields)
+
+    def __getitem__(self, key):
+        """Select rows, then features (by name or position), then outputs.
+
+        ``expl[rows]``, ``expl[rows, features]`` and ``expl[rows, features, output]``.
+        Rows and features keep their axis (an integer selects a length-1 block);
+        selecting a single output drops the output axis, as for a one-output model.
+        """
+        if not isinstance(key, tuple):
+            key = (key,)
+        if len(key) > 3:
+            raise IndexError(f"Explanation takes at most 3 indices; got {len(key)}.")
+        out = self._select_rows(key[0])
+        if len(key) >= 2 and not _is_full_slice(key[1]):
+            out = out._select_features(key[1])
+        if len(key) == 3 and not _is_full_slice(key[2]):
+            out = out.select_output(key[2])
+        return out
+
+    def _select_rows(self, key):
+        if _is_full_slice(key):
+            return self
+        if isinstance(key, numbers.Integral):
+            if not -self.n_rows <= key < self.n_rows:
+                raise IndexError(f"row {key} is out of range for {self.n_rows} rows.")
+            key = [int(key)]
+        take = lambda a: None if a is None else a[key]  # noqa: E731
+        return self._replace(values=self.values[key], base_values=self.base_values[key],
+                             data=take(self.data), stderr=take(self.stderr),
+                             delta=take(self.delta))
+
+    def _feature_positions(self, key):
+        names = self.feature_names
+        keys = [key] if isinstance(key, (str, numbers.Integral)) else key
+        if isinstance(keys, slice):
+            return np.arange(self.feature_shape[0])[keys]
+        positions = []
+        for k in keys:
+            if isinstance(k, str):
+                if names is None or k not in names:
+                    raise KeyError(f"Unknown feature name {k!r}; known: {names}.")
+                positions.append(names.index(k))
+            else:
+                positions.append(int(k))
+        return np.asarray(positions, dtype=int)
+
+    def _select_features(self, key):
+        if len(self.feature_shape) != 1 and not self.metadata.get("interactions"):
+            raise IndexError(
+                "Selecting features by name or position needs one feature axis; this "
+                f"explanation has feature shape {self.feature_shape}. Index .values instead."
+            )
+        pos = self._feature_positions(key)
+        values = np.take(self.values, pos, axis=1)
+        stderr = None if self.stderr is None else np.take(self.stderr, pos, axis=1)
+        if self.metadata.get("interactions"):
+            values = np.take(values, pos, axis=2)
+            stderr = None if stderr is None else np.take(stderr, pos, axis=2)
+        data = self.data
+        if data is not None and data.ndim == 2 and data.shape[1] == self.feature_shape[0]:
+            data = data[:, pos]
+        names = None if self.feature_names is None else [self.feature_names[i] for i in pos]
+        return self._replace(values=values, stderr=stderr, data=data, feature_names=names)
+
+    def output_index(self, output):
+        """Position of ``output`` (a name or an integer position) on the output axis."""
+        if isinstance(output, str) or not isinstance(output, numbers.Integral):
+            names = self.output_names or []
+            if str(output) in names:
+                return names.index(str(output))
+            raise KeyError(f"Unknown output {output!r}; known outputs: {self.output_names}.")
+        if not -self.n_outputs <= output < self.n_outputs:
+            raise IndexError(f"output {output} is out of range for {self.n_outputs} outputs.")
+        return int(output) % self.n_outputs
+
+    def select_output(self, output):
+        """Keep one output per row and drop the output axis.
+
+        Parameters
+        ----------
+        output : int, str or array-like of shape (n,)
+            An output name or position for all rows, or one per row.
+
+        Returns
+        -------
+        Explanation
+        """
+        if not self.has_output_axis:
+            raise IndexError("This explanation has a single output; there is nothing to select.")
+        per_row = np.ndim(output) == 1 and not isinstance(output, str)
+        if per_row:
+            if len(output) != self.n_rows:
+                raise ValueError(
+                    f"target must have one entry per row ({self.n_rows}); got {len(output)}."
+                )
+            idx = np.asarray([self.output_index(o) for o in output], dtype=int)
+        else:
+            idx = np.full(self.n_rows, self.output_index(output), dtype=int)
+        rows = np.arange(self.n_rows)
+        pick = lambda a: None if a is None else a[rows, ..., idx]  # noqa: E731
+        names = self.output_names
+        if names is not None:
+            names = [names[idx[0]]] if np.all(idx == idx[0]) else None
+        meta = dict(self.metadata, selected_outputs=idx.tolist())
+        return self._replace(values=pick(self.values), base_values=pick(self.base_values),
+                             stderr=pick(self.stderr), delta=pick(self.delta),
+                             output_names=names, metadata=meta)
+
+    # ---------------------------------------------------------------- summary
+    def global_importance(self, kind="mean_abs"):
+        """Global feature importance aggregated over rows.
+
+        Parameters
+        ----------
+        kind : {"mean_abs", "rms"}, default="mean_abs"
+            ``"mean_abs"`` is the mean absolute attribution (shap's bar plot);
+            ``"rms"`` the root mean square, the "expected saliency" of Horel et
+            al. (2018) when the values are gradients.
+
+        Returns
+        -------
+        ndarray of shape (\\*feature_shape) or (\\*feature_shape, n_outputs)
+        """
+        if kind == "mean_abs":
+            return np.abs(self.values).mean(axis=0)
+        if kind == "rms":
+            return np.sqrt(np.mean(self.values ** 2, axis=0))
+        raise ValueError(f"kind must be 'mean_abs' or 'rms'; got {kind!r}.")
+
+    def to_frame(self):
+        """Attributions as a DataFrame: one row per explained row.
+
+        Columns are the feature names for one output, and a (output, feature)
+        MultiIndex for several outputs.  Feature axes of more than one dimension
+        are flattened in C order.
+        """
+        n = self.n_rows
+        flat = self.values.reshape(n, -1) if not self.has_output_axis else (
+            np.moveaxis(self.values, -1, 1).reshape(n, -1))
+        n_feat = int(np.prod(self.feature_shape))
+        feats = self.feature_names if (
+            self.feature_names is not None and len(self.feature_shape) == 1) else [
+            "_".join(map(str, i)) for i in np.ndindex(*self.feature_shape)]
+        if len(feats) != n_feat:
+            feats = [str(i) for i in range(n_feat)]
+        if not self.has_output_axis:
+            return pd.DataFrame(flat, columns=feats)
+        outs = self.output_names or [str(i) for i in range(self.n_outputs)]
+        cols = pd.MultiIndex.from_product([outs, feats], names=["output", "feature"])
+        return pd.DataFrame(flat, columns=cols)
+
+    def plot(self, kind="bar", *, ax=None, **kwargs):
+        """Plot the explanation; returns a ``*Display`` with ``ax_`` and ``figure_``.
+
+        Parameters
+        ----------
+        kind : {"bar"}, default="bar"
+            ``"bar"``: mean absolute attribution per feature
+            (:class:`skexplain.plotting.BarDisplay`).
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure is created when None.
+        **kwargs
+            Passed to the Display's ``from_explanation``.
+        """
+        from .plotting import get_display
+
+        return get_display(kind).from_explanation(self, ax=ax, **kwargs)
+
+    # -------------------------------------------------------------------- I/O
+    def save(self, path):
+        """Save as ``.npz`` arrays plus JSON metadata (no pickle)."""
+        return save_explanation(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load an Explanation written by :meth:`save` (``allow_pickle=False``)."""
+        fields = load_explanation(path)
+        return cls(**fields)
+
+    def __repr__(self):
+        method = self.metadata.get("method", "?")
+        parts = [f"method={method!r}", f"n_rows={self.n_rows}",
+                 f"feature_shape={self.feature_shape}"]
+        if self.output_names is not None:
+            shown = self.output_names[:5] + (["..."] if len(self.output_names) > 5 else [])
+            parts.append(f"outputs={shown}")
+        if "n_model_rows" in self.metadata:
+            parts.append(f"n_model_rows={self.metadata['n_model_rows']}")
+        if self.stderr is not None:
+            parts.append("stderr=yes")
+        text = f"Explanation({', '.join(parts)})"
+        if self.feature_names is not None and len(self.feature_shape) == 1:
+            imp = self.global_importance()
+            imp = imp.mean(axis=-1) if imp.ndim > 1 else imp
+            top = np.argsort(-imp)[:5]
+            text += "\n  top features (mean |value|): " + ", ".join(
+                f"{self.feature_names[i]}={imp[i]:.4g}" for i in top)
+        return text
+
+
+def _is_full_slice(key):
+    return isinstance(key, slice) and key == slice(None)

@@ -1,0 +1,189 @@
+"""``CoalitionEvaluator``: the value function ``v(S) = mean_b f(x_S, b_notS)``.
+
+This is the only code of the perturbation explainers that calls the model.
+Work is split into *units* (one explained row x one mask).  A unit whose mask
+is neither empty nor full costs ``n_background`` model rows (the hybrids
+``x_S, b_notS``); a full mask costs one row (``f(x)``) and an empty mask none
+(``v(empty)`` is the background mean computed at fit).  Units are packed into
+chunks of at most ``batch_size`` model rows, one ``predict`` per chunk, and
+chunks may run in parallel through joblib.  Each unit is averaged on its own,
+so results do not depend on ``batch_size`` or ``n_jobs``.
+"""
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+
+from ._groups import column_groups
+from ._hybrids import HybridBuilder
+
+__all__ = ["CoalitionEvaluator"]
+
+# Bound on the memory of one chunk of hybrid rows (float64 numbers).
+_CHUNK_BYTES = 64 * 2**20
+_MAX_AUTO_ROWS = 2**18
+
+
+class CoalitionEvaluator:
+    """Evaluate coalition values for many rows and many masks at once.
+
+    Parameters
+    ----------
+    model : skexplain.adapters.Model
+        The adapted model (``predict(X) -> (n, n_outputs)``).
+    background : ndarray or DataFrame of shape (n_background, \\*feature_shape)
+        Values for the features outside a coalition.
+    background_weights : ndarray of shape (n_background,), default=None
+        Weights summing to one; None means uniform.
+    feature_groups : list of array-like of int, default=None
+        Column positions (in the flattened feature axes) switched together by
+        one mask entry.  None: one group per column.
+    base_value : ndarray of shape (n_outputs,), default=None
+        ``v(empty)``; computed from the background when None.
+    batch_size : int, default=None
+        Maximum number of model rows per ``predict`` call (at least one
+        coalition, i.e. ``n_background`` rows).  None picks a size bounded by
+        64 MiB of hybrid data.
+    n_jobs : int, default=None
+        Number of joblib workers over chunks of rows; honours
+        ``joblib.parallel_config`` (e.g. ``backend="dask"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.adapters import as_model
+    >>> from skexplain.perturbation import CoalitionEvaluator
+    >>> bg = np.zeros((2, 3))
+    >>> model = as_model(lambda X: X.sum(axis=1), sample=bg)
+    >>> ev = CoalitionEvaluator(model, bg)
+    >>> values, n_rows = ev.evaluate(np.ones((1, 3)), [[1, 0, 1], [1, 1, 1]])
+    >>> values[0, :, 0], n_rows
+    (array([2., 3.]), 3)
+    """
+
+    def __init__(self, model, background, *, background_weights=None, feature_groups=None,
+                 base_value=None, batch_size=None, n_jobs=None):
+        self.model = model
+        self.builder = HybridBuilder(background)
+        self.background_weights = background_weights
+        n_columns = self.builder.n_columns
+        self.group_of_column = column_groups(feature_groups, n_columns)
+        self.n_groups = int(self.group_of_column.max()) + 1 if n_columns else 0
+        if base_value is None:
+            preds = model.predict(background)
+            base_value = preds.mean(0) if background_weights is None else background_weights @ preds
+        self.base_value = np.asarray(base_value, dtype=float).reshape(-1)
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+
+    @property
+    def n_background(self):
+        return self.builder.n_background
+
+    def _units_per_chunk(self):
+        nb = self.n_background
+        rows = self.batch_size
+        if rows is None:
+            rows = min(_MAX_AUTO_ROWS, _CHUNK_BYTES // (8 * max(self.builder.n_columns, 1)))
+        return max(1, int(rows) // nb)
+
+    def evaluate(self, X, masks):
+        """Coalition values and the number of model rows evaluated.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+            Rows to explain.
+        masks : array-like of bool of shape (n_masks, n_groups) or (n, n_masks, n_groups)
+            ``True`` takes the group from ``x``, ``False`` from the background.
+            A 2-D array applies the same masks to every row.
+
+        Returns
+        -------
+        values : ndarray of shape (n, n_masks, n_outputs)
+        n_model_rows : int
+        """
+        masks = np.asarray(masks, dtype=bool)
+        n = X.shape[0]
+        if masks.ndim not in (2, 3) or masks.shape[-1] != self.n_groups or (
+                masks.ndim == 3 and masks.shape[0] != n):
+            raise ValueError(
+                f"masks must have shape (n_masks, {self.n_groups}) or ({n}, n_masks, "
+                f"{self.n_groups}); got {masks.shape}."
+            )
+        n_masks = masks.shape[-2]
+        total = n * n_masks
+        if total == 0:
+            return np.zeros((n, n_masks, self.base_value.shape[0])), 0
+        bounds = self._chunk_bounds(total)
+        jobs = self._split(bounds)
+        call = delayed(_evaluate_chunks)
+        args = (self.model, self.builder, self.background_weights, self.group_of_column,
+                self.base_value)
+        if len(jobs) == 1:
+            results = [_evaluate_chunks(*args, X, masks, jobs[0])]
+        else:
+            results = Parallel(n_jobs=self.n_jobs)(
+                call(*args, *_job_inputs(X, masks, job, n_masks), job - _first_unit(job, n_masks))
+                for job in jobs)
+        values = np.concatenate([r[0] for r in results], axis=0)
+        return values.reshape(n, n_masks, -1), int(sum(r[1] for r in results))
+
+    def _chunk_bounds(self, total):
+        step = self._units_per_chunk()
+        starts = np.arange(0, total, step)
+        return np.stack([starts, np.minimum(starts + step, total)], axis=1)
+
+    def _split(self, bounds):
+        n_workers = effective_n_jobs(self.n_jobs) if self.n_jobs not in (None, 1) else 1
+        if n_workers <= 1 or len(bounds) == 1:
+            return [bounds]
+        return [b for b in np.array_split(bounds, min(n_workers, len(bounds))) if len(b)]
+
+
+def _first_unit(job, n_masks):
+    """Unit index of the first mask of the first row a job touches."""
+    return (job[0, 0] // n_masks) * n_masks
+
+
+def _job_inputs(X, masks, job, n_masks):
+    """The rows (and per-row masks) a job needs, so workers receive no more."""
+    first, last = job[0, 0] // n_masks, (job[-1, 1] - 1) // n_masks + 1
+    rows = X.iloc[first:last] if hasattr(X, "iloc") else X[first:last]
+    return rows, masks if masks.ndim == 2 else masks[first:last]
+
+
+def _evaluate_chunks(model, builder, weights, group_of_column, base_value, X, masks, bounds):
+    """Evaluate the units of every chunk in ``bounds``; returns (values, n_rows)."""
+    n_masks = masks.shape[-2]
+    out, n_rows = [], 0
+    for start, stop in bounds:
+        units = np.arange(start, stop)
+        rows, mask_idx = np.divmod(units, n_masks)
+        group_masks = masks[mask_idx] if masks.ndim == 2 else masks[rows, mask_idx]
+        column_masks = group_masks[:, group_of_column]
+        values, used = _evaluate_units(model, builder, weights, base_value, X, rows,
+                                       column_masks)
+        out.append(values)
+        n_rows += used
+    return np.concatenate(out, axis=0), n_rows
+
+
+def _evaluate_units(model, builder, weights, base_value, X, rows, column_masks):
+    """One ``predict`` call for a chunk of units (row, column mask)."""
+    full = column_masks.all(axis=1)
+    empty = ~column_masks.any(axis=1)
+    middle = ~(full | empty)
+    values = np.empty((rows.shape[0], base_value.shape[0]))
+    values[empty] = base_value
+    n_mid, n_full = int(middle.sum()), int(full.sum())
+    if n_mid + n_full == 0:
+        return values, 0
+    batch = builder.build(X, rows[middle], column_masks[middle], rows[full])
+    preds = model.predict(batch)
+    nb = builder.n_background
+    mid_preds = preds[: n_mid * nb].reshape(n_mid, nb, -1)
+    if weights is None:
+        values[middle] = mid_preds.mean(axis=1)
+    else:
+        values[middle] = (mid_preds * weights[None, :, None]).sum(axis=1)
+    values[full] = preds[n_mid * nb:]
+    return values, n_mid * nb + n_full

@@ -1,0 +1,198 @@
+"""``ExactShapley``: interventional Shapley values by full enumeration."""
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+
+from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
+from ..exceptions import TooManyFeaturesError
+from ..explanation import Explanation
+from ..utils._param_validation import Interval
+from ._coalitions import CoalitionEvaluator
+from ._groups import resolve_feature_groups
+from ._shapley import all_masks, interactions_from_table, shapley_from_table
+
+__all__ = ["ExactShapley", "varying_groups"]
+
+# Bound on the coalition-value table held at once (n_rows * 2^m * n_outputs floats).
+_TABLE_FLOATS = 2**23
+
+
+def _column_codes(X, background):
+    """Integer codes per column so that equal values (NaN included) compare equal."""
+    n = X.shape[0]
+    if isinstance(X, pd.DataFrame):
+        codes = []
+        for col in background.columns:
+            both = pd.concat([X[col], background[col]], ignore_index=True)
+            codes.append(pd.factorize(both, use_na_sentinel=False)[0])
+        codes = np.stack(codes, axis=1)
+        return codes[:n], codes[n:]
+    xf, bf = X.reshape(n, -1), background.reshape(background.shape[0], -1)
+    return xf, bf
+
+
+def varying_groups(X, background, groups):
+    """Which feature groups differ between each row and some background row.
+
+    A group that equals every background row for ``x`` gets a zero Shapley
+    value and can be left out of the enumeration without changing the others.
+
+    Returns
+    -------
+    ndarray of bool of shape (n, n_groups)
+    """
+    xc, bc = _column_codes(X, background)
+    varying_cols = np.zeros(xc.shape, dtype=bool)
+    for j in range(xc.shape[1]):
+        a, b = xc[:, j][:, None], bc[:, j][None, :]
+        differ = a != b
+        if differ.dtype == bool and np.asarray(a).dtype.kind == "f":
+            differ &= ~(np.isnan(a) & np.isnan(b))
+        varying_cols[:, j] = differ.any(axis=1)
+    if groups is None:
+        return varying_cols
+    return np.stack([varying_cols[:, cols].any(axis=1) for cols in groups], axis=1)
+
+
+class ExactShapley(PerturbationMixin, BaseExplainer):
+    """Exact interventional Shapley values over a background set.
+
+    Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` is evaluated once
+    per row and reused for every feature, so a row costs about
+    ``2^m * n_background`` model rows, with ``m`` the number of features (or
+    groups) of that row that differ from at least one background row: features
+    equal to the whole background get exactly zero and are not enumerated.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline, torch.nn.Module or callable
+        The model to explain (never modified).
+    feature_groups : dict, list of lists or ndarray, default=None
+        Columns switched together and credited as one feature, e.g.
+        ``{"address": ["street", "city"]}``; other columns stay single.
+    max_features : int, default=16
+        Largest number of varying features (or groups) enumerated for a row.
+    interactions : bool, default=False
+        Also return pairwise Shapley interaction values: ``values`` then has
+        shape (n, m, m[, n_outputs]) and each row of a matrix sums to the
+        Shapley value of that feature.
+    output : str, int or label, default="auto"
+        Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    batch_size : int, default=None
+        Maximum model rows per ``predict`` call; None bounds a chunk by 64 MiB.
+    n_jobs : int, default=None
+        joblib workers over rows (``joblib.parallel_config`` is honoured).
+
+    Attributes
+    ----------
+    model_ : skexplain.adapters.Model
+    background_ : ndarray or DataFrame
+    expected_value_ : float or ndarray of shape (n_outputs,)
+    feature_groups_ : list of ndarray or None
+    feature_names_out_ : list of str
+        Names of the attributed features (group names when grouped).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skexplain import ExactShapley
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = LinearRegression().fit(X, y)
+    >>> expl = ExactShapley(model).fit(X[:50]).explain(X[:3])
+    >>> expl.values.shape
+    (3, 10)
+    >>> bool(abs(expl.values.sum(1) + expl.base_values - model.predict(X[:3])).max() < 1e-8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseExplainer._parameter_constraints,
+        "feature_groups": [dict, list, tuple, np.ndarray, None],
+        "max_features": [Interval(Integral, 1, 30, closed="both")],
+        "interactions": ["boolean"],
+    }
+
+    def __init__(self, model, *, feature_groups=None, max_features=16, interactions=False,
+                 output="auto", batch_size=None, n_jobs=None):
+        self.model = model
+        self.feature_groups = feature_groups
+        self.max_features = max_features
+        self.interactions = interactions
+        self.output = output
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+
+    def __skexplain_tags__(self):
+        return ExplainerTags(axioms={"efficiency", "symmetry", "dummy", "linearity"},
+                             estimates_shapley=True)
+
+    def _fit(self, background):
+        names = self._feature_names()
+        groups, out_names = resolve_feature_groups(self.feature_groups, names,
+                                                   self.n_features_in_)
+        self.feature_groups_ = groups
+        self.feature_names_out_ = out_names
+
+    def _feature_names_out_groups(self):
+        return self.feature_names_out_
+
+    def _evaluator(self):
+        return CoalitionEvaluator(
+            self.model_, self.background_, background_weights=self.background_weights_,
+            feature_groups=self.feature_groups_, base_value=self._expected_value_array(),
+            batch_size=self.batch_size, n_jobs=self.n_jobs)
+
+    def _check_size(self, varying):
+        widest = int(varying.sum(axis=1).max())
+        if widest > self.max_features:
+            raise TooManyFeaturesError(
+                f"ExactShapley enumerates 2^m coalitions per row and a row has m={widest} "
+                f"varying features, more than max_features={self.max_features}. Use "
+                "KernelSHAP (a budgeted estimate with standard errors), group features with "
+                "feature_groups, or raise max_features if 2^m * n_background model rows "
+                "per row is affordable."
+            )
+
+    def _explain_all(self, X):
+        evaluator = self._evaluator()
+        varying = varying_groups(X, self.background_, self.feature_groups_)
+        self._check_size(varying)
+        n, g, k = X.shape[0], evaluator.n_groups, self.model_.n_outputs
+        phi = np.zeros((n, g, k))
+        inter = np.zeros((n, g, g, k)) if self.interactions else None
+        patterns, pattern_of_row = np.unique(varying, axis=0, return_inverse=True)
+        n_model_rows = 0
+        for p, pattern in enumerate(patterns):
+            rows = np.flatnonzero(pattern_of_row.reshape(-1) == p)
+            n_model_rows += self._explain_pattern(evaluator, X, rows, pattern, phi, inter)
+        base = np.tile(self._expected_value_array(), (n, 1))
+        values = phi if inter is None else inter
+        expl = self._make_explanation(X, values, base, n_model_rows=n_model_rows,
+                                      interactions=bool(self.interactions))
+        return expl
+
+    def _explain_pattern(self, evaluator, X, rows, pattern, phi, inter):
+        """Enumerate the coalitions of one set of varying groups for its rows."""
+        active = np.flatnonzero(pattern)
+        m = active.size
+        small = all_masks(m)
+        masks = np.zeros((small.shape[0], pattern.size), dtype=bool)
+        # Non-varying groups may take x or b (they are equal); taking x except
+        # for the empty coalition keeps v(empty) and v(full) free of hybrids.
+        masks[:] = small.any(axis=1)[:, None]
+        masks[:, active] = small
+        block = max(1, _TABLE_FLOATS // (small.shape[0] * self.model_.n_outputs))
+        used = 0
+        for start in range(0, rows.size, block):
+            sub = rows[start:start + block]
+            X_sub = X.iloc[sub] if hasattr(X, "iloc") else X[sub]
+            table, n_rows = evaluator.evaluate(X_sub, masks)
+            used += n_rows
+            shap_values = shapley_from_table(table, m)
+            phi[sub[:, None], active[None, :]] = shap_values
+            if inter is not None:
+                pair = interactions_from_table(table, m, shap_values)
+                inter[sub[:, None, None], active[None, :, None], active[None, None, :]] = pair
+        return used

@@ -1,0 +1,68 @@
+"""Building hybrid rows ``(x_S, b_notS)`` for arrays and DataFrames.
+
+DataFrames are rebuilt column by column so that every column keeps its dtype
+(strings, categoricals, nullable integers): a Pipeline then sees exactly the
+kind of data it was trained on.
+"""
+import numpy as np
+import pandas as pd
+
+__all__ = ["HybridBuilder"]
+
+
+class HybridBuilder:
+    """Make model inputs from explained rows, column masks and the background.
+
+    Parameters
+    ----------
+    background : ndarray of shape (n_background, \\*feature_shape) or DataFrame
+    """
+
+    def __init__(self, background):
+        self.is_frame = isinstance(background, pd.DataFrame)
+        self.n_background = background.shape[0]
+        if self.is_frame:
+            self.columns = background.columns
+            self.dtypes = background.dtypes
+            self.background_columns = [background[c].to_numpy() for c in background.columns]
+            self.feature_shape = (background.shape[1],)
+        else:
+            self.feature_shape = tuple(background.shape[1:])
+            self.background_flat = background.reshape(self.n_background, -1)
+        self.n_columns = int(np.prod(self.feature_shape))
+
+    def build(self, X, mid_rows, mid_masks, full_rows):
+        """Hybrids for ``mid_rows`` (n_background rows each), then ``X[full_rows]``.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+        mid_rows : ndarray of int of shape (u,)
+        mid_masks : ndarray of bool of shape (u, n_columns)
+        full_rows : ndarray of int of shape (f,)
+
+        Returns
+        -------
+        ndarray or DataFrame with ``u * n_background + f`` rows
+        """
+        if self.is_frame:
+            return self._build_frame(X, mid_rows, mid_masks, full_rows)
+        flat = X.reshape(X.shape[0], -1)
+        hybrid = np.where(mid_masks[:, None, :], flat[mid_rows][:, None, :],
+                          self.background_flat[None, :, :])
+        hybrid = hybrid.reshape(-1, self.n_columns)
+        if len(full_rows):
+            hybrid = np.concatenate([hybrid, flat[full_rows].astype(hybrid.dtype)], axis=0)
+        return hybrid.reshape((-1,) + self.feature_shape)
+
+    def _build_frame(self, X, mid_rows, mid_masks, full_rows):
+        data = {}
+        for j, name in enumerate(self.columns):
+            x_col = X[name].to_numpy()
+            mixed = np.where(mid_masks[:, j, None], x_col[mid_rows][:, None],
+                             self.background_columns[j][None, :]).ravel()
+            data[j] = np.concatenate([mixed, x_col[full_rows]]) if len(full_rows) else mixed
+        frame = pd.DataFrame(data)
+        frame.columns = self.columns
+        changed = {c: t for c, t in self.dtypes.items() if frame[c].dtype != t}
+        return frame.astype(changed) if changed else frame

@@ -1,0 +1,1 @@
+"""Testing tools for explainers: check_explainer, sanity checks, metrics."""
