@@ -142,8 +142,12 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Explanation
         """
         check_is_fitted(self)
-        X = check_rows(self, X)
+        X = self._check_rows(X)
         return self._explain(X, target=target)
+
+    def _check_rows(self, X):
+        """Validate rows to explain (hook: gradient explainers keep tensors)."""
+        return check_rows(self, X)
 
     def _explain(self, X, target=None):
         raise NotImplementedError  # pragma: no cover - abstract
