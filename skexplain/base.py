@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .adapters import as_model
@@ -74,6 +74,17 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         self.model = model
         self.output = output
 
+    def __sklearn_clone__(self):
+        """Clone the explainer's parameters but keep the *same* model.
+
+        sklearn's default clone would return an unfitted copy of the model;
+        the model is the object being explained, never refitted or mutated by
+        skexplain, so sharing it is both correct and cheap.
+        """
+        params = self.get_params(deep=False)
+        model = params.pop("model")
+        return type(self)(model, **{k: clone(v, safe=False) for k, v in params.items()})
+
     # ------------------------------------------------------------------- tags
     def __skexplain_tags__(self):
         """Return the :class:`ExplainerTags` of this explainer."""
@@ -114,12 +125,16 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             self.feature_names_in_ = np.asarray(names, dtype=object)
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.model_ = as_model(self.model, output=self.output, sample=background)
+        self.model_ = self._make_model(background)
         preds = self.model_.predict(background)
         mean = _weighted_mean(preds, self.background_weights_)
         self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
         self._fit(background)
         return self
+
+    def _make_model(self, background):
+        """Hook: the model adapter (gradient explainers build a torch one)."""
+        return as_model(self.model, output=self.output, sample=background)
 
     def _fit(self, background):
         """Hook for subclass-specific fitting (after the common state is set)."""

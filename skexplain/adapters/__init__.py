@@ -46,13 +46,18 @@ def as_model(model, output="auto", *, sample=None):
     """
     if isinstance(model, Model):
         return model
+    if isinstance(model, type):
+        raise ModelTypeError(
+            f"model must be a fitted model instance; got the class {model.__name__}. "
+            f"Fit an instance first, e.g. {model.__name__}().fit(X, y)."
+        )
     if is_torch_module(model):
         from ._torch import TorchModel
 
         return TorchModel(model, output=output, sample=sample)
-    if any(hasattr(model, m) for m in RESPONSE_METHODS) and not isinstance(model, type):
+    if any(hasattr(model, m) for m in RESPONSE_METHODS):
         return SklearnModel(model, output=output, sample=sample)
-    if callable(model) and not isinstance(model, type):
+    if callable(model):
         return CallableModel(model, output=output, sample=sample)
     raise ModelTypeError(
         "model must be a fitted scikit-learn estimator or Pipeline (with predict, "

@@ -19,7 +19,7 @@ __all__ = ["CoalitionEvaluator"]
 
 # Bound on the memory of one chunk of hybrid rows (float64 numbers).
 _CHUNK_BYTES = 64 * 2**20
-_MAX_AUTO_ROWS = 2**18
+_MAX_AUTO_ROWS = 2**16
 
 
 class CoalitionEvaluator:
@@ -180,7 +180,7 @@ def _evaluate_units(model, builder, weights, base_value, X, rows, column_masks):
     batch = builder.build(X, rows[middle], column_masks[middle], rows[full])
     preds = model.predict(batch)
     nb = builder.n_background
-    mid_preds = preds[: n_mid * nb].reshape(n_mid, nb, -1)
+    mid_preds = preds[: n_mid * nb].reshape(n_mid, nb, preds.shape[1])
     if weights is None:
         values[middle] = mid_preds.mean(axis=1)
     else:
