@@ -127,6 +127,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
         self.model_ = self._make_model(background)
         preds = self.model_.predict(background)
+        self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
         self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
         self._fit(background)

@@ -14,6 +14,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from ._groups import column_groups
 from ._hybrids import HybridBuilder
+from ._lattice import difference_codes, evaluate_subset_table, group_differences
 
 __all__ = ["CoalitionEvaluator"]
 
@@ -37,7 +38,10 @@ class CoalitionEvaluator:
         Column positions (in the flattened feature axes) switched together by
         one mask entry.  None: one group per column.
     base_value : ndarray of shape (n_outputs,), default=None
-        ``v(empty)``; computed from the background when None.
+        ``v(empty)``; the (weighted) mean of ``background_predictions`` when None.
+    background_predictions : ndarray of shape (n_background, n_outputs), default=None
+        ``model.predict(background)`` if already known (explainers compute it
+        at fit); computed here when None.
     batch_size : int, default=None
         Maximum number of model rows per ``predict`` call (at least one
         coalition, i.e. ``n_background`` rows).  None picks a size bounded by
@@ -60,15 +64,17 @@ class CoalitionEvaluator:
     """
 
     def __init__(self, model, background, *, background_weights=None, feature_groups=None,
-                 base_value=None, batch_size=None, n_jobs=None):
+                 base_value=None, background_predictions=None, batch_size=None, n_jobs=None):
         self.model = model
         self.builder = HybridBuilder(background)
         self.background_weights = background_weights
         n_columns = self.builder.n_columns
         self.group_of_column = column_groups(feature_groups, n_columns)
         self.n_groups = int(self.group_of_column.max()) + 1 if n_columns else 0
-        if base_value is None:
-            preds = model.predict(background)
+        preds = (model.predict(background) if background_predictions is None
+                 else np.asarray(background_predictions, dtype=float))
+        self.background_predictions = preds
+        if base_value is None:  # v(empty), computed as BaseExplainer.fit does
             base_value = preds.mean(0) if background_weights is None else background_weights @ preds
         self.base_value = np.asarray(base_value, dtype=float).reshape(-1)
         self.batch_size = batch_size
@@ -127,6 +133,55 @@ class CoalitionEvaluator:
         values = np.concatenate([r[0] for r in results], axis=0)
         return values.reshape(n, n_masks, -1), int(sum(r[1] for r in results))
 
+    def group_differences(self, X):
+        """(n, n_background, n_groups) bool: where each row differs from each b.
+
+        Equal values (strings, categories and NaN included) compare equal.
+        """
+        x_codes, b_codes = self.builder.comparable_codes(X)
+        step = max(1, 2**24 // max(1, self.n_background * self.builder.n_columns))
+        return np.concatenate([
+            group_differences(x_codes[i:i + step], b_codes, self.group_of_column)
+            for i in range(0, X.shape[0], step)], axis=0)
+
+    def evaluate_subsets(self, X, active, group_diff):
+        """Values of all 2^m coalitions of the ``active`` groups, other groups from x.
+
+        Groups outside ``active`` must equal every background row for every
+        row of ``X`` (they cannot change a hybrid).  For each row and
+        background row only the coalitions restricted to the groups where they
+        differ are evaluated (see :mod:`skexplain.perturbation._lattice`).
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+        active : ndarray of int of shape (m,)
+        group_diff : ndarray of bool of shape (n, n_background, n_groups)
+            From :meth:`group_differences`.
+
+        Returns
+        -------
+        values : ndarray of shape (n, 2^m, n_outputs)
+            Coalition ``c`` holds group ``active[i]`` from x when bit ``i`` of ``c`` is set.
+        n_model_rows : int
+        """
+        active = np.asarray(active, dtype=int)
+        diff = difference_codes(group_diff, active)
+        if not _pairs_pay_off(diff, active.size):
+            return self.evaluate(X, _subset_masks(active, self.n_groups))
+        args = (self.model, self.builder, self.background_weights, self.group_of_column)
+        rest = (active, self.background_predictions, self._units_per_chunk() * self.n_background)
+        n = X.shape[0]
+        n_workers = effective_n_jobs(self.n_jobs) if self.n_jobs not in (None, 1) else 1
+        if n_workers <= 1 or n == 1:
+            return evaluate_subset_table(*args, X, diff, *rest)
+        blocks = [b for b in np.array_split(np.arange(n), min(n_workers, n)) if b.size]
+        take = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (lambda idx: X[idx])
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(evaluate_subset_table)(*args, take(b), diff[b], *rest) for b in blocks)
+        return (np.concatenate([r[0] for r in results], axis=0),
+                int(sum(r[1] for r in results)))
+
     def _chunk_bounds(self, total):
         step = self._units_per_chunk()
         starts = np.arange(0, total, step)
@@ -137,6 +192,36 @@ class CoalitionEvaluator:
         if n_workers <= 1 or len(bounds) == 1:
             return [bounds]
         return [b for b in np.array_split(bounds, min(n_workers, len(bounds))) if len(b)]
+
+
+# Building hybrids pair by pair costs about 25% more per model row than
+# broadcasting a coalition over the whole background, so deduplication is used
+# only when it removes more model rows than that.
+_MIN_PAIR_SAVING = 0.15
+
+
+def _pairs_pay_off(diff, m):
+    """Whether evaluating distinct hybrids only saves enough model rows."""
+    sizes = np.zeros(diff.shape, dtype=np.int64)
+    for bit in range(m):
+        sizes += (diff >> bit) & 1
+    pending = np.sum(2.0 ** sizes - 2)
+    naive = diff.size * (2.0 ** m - 2)
+    return pending < (1 - _MIN_PAIR_SAVING) * naive
+
+
+def _subset_masks(active, n_groups):
+    """Masks of all coalitions of ``active`` (bit i = active[i]); others from x.
+
+    Groups outside ``active`` equal the background, so they may come from x
+    or b; taking x except in the empty coalition keeps v(empty) and v(full)
+    free of hybrids.
+    """
+    m = active.size
+    small = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
+    masks = np.repeat(small.any(axis=1)[:, None], n_groups, axis=1)
+    masks[:, active] = small
+    return masks
 
 
 def _first_unit(job, n_masks):

@@ -2,7 +2,6 @@
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 
 from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import TooManyFeaturesError
@@ -10,59 +9,24 @@ from ..explanation import Explanation
 from ..utils._param_validation import Interval
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
-from ._shapley import all_masks, interactions_from_table, shapley_from_table
+from ._shapley import interactions_from_table, shapley_from_table
 
-__all__ = ["ExactShapley", "varying_groups"]
+__all__ = ["ExactShapley"]
 
 # Bound on the coalition-value table held at once (n_rows * 2^m * n_outputs floats).
 _TABLE_FLOATS = 2**23
 
 
-def _column_codes(X, background):
-    """Integer codes per column so that equal values (NaN included) compare equal."""
-    n = X.shape[0]
-    if isinstance(X, pd.DataFrame):
-        codes = []
-        for col in background.columns:
-            both = pd.concat([X[col], background[col]], ignore_index=True)
-            codes.append(pd.factorize(both, use_na_sentinel=False)[0])
-        codes = np.stack(codes, axis=1)
-        return codes[:n], codes[n:]
-    xf, bf = X.reshape(n, -1), background.reshape(background.shape[0], -1)
-    return xf, bf
-
-
-def varying_groups(X, background, groups):
-    """Which feature groups differ between each row and some background row.
-
-    A group that equals every background row for ``x`` gets a zero Shapley
-    value and can be left out of the enumeration without changing the others.
-
-    Returns
-    -------
-    ndarray of bool of shape (n, n_groups)
-    """
-    xc, bc = _column_codes(X, background)
-    varying_cols = np.zeros(xc.shape, dtype=bool)
-    for j in range(xc.shape[1]):
-        a, b = xc[:, j][:, None], bc[:, j][None, :]
-        differ = a != b
-        if differ.dtype == bool and np.asarray(a).dtype.kind == "f":
-            differ &= ~(np.isnan(a) & np.isnan(b))
-        varying_cols[:, j] = differ.any(axis=1)
-    if groups is None:
-        return varying_cols
-    return np.stack([varying_cols[:, cols].any(axis=1) for cols in groups], axis=1)
-
-
 class ExactShapley(PerturbationMixin, BaseExplainer):
     """Exact interventional Shapley values over a background set.
 
-    Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` is evaluated once
-    per row and reused for every feature, so a row costs about
-    ``2^m * n_background`` model rows, with ``m`` the number of features (or
-    groups) of that row that differ from at least one background row: features
-    equal to the whole background get exactly zero and are not enumerated.
+    Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` is computed once
+    per row and reused for every feature.  A row costs at most
+    ``(2^m - 2) * n_background + 1`` model rows, with ``m`` the number of
+    features (or groups) of that row that differ from at least one background
+    row: features equal to the whole background get exactly zero and are not
+    enumerated.  Hybrids that coincide (where ``x`` equals a background row on
+    some features, as with categorical or binary columns) are evaluated once.
 
     Parameters
     ----------
@@ -142,6 +106,7 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
         return CoalitionEvaluator(
             self.model_, self.background_, background_weights=self.background_weights_,
             feature_groups=self.feature_groups_, base_value=self._expected_value_array(),
+            background_predictions=self.background_predictions_,
             batch_size=self.batch_size, n_jobs=self.n_jobs)
 
     def _check_size(self, varying):
@@ -157,7 +122,8 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
 
     def _explain_all(self, X):
         evaluator = self._evaluator()
-        varying = varying_groups(X, self.background_, self.feature_groups_)
+        group_diff = evaluator.group_differences(X)  # (n, n_background, n_groups)
+        varying = group_diff.any(axis=1)
         self._check_size(varying)
         n, g, k = X.shape[0], evaluator.n_groups, self.model_.n_outputs
         phi = np.zeros((n, g, k))
@@ -166,29 +132,26 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
         n_model_rows = 0
         for p, pattern in enumerate(patterns):
             rows = np.flatnonzero(pattern_of_row.reshape(-1) == p)
-            n_model_rows += self._explain_pattern(evaluator, X, rows, pattern, phi, inter)
+            n_model_rows += self._explain_pattern(evaluator, X, rows, pattern, group_diff[rows],
+                                                  phi, inter)
         base = np.tile(self._expected_value_array(), (n, 1))
         values = phi if inter is None else inter
         expl = self._make_explanation(X, values, base, n_model_rows=n_model_rows,
                                       interactions=bool(self.interactions))
         return expl
 
-    def _explain_pattern(self, evaluator, X, rows, pattern, phi, inter):
+    def _explain_pattern(self, evaluator, X, rows, pattern, group_diff, phi, inter):
         """Enumerate the coalitions of one set of varying groups for its rows."""
         active = np.flatnonzero(pattern)
         m = active.size
-        small = all_masks(m)
-        masks = np.zeros((small.shape[0], pattern.size), dtype=bool)
-        # Non-varying groups may take x or b (they are equal); taking x except
-        # for the empty coalition keeps v(empty) and v(full) free of hybrids.
-        masks[:] = small.any(axis=1)[:, None]
-        masks[:, active] = small
-        block = max(1, _TABLE_FLOATS // (small.shape[0] * self.model_.n_outputs))
+        per_row = 2**m * self.model_.n_outputs * evaluator.n_background
+        block = max(1, _TABLE_FLOATS // per_row)
         used = 0
         for start in range(0, rows.size, block):
             sub = rows[start:start + block]
             X_sub = X.iloc[sub] if hasattr(X, "iloc") else X[sub]
-            table, n_rows = evaluator.evaluate(X_sub, masks)
+            table, n_rows = evaluator.evaluate_subsets(
+                X_sub, active, group_diff[start:start + block])
             used += n_rows
             shap_values = shapley_from_table(table, m)
             phi[sub[:, None], active[None, :]] = shap_values

@@ -55,6 +55,52 @@ class HybridBuilder:
             hybrid = np.concatenate([hybrid, flat[full_rows].astype(hybrid.dtype)], axis=0)
         return hybrid.reshape((-1,) + self.feature_shape)
 
+    def build_pairs(self, X, rows, backgrounds, masks):
+        """One hybrid per triple: ``X[rows[i]]`` where ``masks[i]``, else background row.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+        rows, backgrounds : ndarray of int of shape (t,)
+        masks : ndarray of bool of shape (t, n_columns)
+        """
+        if self.is_frame:
+            data = {}
+            for j, name in enumerate(self.columns):
+                x_col = X[name].to_numpy()
+                data[j] = np.where(masks[:, j], x_col[rows], self.background_columns[j][backgrounds])
+            return self._frame(data)
+        flat = X.reshape(X.shape[0], -1)
+        hybrid = np.where(masks, flat[rows], self.background_flat[backgrounds])
+        return hybrid.reshape((-1,) + self.feature_shape)
+
+    def comparable_codes(self, X):
+        """Per-column codes of ``X`` and of the background that compare like values.
+
+        DataFrame columns are factorised jointly (so strings, categories and
+        missing values compare by value); arrays are returned as they are.
+
+        Returns
+        -------
+        x_codes : ndarray of shape (n, n_columns)
+        b_codes : ndarray of shape (n_background, n_columns)
+        """
+        if not self.is_frame:
+            return X.reshape(X.shape[0], -1), self.background_flat
+        n = X.shape[0]
+        codes = np.empty((n + self.n_background, self.n_columns), dtype=np.int64)
+        for j, name in enumerate(self.columns):
+            both = np.concatenate([X[name].to_numpy(dtype=object),
+                                   self.background_columns[j].astype(object)])
+            codes[:, j] = pd.factorize(both, use_na_sentinel=False)[0]
+        return codes[:n], codes[n:]
+
+    def _frame(self, data):
+        frame = pd.DataFrame(data)
+        frame.columns = self.columns
+        changed = {c: t for c, t in self.dtypes.items() if frame[c].dtype != t}
+        return frame.astype(changed) if changed else frame
+
     def _build_frame(self, X, mid_rows, mid_masks, full_rows):
         data = {}
         for j, name in enumerate(self.columns):
@@ -62,7 +108,4 @@ class HybridBuilder:
             mixed = np.where(mid_masks[:, j, None], x_col[mid_rows][:, None],
                              self.background_columns[j][None, :]).ravel()
             data[j] = np.concatenate([mixed, x_col[full_rows]]) if len(full_rows) else mixed
-        frame = pd.DataFrame(data)
-        frame.columns = self.columns
-        changed = {c: t for c, t in self.dtypes.items() if frame[c].dtype != t}
-        return frame.astype(changed) if changed else frame
+        return self._frame(data)

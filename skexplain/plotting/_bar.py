@@ -7,7 +7,7 @@ __all__ = ["BarDisplay"]
 
 
 class BarDisplay:
-    """Horizontal bars of the mean |attribution| of each feature.
+    """Horizontal bars of the mean absolute attribution of each feature.
 
     Build it with :meth:`from_explanation`.  When the explanation has standard
     errors, the error bars show the standard error of the plotted mean that is
@@ -48,7 +48,7 @@ class BarDisplay:
 
     @classmethod
     def from_explanation(cls, explanation, *, max_display=10, ax=None):
-        """Compute mean |values| per feature and plot the ``max_display`` largest.
+        """Compute the mean absolute value per feature and plot the ``max_display`` largest.
 
         Parameters
         ----------

@@ -244,3 +244,38 @@ def test_bad_feature_groups(groups, match, rng):
 def test_bad_max_features():
     with pytest.raises(ValueError, match="max_features"):
         ExactShapley(nonlinear_f, max_features=0).fit(np.zeros((2, 4)))
+
+
+def test_coinciding_hybrids_are_evaluated_once(rng):
+    """Binary features equal to part of the background: same values, fewer rows."""
+    background = rng.normal(size=(8, 4))
+    background[:, 1] = rng.integers(0, 2, 8)
+    background[:, 3] = rng.integers(0, 2, 8)
+    X = rng.normal(size=(3, 4))
+    X[:, 1], X[:, 3] = 1.0, 0.0
+    expl = ExactShapley(nonlinear_f).fit(background).explain(X)
+    for r in range(3):
+        np.testing.assert_allclose(expl.values[r], permutation_shapley(nonlinear_f, X[r],
+                                                                       background), atol=1e-12)
+    # per (row, background row): 2^|D| - 2 subsets of the differing features, plus f(x)
+    agree = (background[:, 1] == 1).astype(int) + (background[:, 3] == 0).astype(int)
+    expected = 3 * (int(np.sum(2.0 ** (4 - agree) - 2)) + 1)
+    assert expl.metadata["n_model_rows"] == expected < 3 * (14 * 8 + 1)
+
+
+def test_string_column_equal_values_are_deduplicated(string_frame, string_pipeline):
+    frame, _ = string_frame
+    background, X = frame.iloc[:30], frame.iloc[60:64]
+    expl = ExactShapley(string_pipeline).fit(background).explain(X)
+    assert expl.metadata["n_model_rows"] < 4 * (14 * 30 + 1)
+    # every hybrid evaluated (the broadcast path of the evaluator, no deduplication)
+    from skexplain.perturbation import CoalitionEvaluator
+    from skexplain.perturbation._shapley import all_masks, shapley_from_table
+
+    explainer = ExactShapley(string_pipeline).fit(background)
+    evaluator = CoalitionEvaluator(explainer.model_, background)
+    table, n_rows = evaluator.evaluate(X, all_masks(4))
+    assert n_rows == 4 * (14 * 30 + 1)
+    np.testing.assert_allclose(expl.values, shapley_from_table(table, 4), atol=1e-12)
+    np.testing.assert_allclose(expl.values.sum(axis=1) + expl.base_values,
+                               string_pipeline.predict_proba(X), atol=1e-10)
