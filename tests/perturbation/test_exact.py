@@ -279,3 +279,44 @@ def test_string_column_equal_values_are_deduplicated(string_frame, string_pipeli
     np.testing.assert_allclose(expl.values, shapley_from_table(table, 4), atol=1e-12)
     np.testing.assert_allclose(expl.values.sum(axis=1) + expl.base_values,
                                string_pipeline.predict_proba(X), atol=1e-10)
+
+
+@pytest.mark.parametrize("batch_size,n_jobs", [(5, None), (40, 2)])
+def test_deduplicated_path_independent_of_batch_size_and_n_jobs(batch_size, n_jobs, rng):
+    background = rng.normal(size=(8, 4))
+    background[:, 1] = rng.integers(0, 2, 8)
+    X = rng.normal(size=(5, 4))
+    X[:, 1] = 1.0
+    ref = ExactShapley(nonlinear_f).fit(background).explain(X)
+    other = ExactShapley(nonlinear_f, batch_size=batch_size, n_jobs=n_jobs).fit(background)
+    other = other.explain(X)
+    np.testing.assert_allclose(other.values, ref.values, rtol=0, atol=1e-13)
+    assert other.metadata["n_model_rows"] == ref.metadata["n_model_rows"]
+
+
+def test_image_input_with_patch_groups(rng):
+    """n-d inputs: a 4x4 'image' explained by four 2x2 patches."""
+    weights = rng.normal(size=(4, 4))
+
+    def f(images):
+        return np.tanh((images * weights).sum(axis=(1, 2)))
+
+    labels = np.repeat(np.repeat(np.arange(4).reshape(2, 2), 2, axis=0), 2, axis=1)
+    background, X = rng.normal(size=(3, 4, 4)), rng.normal(size=(2, 4, 4))
+    expl = ExactShapley(f, feature_groups=labels).fit(background).explain(X)
+    assert expl.values.shape == (2, 4)
+    assert expl.feature_names == ["group_0", "group_1", "group_2", "group_3"]
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, f(X), atol=1e-12)
+
+
+def test_torch_module(rng):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    background, X = rng.normal(size=(6, 4)), rng.normal(size=(3, 4))
+    expl = ExactShapley(net).fit(background).explain(X)
+    with torch.no_grad():
+        out = net(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    assert expl.values.shape == (3, 4, 3)
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, out, atol=1e-5)
+    assert net.training  # the module's mode is restored
