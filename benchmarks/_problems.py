@@ -72,6 +72,22 @@ def best_time(func, repeats=3):
     return best, out
 
 
+def interleaved_best_times(funcs, repeats=3):
+    """Best wall time of each function, calling them in turn ``repeats`` times.
+
+    Interleaving (A, B, C, A, B, C, ...) exposes every contender to the same
+    drift of a shared machine, so the ratios stay meaningful.
+    Returns (list of best times, list of last results).
+    """
+    best, outs = [np.inf] * len(funcs), [None] * len(funcs)
+    for _ in range(repeats):
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            outs[i] = func()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best, outs
+
+
 def print_table(rows, cols):
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
     cells = [[fmt(r.get(c, "")) for c in cols] for r in rows]

@@ -71,7 +71,9 @@ class HybridBuilder:
                 data[j] = np.where(masks[:, j], x_col[rows], self.background_columns[j][backgrounds])
             return self._frame(data)
         flat = X.reshape(X.shape[0], -1)
-        hybrid = np.where(masks, flat[rows], self.background_flat[backgrounds])
+        hybrid = self.background_flat[backgrounds].astype(
+            np.result_type(flat, self.background_flat))
+        np.copyto(hybrid, flat[rows], where=masks)  # one temporary less than np.where
         return hybrid.reshape((-1,) + self.feature_shape)
 
     def comparable_codes(self, X):

@@ -60,7 +60,11 @@ def _pending_triples(diff):
 def _column_masks(subsets, active, group_of_column):
     """Expand subset codes over active groups to boolean column masks."""
     bits = ((subsets[:, None] >> np.arange(active.size)) & 1).astype(bool)
-    group_masks = np.zeros((subsets.size, int(group_of_column.max()) + 1), dtype=bool)
+    n_groups = int(group_of_column.max()) + 1
+    if active.size == n_groups == group_of_column.size and np.array_equal(
+            group_of_column, np.arange(n_groups)):
+        return bits  # group i is column i and every group is active: no expansion
+    group_masks = np.zeros((subsets.size, n_groups), dtype=bool)
     group_masks[:, active] = bits
     return group_masks[:, group_of_column]
 
