@@ -6,7 +6,21 @@ Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
 from .base import BaseExplainer
 from .explanation import Explanation
 from .perturbation import ExactShapley
+from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
+                       IntegratedGradients, Saliency, SmoothGrad)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["BaseExplainer", "ExactShapley", "Explanation", "__version__"]
+__all__ = [
+    "BaseExplainer",
+    "DeepLIFT",
+    "ExactShapley",
+    "ExpectedGradients",
+    "Explanation",
+    "GradientXInput",
+    "GuidedBackprop",
+    "IntegratedGradients",
+    "Saliency",
+    "SmoothGrad",
+    "__version__",
+]

@@ -257,25 +257,36 @@ class Explanation:
                              output_names=names, metadata=meta)
 
     # ---------------------------------------------------------------- summary
-    def global_importance(self, kind="mean_abs"):
+    def global_importance(self, kind="mean_abs", *, normalize=False):
         """Global feature importance aggregated over rows.
 
         Parameters
         ----------
         kind : {"mean_abs", "rms"}, default="mean_abs"
             ``"mean_abs"`` is the mean absolute attribution (shap's bar plot);
-            ``"rms"`` the root mean square, the "expected saliency" of Horel et
-            al. (2018) when the values are gradients.
+            ``"rms"`` the root mean square ``sqrt(mean_i values[i, j]**2)``,
+            which for gradients (:class:`~skexplain.Saliency`) is the
+            "expected saliency" ``S_j`` of Horel et al. (2018).
+        normalize : bool, default=False
+            Divide by the sum over features (per output), so that the
+            importances are shares that sum to one (Horel et al. report
+            normalised sensitivities).
 
         Returns
         -------
         ndarray of shape (\\*feature_shape) or (\\*feature_shape, n_outputs)
         """
         if kind == "mean_abs":
-            return np.abs(self.values).mean(axis=0)
-        if kind == "rms":
-            return np.sqrt(np.mean(self.values ** 2, axis=0))
-        raise ValueError(f"kind must be 'mean_abs' or 'rms'; got {kind!r}.")
+            imp = np.abs(self.values).mean(axis=0)
+        elif kind == "rms":
+            imp = np.sqrt(np.mean(self.values ** 2, axis=0))
+        else:
+            raise ValueError(f"kind must be 'mean_abs' or 'rms'; got {kind!r}.")
+        if not normalize:
+            return imp
+        axes = tuple(range(imp.ndim - 1 if self.has_output_axis else imp.ndim))
+        total = imp.sum(axis=axes, keepdims=True)
+        return np.divide(imp, total, out=np.zeros_like(imp), where=total > 0)
 
     def to_frame(self):
         """Attributions as a DataFrame: one row per explained row.

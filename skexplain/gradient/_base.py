@@ -1,0 +1,159 @@
+"""``GradientMixin``: the contract shared by every gradient explainer.
+
+A gradient explainer is ``class X(GradientMixin, BaseExplainer)`` and
+implements ``_attribute(engine, x, targets, outputs)``.  The mixin builds the
+torch adapter in ``fit`` (converting scikit-learn MLPs and linear models),
+keeps tensors as tensors in ``explain``, resolves the target (default: the
+predicted class) and assembles the :class:`~skexplain.Explanation`: values of
+the input's shape with no output axis, ``base_values`` = background mean of
+the target output, and ``delta`` for the methods with a completeness property.
+This module does not import torch; the engine is imported when explaining.
+"""
+from numbers import Integral
+
+import numpy as np
+
+from ..base import ExplainerTags
+from ..explanation import Explanation
+from ..utils._param_validation import Interval
+from ..utils._validation import check_rows
+
+__all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin"]
+
+GRADIENT_CONSTRAINTS = {
+    "model": "no_validation",
+    "output": "no_validation",
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+
+def _is_tensor(X):
+    return hasattr(X, "detach") and hasattr(X, "device") and hasattr(X, "dim")
+
+
+def _to_numpy(t, dtype=np.float64):
+    import torch
+
+    t = t.detach().cpu()
+    if t.dtype == torch.bfloat16:  # numpy has no bfloat16
+        t = t.float()
+    # numpy's single-threaded cast: torch's parallel one costs more on small arrays
+    return t.numpy() if dtype is None else t.numpy().astype(dtype, copy=False)
+
+
+def _check_finite(x):
+    import torch
+
+    # One reduction: NaN/inf (or an overflow) make the sum non-finite.  On the CPU
+    # numpy's single-threaded sum avoids waking torch's thread pool for a tiny op.
+    numpy_ok = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+    if np.isfinite(float(x.numpy().sum() if numpy_ok else x.sum())):
+        return
+    bad = ~torch.isfinite(x.flatten(1)).all(dim=1)
+    if bad.any():
+        rows = torch.nonzero(bad)[:5, 0].tolist()
+        raise ValueError(
+            f"X must be finite: rows {rows} contain NaN or infinite values, where the "
+            "model's gradients are undefined."
+        )
+
+
+class GradientMixin:
+    """Shared behaviour of the gradient explainers (put before BaseExplainer).
+
+    Class attributes read by the mixin:
+
+    - ``_completeness``: ``"exact"``, ``"approximate"`` or None; with a value,
+      ``Explanation.delta`` reports ``sum(values) - (f(x) - base_values)``.
+    - ``_needs_outputs``: compute ``f(x)`` before the gradient passes (for the
+      delta and to resolve ``target=None``); otherwise the predicted class is
+      taken in the gradient pass itself.
+    """
+
+    _completeness = None
+    _needs_outputs = False
+
+    def __skexplain_tags__(self):
+        tags = ExplainerTags(model_types={"torch"}, all_outputs=False,
+                             stochastic="random_state" in self.get_params(deep=False))
+        if self._completeness == "exact":
+            tags.axioms = {"completeness"}
+        elif self._completeness == "approximate":
+            tags.approximate_axioms = {"completeness"}
+        return tags
+
+    def _make_model(self, background):
+        from ..adapters._sklearn_torch import as_torch_model
+
+        return as_torch_model(self.model, output=self.output, sample=background,
+                              batch_size=self.batch_size)
+
+    def _check_rows(self, X):
+        """Rows to explain; tensors stay tensors (and on their device)."""
+        if not _is_tensor(X):
+            return check_rows(self, X)
+        shape = tuple(X.shape[1:])
+        if X.dim() < 2 or X.shape[0] == 0 or shape != tuple(self.feature_shape_):
+            raise ValueError(
+                f"X must have shape (n, {', '.join(map(str, self.feature_shape_))}) with n >= 1 "
+                f"like the background {type(self).__name__} was fitted on; got a tensor "
+                f"of shape {tuple(X.shape)}."
+            )
+        return X
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform` (one per input feature)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        names = self._feature_names() if input_features is None else [
+            str(f) for f in input_features]
+        if names is None:
+            names = [f"x{i}" for i in range(self.n_features_in_)]
+        return np.asarray(names, dtype=object)
+
+    def _hooks(self):
+        """Context-manager factory for the engine (None: plain gradients)."""
+        return None
+
+    def _engine(self):
+        from ._engine import GradientEngine
+
+        return GradientEngine(self.model_, batch_size=self.batch_size, hooks=self._hooks())
+
+    def _explain(self, X, target=None):
+        import torch
+
+        engine = self._engine()
+        # Tensors made under a caller's inference_mode could not enter autograd.
+        with torch.inference_mode(False):
+            x = engine.to_tensor(X)
+            _check_finite(x)
+            outputs = engine.outputs(x) if self._needs_outputs else None
+            targets = engine.resolve_targets(target, x.shape[0], outputs)
+            result = self._attribute(engine, x, targets, outputs)
+        return self._explanation(X, engine, outputs, **result)
+
+    def _attribute(self, engine, x, targets, outputs):
+        """Return a dict with ``values`` and ``targets`` (tensors), optionally
+        ``delta`` and ``stderr``."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _explanation(self, X, engine, outputs, *, values, targets, delta=None, stderr=None,
+                     **meta):
+        positions = engine.positions(targets)
+        base = self._expected_value_array()[positions]
+        if self._completeness is not None and delta is None:
+            fx = outputs.gather(1, targets[:, None])[:, 0]
+            delta = values.flatten(1).sum(1) - fx
+            delta = _to_numpy(delta) + base
+        elif delta is not None:
+            delta = _to_numpy(delta)
+        names = self.model_.output_names
+        same = positions.size and np.all(positions == positions[0])
+        data = _to_numpy(X, dtype=None) if _is_tensor(X) else np.asarray(X)
+        return Explanation(
+            _to_numpy(values), base, data, self._feature_names(),
+            [names[positions[0]]] if same else None,
+            stderr=None if stderr is None else _to_numpy(stderr), delta=delta,
+            metadata=self._metadata(target=positions.tolist(), **meta))

@@ -1,0 +1,160 @@
+"""``DeepLIFT`` (Rescale rule); with several background rows it is DeepSHAP."""
+import functools
+import warnings
+from numbers import Real
+
+from ..base import BaseExplainer
+from ..exceptions import ApproximationWarning
+from ..utils._param_validation import Interval
+from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+
+__all__ = ["DeepLIFT"]
+
+# Summation-to-delta holds to float round-off with correct rules; a larger gap
+# (relative to the largest |output| seen) means a nonlinearity had no rule.
+_GAP_RTOL = 1e-3
+
+
+class DeepLIFT(GradientMixin, BaseExplainer):
+    """DeepLIFT with the Rescale rule (Shrikumar et al., 2017) and DeepSHAP.
+
+    Attributions are ``(x - b) * m`` where the multipliers ``m`` are
+    back-propagated with the chain rule, each nonlinearity using the ratio
+    ``(y_x - y_b) / (s_x - s_b)`` of its output and input differences (its
+    derivative where ``|s_x - s_b| <= eps``).  They sum exactly to
+    ``f_t(x) - f_t(b)`` (summation-to-delta).  ``fit`` with one background row
+    is classic DeepLIFT; with several, the values are averaged over them
+    (DeepSHAP, Lundberg & Lee 2017) and sum to ``f_t(x) - mean_b f_t(b)``.
+
+    One forward pass runs on the explained rows and their references
+    concatenated; forward hooks then give each *call* of a nonlinear module
+    its own rule, so modules reused in the forward pass (torchvision's
+    ResNet BasicBlock) and in-place modules (``ReLU(inplace=True)``) are
+    handled.  Rules exist for ReLU, ReLU6, LeakyReLU, PReLU, ELU, SELU, CELU,
+    GELU, SiLU, Mish, Sigmoid, Tanh, Softplus, Softsign, Hard* and other
+    elementwise activation modules, and for MaxPool1d/2d/3d and
+    AdaptiveMaxPool1d/2d/3d (a cross-max rule with exact summation-to-delta).
+    Linear, Conv, BatchNorm (eval), AvgPool, Flatten, Dropout and other linear
+    modules pass multipliers through.  Nonlinear modules without a rule
+    (Softmax, LayerNorm, attention, RNNs, ...) raise ``ModelTypeError``;
+    nonlinearities applied as functions (``F.relu``, ``torch.tanh``) cannot be
+    seen: they are detected by the summation-to-delta check, which warns with
+    an :class:`~skexplain.exceptions.ApproximationWarning`.  Every layer must
+    keep the batch on its first axis.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or fitted MLP/linear scikit-learn model
+        Never modified (hooks are removed after each call).
+    eps : float, default=None
+        Input differences at most this large use the derivative instead of
+        the ratio (the ratio of two tiny float differences is rounding
+        noise).  None: ``1e-10`` for float64 modules, ``1e-6`` otherwise.
+    output : "auto" or int, default="auto"
+        Restrict the model to one output column.
+    batch_size : int, default=None
+        (row, background row) pairs per forward+backward pass.
+        None: at most 2**24 input elements per pass on the CPU and 2**28 on
+        a GPU, where a pass that runs out of memory is split.  Results do
+        not depend on it.
+
+    Attributes
+    ----------
+    model_ : TorchModel
+    background_ : ndarray of shape (n_background, \\*input_shape)
+        The references.
+    expected_value_ : float or ndarray of shape (n_outputs,)
+        Background mean of each output: the ``base_values``.
+    feature_shape_ : tuple
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from skexplain import DeepLIFT
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> relu = torch.nn.ReLU()  # one module called twice
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), relu, torch.nn.Linear(8, 8),
+    ...                             relu, torch.nn.Linear(8, 3))
+    >>> X = torch.randn(5, 4)
+    >>> expl = DeepLIFT(model).fit(np.zeros((1, 4))).explain(X)
+    >>> bool(np.abs(expl.delta).max() < 1e-5)
+    True
+    """
+
+    _completeness = "exact"
+    _parameter_constraints: dict = {
+        **GRADIENT_CONSTRAINTS,
+        "eps": [Interval(Real, 0, None, closed="left"), None],
+    }
+
+    def __init__(self, model, *, eps=None, output="auto", batch_size=None):
+        self.model = model
+        self.eps = eps
+        self.output = output
+        self.batch_size = batch_size
+
+    def _hooks(self):
+        import torch
+
+        from ._hooks import deeplift_rules
+
+        eps = self.eps
+        if eps is None:
+            eps = 1e-10 if self.model_.dtype == torch.float64 else 1e-6
+        return functools.partial(deeplift_rules, eps=eps)
+
+    def _attribute(self, engine, x, targets, outputs):
+        import torch
+
+        from ._engine import sum_rows
+
+        refs = engine.to_tensor(self.background_, name="background")
+        n, m = x.shape[0], refs.shape[0]
+        weights = self.background_weights_
+        weights = torch.as_tensor([1.0 / m] * m if weights is None else weights,
+                                  dtype=torch.float64)
+        weights = weights.to(device=x.device, dtype=x.dtype)
+        total, used = torch.zeros_like(x), torch.empty(n, dtype=torch.long, device=x.device)
+        delta = torch.zeros(n, dtype=torch.float64, device=x.device)
+        worst = torch.zeros(2, dtype=torch.float64, device=x.device)  # max |gap|, max |f|
+        view = (-1,) + (1,) * (x.dim() - 1)
+
+        def make(start, stop, split):  # pair p = row * m + ref
+            p = torch.arange(start, stop, device=x.device)
+            rows, ref = p // m, p % m
+            split.half = stop - start
+            points = torch.cat([x[rows], refs[ref]])
+            sel = None if targets is None else targets[rows]
+            return (points, sel, None, stop - start), (start, rows, ref, points)
+
+        def consume(aux, grads, out, t):
+            start, rows, ref, points = aux
+            c = rows.shape[0]
+            contrib = grads[:c].mul_(points[:c] - points[c:])
+            f_x, f_ref = out[:c].gather(1, t[:, None])[:, 0], out[c:].gather(1, t[:, None])[:, 0]
+            gap = (contrib.flatten(1).sum(1) - (f_x - f_ref)).double()
+            sum_rows(total, contrib.mul_(weights[ref].view(view)), start, m)
+            sum_rows(delta, gap * weights[ref], start, m)
+            used[rows] = t
+            scale = torch.maximum(f_x.abs().max(), f_ref.abs().max()).double()
+            torch.maximum(worst, torch.stack([gap.abs().max(), scale]), out=worst)
+
+        engine.run(n * m, 2 * x[0].numel(), make, consume)
+        _warn_on_gap(*worst.tolist(), x.dtype)
+        return {"values": total, "targets": used, "delta": delta}
+
+
+def _warn_on_gap(gap, scale, dtype):
+    import torch
+
+    tolerance = _GAP_RTOL * scale + 100 * torch.finfo(dtype).eps
+    if gap > tolerance:
+        warnings.warn(
+            f"DeepLIFT attributions miss summation-to-delta by up to {gap:.3g} (outputs are "
+            f"of order {scale:.3g}): the model applies a nonlinearity DeepLIFT cannot see, "
+            "most likely a function call (F.relu, torch.tanh, torch.exp, x * y, ...) "
+            "instead of an nn.Module, or a custom module. Use nn.Module activations, or "
+            "IntegratedGradients. Explanation.delta holds the gap per row.",
+            ApproximationWarning, stacklevel=4)

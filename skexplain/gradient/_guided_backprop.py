@@ -1,0 +1,81 @@
+"""``GuidedBackprop``: gradients with negative signals cut at every ReLU."""
+import warnings
+
+from ..base import BaseExplainer
+from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._saliency import plain_gradients
+
+__all__ = ["GuidedBackprop"]
+
+
+class GuidedBackprop(GradientMixin, BaseExplainer):
+    """Guided backpropagation (Springenberg et al., 2015).
+
+    The backward pass through every ``nn.ReLU`` module keeps only positive
+    gradients where the ReLU's input was positive:
+    ``R_l = 1[a_l > 0] * relu(R_{l+1})``.  The forward pass is unchanged.
+
+    Only ``nn.ReLU`` *modules* are guided (as in captum), each call site
+    separately, in-place ones included; ReLUs applied as functions
+    (``F.relu``) back-propagate plain gradients, and a model without any
+    ``nn.ReLU`` module triggers a warning.  Guided backprop fails the
+    model-randomisation sanity check (Adebayo et al., 2018): its maps barely
+    change when the upper layers are randomised.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or fitted MLP/linear scikit-learn model
+        Never modified (hooks are removed after each call).
+    output : "auto" or int, default="auto"
+        Restrict the model to one output column.
+    batch_size : int, default=None
+        Rows per forward+backward pass.
+        None: at most 2**24 input elements per pass on the CPU and 2**28 on
+        a GPU, where a pass that runs out of memory is split.  Results do
+        not depend on it.
+
+    Attributes
+    ----------
+    model_ : TorchModel
+    background_ : ndarray of shape (n_background, \\*input_shape)
+    expected_value_ : float or ndarray of shape (n_outputs,)
+    feature_shape_ : tuple
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skexplain import GuidedBackprop
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(),
+    ...                             torch.nn.Linear(8, 3))
+    >>> X = torch.randn(5, 4)
+    >>> expl = GuidedBackprop(model).fit(X).explain(X)
+    >>> expl.values.shape
+    (5, 4)
+    """
+
+    _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS}
+
+    def __init__(self, model, *, output="auto", batch_size=None):
+        self.model = model
+        self.output = output
+        self.batch_size = batch_size
+
+    def _hooks(self):
+        from ._hooks import guided_relu
+
+        return guided_relu
+
+    def _attribute(self, engine, x, targets, outputs):
+        import torch
+
+        module = self.model_.module
+        if not any(isinstance(m, torch.nn.ReLU) for m in module.modules()):
+            warnings.warn(
+                f"GuidedBackprop found no nn.ReLU module in {type(module).__name__}: ReLUs "
+                "applied as functions (F.relu, torch.relu) cannot be guided, so the values "
+                "are plain gradients.", UserWarning, stacklevel=4)
+        grads, used = plain_gradients(engine, x, targets)
+        return {"values": grads, "targets": used}
