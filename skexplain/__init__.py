@@ -5,7 +5,7 @@ Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
 """
 from .base import BaseExplainer
 from .explanation import Explanation
-from .perturbation import ExactShapley
+from .perturbation import ExactShapley, KernelSHAP, LinearSHAP
 from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
                        IntegratedGradients, Saliency, SmoothGrad)
 
@@ -20,6 +20,8 @@ __all__ = [
     "GradientXInput",
     "GuidedBackprop",
     "IntegratedGradients",
+    "KernelSHAP",
+    "LinearSHAP",
     "Saliency",
     "SmoothGrad",
     "__version__",

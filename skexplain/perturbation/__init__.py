@@ -2,5 +2,7 @@
 :class:`CoalitionEvaluator`."""
 from ._coalitions import CoalitionEvaluator
 from ._exact import ExactShapley
+from ._kernel_shap import KernelSHAP
+from ._linear import LinearSHAP
 
-__all__ = ["CoalitionEvaluator", "ExactShapley"]
+__all__ = ["CoalitionEvaluator", "ExactShapley", "KernelSHAP", "LinearSHAP"]

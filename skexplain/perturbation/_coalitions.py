@@ -144,6 +144,37 @@ class CoalitionEvaluator:
             group_differences(x_codes[i:i + step], b_codes, self.group_of_column)
             for i in range(0, X.shape[0], step)], axis=0)
 
+    def evaluate_pairs(self, X, rows, backgrounds, masks):
+        """``f(x_S, b_notS)`` for explicit (row, background row, mask) triples.
+
+        One model row per triple and no averaging over the background: the
+        values of single-reference games (KernelSHAP draws one design of
+        coalitions per background row).  Triples are packed into ``predict``
+        calls of at most ``batch_size`` rows.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+        rows, backgrounds : ndarray of int of shape (t,)
+            Row of ``X`` and background row of each triple.
+        masks : ndarray of bool of shape (t, n_groups)
+            ``True`` takes the group from the row, ``False`` from the background row.
+
+        Returns
+        -------
+        values : ndarray of shape (t, n_outputs)
+        n_model_rows : int
+        """
+        masks = np.asarray(masks, dtype=bool)
+        values = np.empty((masks.shape[0], self.background_predictions.shape[1]))
+        step = self._units_per_chunk() * self.n_background
+        for start in range(0, masks.shape[0], step):
+            part = slice(start, start + step)
+            batch = self.builder.build_pairs(X, rows[part], backgrounds[part],
+                                             masks[part][:, self.group_of_column])
+            values[part] = self.model.predict(batch)
+        return values, int(masks.shape[0])
+
     def evaluate_subsets(self, X, active, group_diff):
         """Values of all 2^m coalitions of the ``active`` groups, other groups from x.
 

@@ -1,0 +1,381 @@
+"""``KernelSHAP``: budgeted interventional Shapley values with standard errors.
+
+Shapley values are linear in the game, so the value of ``x`` against a
+background set is the weighted mean, over background rows ``b``, of the value
+of the single-reference game ``v_b(S) = f(x_S, b_notS)``.  We estimate each
+``v_b`` with its *own* independent design of coalitions, at the same cost as
+one shared design (one model row per coalition and background row).  The
+errors of the per-reference estimates are then independent and average out,
+whereas one shared design makes them correlated: on tree and neural-network
+models this halves the error at equal budget (benchmarks/RESULTS.md).  A
+feature equal in ``x`` and ``b`` is a dummy of ``v_b``; it gets exactly zero
+and is left out of that design.
+
+Each design is a :class:`~skexplain.perturbation._samplers.CoalitionPlan`
+(border-trick enumeration, paired sampling without replacement, fixed counts
+per coalition size), solved by efficiency-constrained weighted least squares
+with a second-order ratio-bias correction and a stratified sandwich variance
+(:mod:`~skexplain.perturbation._solvers`).
+"""
+import sys
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.utils import check_random_state
+
+from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
+from ..exceptions import ApproximationWarning
+from ..utils._param_validation import Interval, StrOptions
+from ._coalitions import CoalitionEvaluator
+from ._groups import resolve_feature_groups
+from ._samplers import SIZE_DISTRIBUTIONS, plan_coalitions, sample_units
+from ._solvers import solve_shapley_regression
+
+__all__ = ["KernelSHAP"]
+
+# Bound on the masks one block of rows holds (rows x background x units x groups).
+_BLOCK_BOOLS = 2**25
+# With ``tol``, the sampled coalitions are evaluated in this many rounds.
+_ROUNDS = 8
+
+
+def _take(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """Everything a worker needs to explain a block of rows (picklable)."""
+
+    model: object
+    background: object
+    background_values: np.ndarray  # f(b), shape (n_background, n_outputs)
+    weights: np.ndarray  # background weights, summing to one
+    groups: object
+    n_samples: object
+    sampler: str
+    paired: bool
+    tol: object
+    batch_size: object
+    verbose: int
+
+    def evaluator(self):
+        """One evaluator for all designs: ``evaluate_pairs`` picks the background row."""
+        return CoalitionEvaluator(
+            self.model, self.background, feature_groups=self.groups,
+            background_predictions=self.background_values, batch_size=self.batch_size,
+            n_jobs=1)
+
+    def budget(self, n_players):
+        """Coalitions per design: ``2 m + 2048`` for "auto", like shap."""
+        if self.n_samples == "auto":
+            return 2 * n_players + 2048
+        return int(self.n_samples)
+
+
+class _DesignGroup:
+    """The designs (row, background row) of one block that have ``m`` active groups."""
+
+    def __init__(self, task, rngs, active, member, n_rounds):
+        self.rows, self.bgs = np.nonzero(member)  # row-major: a row's designs together
+        self.index = np.nonzero(active[self.rows, self.bgs])[1].reshape(self.rows.size, -1)
+        m = self.index.shape[1]
+        self.plan = plan_coalitions(m, task.budget(m), task.sampler, task.paired)
+        per_row = member.sum(axis=1)
+        owners = np.flatnonzero(per_row)
+        self.units = sample_units([rngs[r] for r in owners], self.plan, per_row[owners])
+        self.counts = self.plan.counts_after_rounds(n_rounds)
+        sides = 2 if task.paired else 1
+        self.values = np.zeros(self.units.shape[:2] + (sides, task.background_values.shape[1]))
+
+    def round_units(self, j):
+        """Unit positions first evaluated in round ``j``."""
+        before = self.counts[j - 1] if j else np.zeros_like(self.counts[0])
+        return np.concatenate([np.arange(o + a, o + c) for o, a, c in zip(
+            self.plan.offsets, before, self.counts[j])]).astype(int)
+
+    def masks(self, sel, units, n_groups):
+        """Full masks (designs, 2 * units or units, n_groups) of designs ``sel``."""
+        small = self.units[sel][:, units]
+        sides = [small, ~small] if self.values.shape[2] == 2 else [small]
+        if self.index.shape[1] == n_groups:  # every group differs: no embedding needed
+            return np.concatenate(sides, axis=1)
+        out = np.zeros((sel.size, len(sides) * units.size, n_groups), dtype=bool)
+        d_idx = np.arange(sel.size)[:, None, None]
+        for s, side in enumerate(sides):
+            u_idx = np.arange(units.size)[None, :, None] + s * units.size
+            out[d_idx, u_idx, self.index[sel][:, None, :]] = side
+        return out
+
+    def solve(self, j, delta, base, live):
+        """Estimates and variances of the live designs from rounds 0..j."""
+        sel = np.flatnonzero(live[self.rows])
+        plan, counts = self.plan, self.counts[j]
+        stratum = plan.stratum_of_unit
+        done = np.flatnonzero((np.arange(stratum.size) - plan.offsets[stratum])
+                              < counts[stratum])  # units evaluated so far
+        stratum = stratum[done]
+        weight = plan.kernel_mass[stratum] / counts[stratum]
+        d = delta[self.rows[sel], self.bgs[sel]]
+        y = self.values[sel][:, done]
+        if y.shape[2] == 2:  # a pair enters as one row (see _solvers)
+            target = (y[:, :, 0] - y[:, :, 1] + d[:, None, :]) / 2
+        else:
+            target = y[:, :, 0] - base[self.bgs[sel]][:, None, :]
+        phi, var = solve_shapley_regression(
+            self.units[sel][:, done], target, weight, d, stratum=stratum,
+            finite=1.0 - counts / plan.population, full_rank=self._full_rank(counts))
+        if np.any((counts == 0) & (plan.population > 0)):
+            var[:] = np.nan  # a coalition size left out: its error is unknown
+        return sel, phi, var
+
+    def _full_rank(self, counts):
+        """Every coalition of size 1 (or d - 1) evaluated identifies every direction."""
+        plan = self.plan
+        singles = np.minimum(plan.sizes, plan.n_players - plan.sizes) == 1
+        complete = singles & (counts == plan.population)
+        return bool(plan.population[complete].sum() >= plan.n_players)
+
+
+def _evaluate_round(evaluator, X, live_rows, groups, j, n_groups):
+    """Evaluate the units of round ``j`` of every live design in one pass.
+
+    Each design belongs to one (row, background row) pair, so a coalition
+    costs exactly one model row: ``f(x_S, b_notS)`` for that pair.
+    """
+    rows, bgs, masks, slots = [], [], [], []
+    for grp in groups:
+        sel = np.flatnonzero(np.isin(grp.rows, live_rows))
+        units = grp.round_units(j)
+        if sel.size and units.size:
+            part = grp.masks(sel, units, n_groups)  # (designs, sides * units, groups)
+            rows.append(np.repeat(grp.rows[sel], part.shape[1]))
+            bgs.append(np.repeat(grp.bgs[sel], part.shape[1]))
+            masks.append(part.reshape(-1, n_groups))
+            slots.append((grp, sel, units))
+    if not slots:
+        return 0
+    values, used = evaluator.evaluate_pairs(X, np.concatenate(rows), np.concatenate(bgs),
+                                            np.concatenate(masks))
+    start = 0
+    for grp, sel, units in slots:
+        size = sel.size * grp.values.shape[2] * units.size
+        got = values[start:start + size].reshape(sel.size, grp.values.shape[2], units.size, -1)
+        grp.values[sel[:, None], units[None, :]] = got.transpose(0, 2, 1, 3)
+        start += size
+    return used
+
+
+def _explain_block(task, X, seeds, active):
+    """Explain a block of rows; returns (phi, variance, model rows, converged)."""
+    n, nb, g = active.shape
+    evaluator = task.evaluator()
+    fx, used = evaluator.evaluate(X, np.ones((1, g), dtype=bool))
+    delta = fx[:, 0][:, None, :] - task.background_values[None]  # (n, nb, k)
+    phi = np.zeros((n, nb, g, delta.shape[2]))
+    var = np.zeros_like(phi)
+    size = active.sum(axis=2)
+    rows1, bgs1 = np.nonzero(size == 1)  # one differing group takes the whole difference
+    phi[rows1, bgs1, np.argmax(active[rows1, bgs1], axis=1)] = delta[rows1, bgs1]
+    rngs = [np.random.default_rng(s) for s in seeds]
+    n_rounds = _ROUNDS if task.tol is not None else 1
+    groups = [_DesignGroup(task, rngs, active, size == m, n_rounds)
+              for m in np.unique(size[size >= 2])]
+    converged = np.zeros(n, dtype=bool)
+    for j in range(n_rounds):
+        live_rows = np.flatnonzero(~converged)
+        used += _evaluate_round(evaluator, X, live_rows, groups, j, g)
+        for grp in groups:
+            sel, est, v = grp.solve(j, delta, task.background_values, ~converged)
+            rows, bgs, idx = grp.rows[sel], grp.bgs[sel], grp.index[sel]
+            phi[rows[:, None], bgs[:, None], idx] = est
+            var[rows[:, None], bgs[:, None], idx] = v
+        if task.verbose:
+            print(f"[KernelSHAP] round {j + 1}/{n_rounds}: {live_rows.size} rows, "
+                  f"{used} model rows so far", file=sys.stderr)
+        if task.tol is not None:
+            converged |= _converged(phi, var, task.weights, task.tol)
+            if converged.all():
+                break
+    return (np.einsum("b,nbgk->ngk", task.weights, phi),
+            np.einsum("b,nbgk->ngk", task.weights ** 2, var), used, converged)
+
+
+def _converged(phi, var, weights, tol):
+    """Rows whose largest standard error is below ``tol`` times the spread of values."""
+    est = np.einsum("b,nbgk->ngk", weights, phi)
+    se = np.sqrt(np.einsum("b,nbgk->ngk", weights ** 2, var))
+    spread = est.max(axis=1) - est.min(axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.all(se.max(axis=1) < tol * spread, axis=1)
+
+
+class KernelSHAP(PerturbationMixin, BaseExplainer):
+    """Interventional Shapley values estimated from a budget of coalitions.
+
+    For every explained row and background row, ``n_samples`` coalitions are
+    evaluated (one model row each): the coalition sizes the budget covers are
+    enumerated, the rest is drawn in complementary pairs without replacement
+    with fixed counts per size, and an efficiency-constrained weighted least
+    squares fit gives the Shapley values and their standard errors.  When the
+    budget covers all ``2^d - 2`` coalitions the result equals
+    :class:`~skexplain.ExactShapley`.
+
+    Parameters
+    ----------
+    model : estimator, Pipeline, torch.nn.Module or callable
+        The model to explain (never modified).
+    n_samples : int or "auto", default="auto"
+        Coalitions per explained row and background row (at least 2); each
+        costs one model row.  ``"auto"`` is ``2 d + 2048`` like shap.  A row
+        costs about ``n_samples * n_background`` model rows in total (fewer
+        when features equal a background row), reported in
+        ``metadata["n_model_rows"]``.
+    sampler : {"leverage", "kernel", "sqrt"}, default="leverage"
+        Distribution of the sampled coalition sizes: uniform over sizes (the
+        leverage scores of the Shapley regression, Musco & Witter 2025), the
+        Shapley kernel, or their geometric mean.  The default measured best:
+        3.5% lower error than "kernel" on average over our benchmarks, 12% at
+        d=48 (benchmarks/RESULTS.md).
+    paired : bool, default=True
+        Evaluate every sampled coalition together with its complement.
+    feature_groups : dict, list of lists or ndarray, default=None
+        Columns switched together and credited as one feature.
+    output : str, int or label, default="auto"
+        Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    tol : float, default=None
+        Convergence threshold: stop sampling a row once its largest standard
+        error is below ``tol`` times the spread (max - min) of its values (for
+        every output), or when the budget is spent (an :class:`~skexplain.exceptions.
+        ApproximationWarning` then says how many rows did not converge).
+        None evaluates the whole budget at once.
+    batch_size : int, default=None
+        Maximum model rows per ``predict`` call; None bounds a call by 64 MiB.
+    n_jobs : int, default=None
+        joblib workers over blocks of rows (``joblib.parallel_config`` is
+        honoured, e.g. ``backend="dask"``).  Results do not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seeds one generator per explained row, drawn before any dispatch.
+    verbose : int, default=0
+        Print progress to stderr when positive.
+
+    Attributes
+    ----------
+    model_ : skexplain.adapters.Model
+    background_ : ndarray or DataFrame
+    background_predictions_ : ndarray of shape (n_background, n_outputs)
+    expected_value_ : float or ndarray of shape (n_outputs,)
+    feature_groups_ : list of ndarray or None
+    feature_names_out_ : list of str
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from skexplain import KernelSHAP
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = RandomForestRegressor(n_estimators=20, random_state=0).fit(X, y)
+    >>> explainer = KernelSHAP(model, n_samples=200, random_state=0).fit(X[:10])
+    >>> expl = explainer.explain(X[:2])
+    >>> expl.values.shape, expl.stderr.shape
+    ((2, 10), (2, 10))
+    >>> bool(abs(expl.values.sum(1) + expl.base_values - model.predict(X[:2])).max() < 1e-8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseExplainer._parameter_constraints,
+        "n_samples": [StrOptions({"auto"}), Interval(Integral, 2, None, closed="left")],
+        "sampler": [StrOptions(set(SIZE_DISTRIBUTIONS))],
+        "paired": ["boolean"],
+        "feature_groups": [dict, list, tuple, np.ndarray, None],
+        "tol": [Interval(Real, 0, None, closed="neither"), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, model, *, n_samples="auto", sampler="leverage", paired=True,
+                 feature_groups=None, output="auto", tol=None, batch_size=None, n_jobs=None,
+                 random_state=None, verbose=0):
+        self.model = model
+        self.n_samples = n_samples
+        self.sampler = sampler
+        self.paired = paired
+        self.feature_groups = feature_groups
+        self.output = output
+        self.tol = tol
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __skexplain_tags__(self):
+        return ExplainerTags(axioms={"efficiency"},
+                             approximate_axioms={"symmetry", "dummy", "linearity"},
+                             stochastic=True, estimates_shapley=True)
+
+    def _fit(self, background):
+        groups, names = resolve_feature_groups(self.feature_groups, self._feature_names(),
+                                               self.n_features_in_)
+        self.feature_groups_ = groups
+        self.feature_names_out_ = names
+        self.background_predictions_ = self.model_.predict(background)
+
+    def _feature_names_out_groups(self):
+        return self.feature_names_out_
+
+    def _task(self):
+        weights = self.background_weights_
+        nb = self.background_predictions_.shape[0]
+        return _Task(self.model_, self.background_, self.background_predictions_,
+                     np.full(nb, 1.0 / nb) if weights is None else weights,
+                     self.feature_groups_, self.n_samples, self.sampler, bool(self.paired),
+                     self.tol, self.batch_size, int(self.verbose))
+
+    def _blocks(self, n, n_groups):
+        nb = self.background_predictions_.shape[0]
+        units = min(self._task().budget(n_groups), 2 ** min(n_groups, 40))
+        size = max(1, _BLOCK_BOOLS // max(1, nb * units * n_groups))
+        workers = 1 if self.n_jobs in (None, 1) else effective_n_jobs(self.n_jobs)
+        size = min(size, -(-n // workers))
+        return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+
+    def _explain_all(self, X):
+        n = X.shape[0]
+        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=n)
+        active = CoalitionEvaluator(
+            self.model_, self.background_, feature_groups=self.feature_groups_,
+            background_predictions=self.background_predictions_).group_differences(X)
+        task, blocks = self._task(), self._blocks(n, active.shape[2])
+        if len(blocks) == 1 or self.n_jobs in (None, 1):
+            results = [_explain_block(task, _take(X, r), seeds[r], active[r]) for r in blocks]
+        else:
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(_explain_block)(task, _take(X, r), seeds[r], active[r]) for r in blocks)
+        phi = np.concatenate([r[0] for r in results])
+        var = np.concatenate([r[1] for r in results])
+        converged = np.concatenate([r[3] for r in results])
+        n_rows = int(sum(r[2] for r in results))
+        self._warn(var, converged)
+        base = np.tile(self._expected_value_array(), (n, 1))
+        meta = {"n_model_rows": n_rows, "sampler": self.sampler, "paired": bool(self.paired)}
+        if self.tol is not None:
+            meta["converged"] = converged.tolist()
+        return self._make_explanation(X, phi, base, stderr=np.sqrt(var), **meta)
+
+    def _warn(self, var, converged):
+        if np.isnan(var).any():
+            warnings.warn(
+                f"KernelSHAP: n_samples={self.n_samples!r} is too small to identify every "
+                "attribution or to reach every coalition size; the unidentified part is "
+                "split evenly and the standard errors are NaN where the error is unknown. "
+                "Raise n_samples (2 * n_features identifies every attribution; about "
+                "3 * n_features reaches every size).", ApproximationWarning, stacklevel=5)
+        if self.tol is not None and not converged.all():
+            warnings.warn(
+                f"KernelSHAP: {int((~converged).sum())} of {converged.size} rows did not reach "
+                f"tol={self.tol} within n_samples={self.n_samples!r}; their standard errors "
+                "say how far they are.", ApproximationWarning, stacklevel=5)

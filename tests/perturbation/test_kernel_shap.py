@@ -1,0 +1,392 @@
+"""KernelSHAP against truth: ExactShapley, closed forms, axioms; API and plumbing."""
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+from sklearn.base import clone
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from skexplain import ExactShapley, KernelSHAP
+from skexplain.exceptions import ApproximationWarning, NotFittedError
+
+from _truth import nonlinear_f, permutation_shapley
+
+
+def interactions(X):
+    """Interactions of order 2 to 4 and a dummy feature (the last one)."""
+    X = np.asarray(X, dtype=float)
+    return (X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) * X[:, 3] + np.tanh(X[:, 0] + X[:, 4])
+            + X[:, 1] * X[:, 3] * X[:, 4] + 0.5 * X[:, 2] * X[:, 3] * X[:, 4] * X[:, 1])
+
+
+@pytest.fixture
+def data(rng):
+    return rng.normal(size=(5, 6)), rng.normal(size=(4, 6))
+
+
+# ------------------------------------------------------------------ truth
+@pytest.mark.parametrize("kw", [{}, {"paired": False}, {"sampler": "leverage"},
+                                {"sampler": "sqrt"}])
+def test_equals_exact_when_budget_enumerates(data, kw):
+    background, X = data
+    exact = ExactShapley(interactions).fit(background).explain(X)
+    expl = KernelSHAP(interactions, n_samples=62, random_state=0, **kw).fit(background).explain(X)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)
+    np.testing.assert_allclose(expl.stderr, 0.0, atol=1e-12)  # nothing was sampled
+
+
+def test_equals_permutation_definition_small(rng):
+    background, X = rng.normal(size=(3, 4)), rng.normal(size=(2, 4))
+    expl = KernelSHAP(nonlinear_f, n_samples=14, random_state=0).fit(background).explain(X)
+    for r in range(2):
+        np.testing.assert_allclose(expl.values[r], permutation_shapley(nonlinear_f, X[r],
+                                                                       background), atol=1e-10)
+
+
+@pytest.mark.parametrize("n_samples", [16, 18, 25, 40, 90])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_exact_for_additive_models_from_2d_coalitions(rng, n_samples, seed):
+    d = 8
+
+    def additive(X):
+        return np.sin(X[:, 0]) + X[:, 1] ** 2 - 3 * X[:, 2] + np.abs(X[:, 3]) + X[:, 5:].sum(1)
+
+    background, X = rng.normal(size=(6, d)), rng.normal(size=(5, d))
+    expected = np.stack([np.sin(X[:, 0]) - np.sin(background[:, 0]).mean(),
+                         X[:, 1] ** 2 - (background[:, 1] ** 2).mean(),
+                         -3 * (X[:, 2] - background[:, 2].mean()),
+                         np.abs(X[:, 3]) - np.abs(background[:, 3]).mean(), np.zeros(5),
+                         *(X[:, j] - background[:, j].mean() for j in range(5, d))], axis=1)
+    with warnings.catch_warnings():  # below ~3d some sizes go unsampled: stderr NaN
+        warnings.simplefilter("ignore", ApproximationWarning)
+        expl = KernelSHAP(additive, n_samples=n_samples, random_state=seed).fit(
+            background).explain(X)
+    np.testing.assert_allclose(expl.values, expected, atol=1e-9)
+
+
+def test_paired_sampling_exact_for_pairwise_interactions(rng):
+    d = 9
+    W = np.triu(rng.normal(size=(d, d)), 1)
+
+    def quadratic(X):
+        return X @ np.arange(d) + np.einsum("ni,ij,nj->n", X, W, X)
+
+    background, X = rng.normal(size=(4, d)), rng.normal(size=(3, d))
+    exact = ExactShapley(quadratic).fit(background).explain(X).values
+    expl = KernelSHAP(quadratic, n_samples=40, random_state=3).fit(background).explain(X)
+    np.testing.assert_allclose(expl.values, exact, atol=1e-9)
+
+
+@pytest.mark.parametrize("kw", [{}, {"paired": False}, {"tol": 0.05}, {"n_samples": 12}])
+def test_efficiency_every_row(data, kw):
+    background, X = data
+    kw = {"n_samples": 30, **kw}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ApproximationWarning)
+        expl = KernelSHAP(interactions, random_state=0, **kw).fit(background).explain(X)
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, interactions(X),
+                               atol=1e-10, rtol=0)
+
+
+def test_dummy_feature_within_its_standard_error(rng):
+    background, X = rng.normal(size=(8, 6)), rng.normal(size=(40, 6))
+    expl = KernelSHAP(interactions, n_samples=30, random_state=0).fit(background).explain(X)
+    z = expl.values[:, 5] / expl.stderr[:, 5]  # feature 5 is not used by the model
+    assert np.all(expl.stderr[:, 5] > 0)
+    assert np.mean(np.abs(z) < 1.0) > 0.6 and np.all(np.abs(z) < 4.0)
+
+
+def test_feature_equal_to_every_background_row_gets_exactly_zero(rng):
+    background, X = rng.normal(size=(5, 6)), rng.normal(size=(3, 6))
+    background[:, 2] = X[:, 2] = 0.7
+    expl = KernelSHAP(interactions, n_samples=20, random_state=0).fit(background).explain(X)
+    assert np.all(expl.values[:, 2] == 0.0) and np.all(expl.stderr[:, 2] == 0.0)
+
+
+def test_estimates_close_to_truth_and_better_with_budget(rng):
+    background, X = rng.normal(size=(10, 10)), rng.normal(size=(6, 10))
+    f = lambda Z: interactions(Z[:, :6]) + np.tanh(Z[:, 6] * Z[:, 7]) * Z[:, 8] + Z[:, 9]  # noqa
+    exact = ExactShapley(f).fit(background).explain(X).values
+    errors = []
+    for n_samples in (40, 160, 640):
+        expl = KernelSHAP(f, n_samples=n_samples, random_state=0).fit(background).explain(X)
+        errors.append(np.abs(expl.values - exact).mean() / np.abs(exact).mean())
+    assert errors[0] < 0.25 and errors[2] < errors[1] < errors[0] and errors[2] < 0.02
+
+
+def test_tiny_budget_is_finite_and_sensible(rng):
+    d = 12
+    background, X = rng.normal(size=(6, d)), rng.normal(size=(4, d))
+    f = lambda Z: interactions(Z[:, :6]) + Z[:, 6:].sum(1)  # noqa: E731
+    exact = ExactShapley(f).fit(background).explain(X).values
+    for n_samples in (d + 2, d + 6, 2 * d - 2):
+        with pytest.warns(ApproximationWarning, match="too small to identify"):
+            expl = KernelSHAP(f, n_samples=n_samples, random_state=0).fit(background).explain(X)
+        assert np.all(np.isfinite(expl.values))
+        assert np.abs(expl.values - exact).max() < 3 * np.abs(exact).max()
+        np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, f(X), atol=1e-10)
+        assert np.isnan(expl.stderr).any()
+
+
+# ------------------------------------------------------- data and models
+def test_dataframe_pipeline_raw_columns(string_frame, string_pipeline):
+    frame, _ = string_frame
+    background, X = frame.iloc[:12], frame.iloc[20:26]
+    exact = ExactShapley(string_pipeline).fit(background).explain(X)
+    expl = KernelSHAP(string_pipeline, n_samples=14, random_state=0).fit(background).explain(X)
+    assert expl.feature_names == ["age", "city", "income", "score"]
+    assert expl.values.shape == (6, 4, 2)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)
+    partial = KernelSHAP(string_pipeline, n_samples=9, random_state=0).fit(background)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ApproximationWarning)
+        approx = partial.explain(X)
+    np.testing.assert_allclose(approx.values.sum(1) + approx.base_values,
+                               string_pipeline.predict_proba(X), atol=1e-10)
+    assert list(X.columns) == ["age", "city", "income", "score"]  # input untouched
+
+
+def test_multi_output_and_target(rng):
+    X, y = load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    explainer = KernelSHAP(model, n_samples=12, random_state=0).fit(X[::10])
+    expl = explainer.explain(X[:5])
+    exact = ExactShapley(model).fit(X[::10]).explain(X[:5])
+    assert expl.values.shape == (5, 4, 3) and expl.stderr.shape == (5, 4, 3)
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, model.predict_proba(X[:5]),
+                               atol=1e-10)
+    assert np.abs(expl.values - exact.values).max() < 0.1
+    one = explainer.explain(X[:5], target=2)
+    np.testing.assert_allclose(one.values, expl.values[..., 2])
+
+
+def test_feature_groups_match_exact(rng):
+    background, X = rng.normal(size=(5, 6)), rng.normal(size=(3, 6))
+    groups = {"a": [0, 1], "b": [2, 3, 4]}
+    exact = ExactShapley(interactions, feature_groups=groups).fit(background).explain(X)
+    expl = KernelSHAP(interactions, n_samples=6, feature_groups=groups,
+                      random_state=0).fit(background).explain(X)
+    assert expl.feature_names == ["a", "b", "x5"]
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)
+
+
+def test_image_like_input_with_patches(rng):
+    def f(X):  # (n, 2, 4) inputs
+        return np.tanh(X[:, 0, :2].sum(1) * X[:, 1, 2:].sum(1)) + X[:, 1, 0] * X[:, 0, 3]
+
+    background, X = rng.normal(size=(3, 2, 4)), rng.normal(size=(2, 2, 4))
+    patches = np.array([[0, 0, 1, 1], [2, 2, 3, 3]])
+    exact = ExactShapley(f, feature_groups=patches).fit(background).explain(X)
+    expl = KernelSHAP(f, n_samples=14, feature_groups=patches, random_state=0).fit(
+        background).explain(X)
+    assert expl.values.shape == (2, 4)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)
+
+
+def test_weighted_background(rng):
+    background, X = rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    weights = np.array([1.0, 2.0, 3.0, 4.0])
+    exact = ExactShapley(nonlinear_f).fit(background, sample_weight=weights).explain(X)
+    expl = KernelSHAP(nonlinear_f, n_samples=30, random_state=0).fit(
+        background, sample_weight=weights).explain(X)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)
+    np.testing.assert_allclose(expl.base_values, exact.base_values)
+
+
+# ------------------------------------------------ randomness and plumbing
+def test_random_state_determinism(data):
+    background, X = data
+    a = KernelSHAP(interactions, n_samples=24, random_state=3).fit(background).explain(X)
+    b = KernelSHAP(interactions, n_samples=24, random_state=3).fit(background).explain(X)
+    c = KernelSHAP(interactions, n_samples=24, random_state=4).fit(background).explain(X)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.stderr, b.stderr)
+    assert not np.allclose(a.values, c.values)
+
+
+def test_results_independent_of_batch_size_and_n_jobs(data):
+    background, X = data
+    ref = KernelSHAP(interactions, n_samples=24, random_state=0).fit(background).explain(X)
+    for kw in ({"batch_size": 7}, {"batch_size": 1}, {"n_jobs": 2}):
+        other = KernelSHAP(interactions, n_samples=24, random_state=0, **kw).fit(
+            background).explain(X)
+        np.testing.assert_allclose(other.values, ref.values, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(other.stderr, ref.stderr, rtol=0, atol=1e-13)
+        assert other.metadata["n_model_rows"] == ref.metadata["n_model_rows"]
+
+
+def test_dask_backend_matches_n_jobs_1(data):
+    distributed = pytest.importorskip("distributed")
+    background, X = data
+    ref = KernelSHAP(interactions, n_samples=24, random_state=0).fit(background).explain(X)
+    with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster), parallel_config(backend="dask"):
+            out = KernelSHAP(interactions, n_samples=24, random_state=0, n_jobs=2).fit(
+                background).explain(X)
+    np.testing.assert_allclose(out.values, ref.values, rtol=0, atol=1e-13)
+
+
+def test_model_rows_counted(data):
+    background, X = data
+    calls = []
+
+    def counting(Z):
+        calls.append(len(Z))
+        return interactions(Z)
+
+    explainer = KernelSHAP(counting, n_samples=20, random_state=0).fit(background)
+    calls.clear()
+    expl = explainer.explain(X)
+    assert expl.metadata["n_model_rows"] == sum(calls)
+    # paired: 10 pairs of coalitions per background row, plus f(x) once per row
+    assert sum(calls) == 4 * (20 * 5 + 1)
+
+
+def test_evaluate_pairs_uses_one_background_row_per_triple(rng):
+    from skexplain.adapters import as_model
+    from skexplain.perturbation import CoalitionEvaluator
+
+    from _truth import value_function
+
+    background, X = rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
+    evaluator = CoalitionEvaluator(as_model(nonlinear_f, sample=background), background,
+                                   batch_size=2)
+    rows, bgs = np.array([0, 2, 1, 2]), np.array([3, 0, 0, 1])
+    masks = rng.random((4, 5)) < 0.5
+    values, n_rows = evaluator.evaluate_pairs(X, rows, bgs, masks)
+    expected = [value_function(nonlinear_f, X[r], background[[b]], np.flatnonzero(m))
+                for r, b, m in zip(rows, bgs, masks)]
+    np.testing.assert_allclose(values[:, 0], expected, atol=1e-12)
+    assert n_rows == 4
+
+
+def test_tol_stops_early_and_reports(data):
+    background, X = data
+    full = KernelSHAP(interactions, n_samples=56, random_state=0).fit(background).explain(X)
+    loose = KernelSHAP(interactions, n_samples=56, tol=0.2, random_state=0).fit(
+        background).explain(X)
+    assert loose.metadata["converged"] == [True] * 4
+    assert loose.metadata["n_model_rows"] < full.metadata["n_model_rows"]
+    se, spread = loose.stderr.max(1), np.ptp(loose.values, axis=1)
+    assert np.all(se < 0.2 * spread)
+    with pytest.warns(ApproximationWarning, match="did not reach tol"):
+        strict = KernelSHAP(interactions, n_samples=40, tol=1e-6, random_state=0).fit(
+            background).explain(X)
+    assert strict.metadata["converged"] == [False] * 4
+
+
+def test_verbose_prints_progress(data, capsys):
+    background, X = data
+    KernelSHAP(interactions, n_samples=20, random_state=0).fit(background).explain(X)
+    assert capsys.readouterr().err == ""
+    KernelSHAP(interactions, n_samples=20, verbose=1, random_state=0).fit(background).explain(X)
+    assert "[KernelSHAP]" in capsys.readouterr().err
+
+
+def test_clone_pickle_and_not_fitted(data):
+    background, X = data
+    explainer = KernelSHAP(interactions, n_samples=20, random_state=0)
+    with pytest.raises(NotFittedError):
+        explainer.explain(X)
+    assert clone(explainer).get_params()["n_samples"] == 20
+    fitted = pickle.loads(pickle.dumps(explainer.fit(background)))
+    np.testing.assert_array_equal(fitted.explain(X).values, explainer.explain(X).values)
+
+
+def test_inputs_not_mutated(data):
+    background, X = data
+    b0, x0 = background.copy(), X.copy()
+    frame = pd.DataFrame(X, columns=list("abcdef"))
+    KernelSHAP(interactions, n_samples=20, random_state=0).fit(background).explain(X)
+    np.testing.assert_array_equal(background, b0)
+    np.testing.assert_array_equal(X, x0)
+    KernelSHAP(interactions, n_samples=20).fit(frame).explain(frame)
+    np.testing.assert_array_equal(frame.to_numpy(), x0)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_samples": 1}, "'n_samples' parameter"),
+    ({"n_samples": "many"}, "'n_samples' parameter"),
+    ({"sampler": "uniform"}, "'sampler' parameter"),
+    ({"paired": "yes"}, "'paired' parameter"),
+    ({"tol": 0.0}, "'tol' parameter"),
+    ({"random_state": "x"}, "'random_state' parameter"),
+    ({"verbose": -1}, "'verbose' parameter"),
+    ({"batch_size": 0}, "'batch_size' parameter"),
+    ({"feature_groups": "ab"}, "'feature_groups' parameter"),
+])
+def test_bad_parameters(data, params, match):
+    with pytest.raises(ValueError, match=match):
+        KernelSHAP(interactions, **params).fit(data[0])
+
+
+def test_bad_rows(data):
+    background, X = data
+    explainer = KernelSHAP(interactions, n_samples=20).fit(background)
+    with pytest.raises(ValueError, match="X has 5 features, but KernelSHAP was fitted with 6"):
+        explainer.explain(X[:, :5])
+
+
+# -------------------------------------------------- sampler and solver units
+from skexplain.perturbation._samplers import plan_coalitions, sample_units  # noqa: E402
+from skexplain.perturbation._shapley import all_masks  # noqa: E402
+from skexplain.perturbation._solvers import solve_shapley_regression  # noqa: E402
+
+
+@pytest.mark.parametrize("paired", [True, False])
+@pytest.mark.parametrize("d, n_samples", [(5, 8), (6, 30), (9, 27), (10, 200), (12, 5000)])
+def test_plan_respects_budget_and_enumerates_outer_sizes(d, n_samples, paired):
+    plan = plan_coalitions(d, n_samples, paired=paired)
+    assert plan.n_coalitions <= min(n_samples, 2**d - 2)
+    assert np.all(plan.n_units <= plan.population)
+    covered = plan.population.sum() * (2 if paired else 1)
+    assert covered == 2**d - 2  # the strata partition the proper coalitions
+    if n_samples >= 2 * d:  # singletons (and their complements) are always enumerated
+        assert np.all(plan.enumerated[np.minimum(plan.sizes, d - plan.sizes) == 1])
+    if n_samples >= 2**d - 2:
+        assert plan.exact
+
+
+@pytest.mark.parametrize("sampler", ["leverage", "kernel"])
+def test_plan_for_many_players_spends_the_budget(sampler):
+    plan = plan_coalitions(100, 400, sampler)  # C(100, 50) overflows int64
+    assert plan.n_coalitions == 400 and plan.n_units.min() >= 1
+    units = sample_units([np.random.default_rng(0)], plan, 2)
+    assert units.shape == (2, 200, 100)
+    assert all(len({u.tobytes() for u in design}) == 200 for design in units)
+
+
+def test_sampled_units_are_distinct_uniform_and_per_row(rng):
+    plan = plan_coalitions(8, 60)
+    units = sample_units([np.random.default_rng(s) for s in range(300)], plan, 2)
+    assert units.shape == (600, 30, 8)
+    np.testing.assert_array_equal(units.sum(2), np.broadcast_to(
+        plan.sizes[plan.stratum_of_unit], (600, 30)))
+    assert all(len({u.tobytes() for u in design}) == 30 for design in units)
+    middle = plan.stratum_of_unit == plan.sizes.size - 1
+    assert units[:, middle, 0].all()  # a middle pair is named by its side holding player 0
+    counts = units[:, plan.offsets[2]:plan.offsets[3]].sum(axis=(0, 1))
+    assert counts.min() > 0.9 * counts.mean()  # every player equally likely
+    alone = sample_units([np.random.default_rng(7)], plan, 2)
+    np.testing.assert_array_equal(alone, units[14:16])  # row 7's designs
+
+
+def test_solver_equals_brute_force_constrained_least_squares(rng):
+    d, m, k = 6, 25, 2
+    masks = all_masks(d)[1:-1]
+    units = masks[rng.choice(len(masks), m, replace=False)][None].repeat(3, 0)
+    target, weight = rng.normal(size=(3, m, k)), rng.uniform(0.5, 2.0, m)
+    delta = rng.normal(size=(3, k))
+    phi, _ = solve_shapley_regression(units, target, weight, delta)
+    for b in range(3):  # KKT system of min sum w (t - z phi)^2 s.t. sum(phi) = delta
+        Z = units[b].astype(float)
+        kkt = np.block([[2 * Z.T @ (weight[:, None] * Z), np.ones((d, 1))],
+                        [np.ones((1, d)), np.zeros((1, 1))]])
+        for j in range(k):
+            rhs = np.concatenate([2 * Z.T @ (weight * target[b, :, j]), [delta[b, j]]])
+            np.testing.assert_allclose(phi[b, :, j], np.linalg.solve(kkt, rhs)[:d], atol=1e-10)
