@@ -8,6 +8,7 @@ from .explanation import Explanation
 from .perturbation import ExactShapley, KernelSHAP, LinearSHAP
 from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
                        IntegratedGradients, Saliency, SmoothGrad)
+from .testing import check_explainer
 
 __version__ = "0.1.0.dev0"
 
@@ -24,5 +25,6 @@ __all__ = [
     "LinearSHAP",
     "Saliency",
     "SmoothGrad",
+    "check_explainer",
     "__version__",
 ]
