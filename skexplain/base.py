@@ -184,10 +184,14 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             str(f) for f in input_features]
         if names is None:
             names = [f"x{i}" for i in range(self.n_features_in_)]
-        outputs = self.model_.output_names
-        if len(outputs) == 1:
+        outputs = self._transform_output_names()
+        if len(outputs) <= 1:
             return np.asarray(names, dtype=object)
         return np.asarray([f"{f}__{o}" for f in names for o in outputs], dtype=object)
+
+    def _transform_output_names(self):
+        """Outputs laid out in the columns of :meth:`transform` (hook)."""
+        return self.model_.output_names
 
     def plot(self, X, kind="bar", *, ax=None, target=None, **kwargs):
         """Explain ``X`` and plot it; returns a ``*Display`` (see Explanation.plot)."""

@@ -101,16 +101,9 @@ class GradientMixin:
             )
         return X
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the columns of :meth:`transform` (one per input feature)."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self)
-        names = self._feature_names() if input_features is None else [
-            str(f) for f in input_features]
-        if names is None:
-            names = [f"x{i}" for i in range(self.n_features_in_)]
-        return np.asarray(names, dtype=object)
+    def _transform_output_names(self):
+        # One target per row and no output axis: transform has one column per feature.
+        return []
 
     def _hooks(self):
         """Context-manager factory for the engine (None: plain gradients)."""
