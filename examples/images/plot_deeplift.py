@@ -70,7 +70,7 @@ for name, expl in [("DeepLIFT", deeplift), ("DeepSHAP", deepshap)]:
 
 fig, axes = plt.subplots(3, 5, figsize=(10, 6.2))
 for i in range(5):
-    axes[0, i].imshow(images[i, 0], cmap="gray_r")
+    axes[0, i].imshow(images[i, 0].numpy(), cmap="gray_r")
     axes[0, i].set_title(f"predicted {deeplift.metadata['target'][i]}")
     for row, expl in ((1, deeplift), (2, deepshap)):
         heat = expl.values[i, 0]

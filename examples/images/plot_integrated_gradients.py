@@ -58,7 +58,7 @@ expl = explainer.explain(images)
 
 fig, axes = plt.subplots(2, 6, figsize=(11, 4))
 for i in range(6):
-    axes[0, i].imshow(images[i, 0], cmap="gray_r")
+    axes[0, i].imshow(images[i, 0].numpy(), cmap="gray_r")
     axes[0, i].set_title(f"predicted {expl.metadata['target'][i]}")
     heat = expl.values[i, 0]
     lim = np.abs(heat).max()
