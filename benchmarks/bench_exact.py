@@ -6,9 +6,10 @@ libraries and two ratios:
 
 * skexplain / shap (goal <= 1.0);
 * skexplain / bare ``predict`` over the same number of hybrid rows
-  (goal <= 1.2: evaluating the model is the physical limit).  The bare calls
-  use chunks of 2^16 rows, like skexplain: one call over millions of rows
-  would be slower (memory traffic) and flatter the ratio.
+  (goal <= 1.2: evaluating the model is the physical limit).  The bare time
+  is the best of three ways of calling the model on those rows: chunks of
+  2^16 rows, chunks of 2^18 rows, and one call (one call over millions of
+  rows is the slowest for the MLP; taking the best keeps the baseline strong).
 
 Run:  python benchmarks/bench_exact.py [--problems gbr_diabetes mlp_cancer12] [--repeats 3]
 """
@@ -25,6 +26,7 @@ from _problems import interleaved_best_times, make_problem, print_table  # noqa:
 from skexplain import ExactShapley  # noqa: E402
 
 PROBLEMS = ["gbr_diabetes", "mlp_cancer12", "mlp_cancer14"]
+BARE_CHUNKS = (2**16, 2**18, 2**40)  # the last one is a single call
 
 
 def hybrid_rows(P, n_rows):
@@ -42,7 +44,7 @@ def hybrid_rows(P, n_rows):
     return np.concatenate(out)[:n_rows]
 
 
-def bare_predict(f, hybrids, chunk=2**16):
+def bare_predict(f, hybrids, chunk):
     for start in range(0, len(hybrids), chunk):
         f(hybrids[start:start + chunk])
 
@@ -60,9 +62,10 @@ def run(name, repeats):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs_explainer(X[:1])  # warm-up
-        (t_ours, t_shap, t_bare), (ours, theirs, _) = interleaved_best_times(
-            [lambda: explainer.explain(X), lambda: theirs_explainer(X),
-             lambda: bare_predict(P["f"], hybrids)], repeats)
+        times, (ours, theirs, *_) = interleaved_best_times(
+            [lambda: explainer.explain(X), lambda: theirs_explainer(X)]
+            + [lambda c=c: bare_predict(P["f"], hybrids, c) for c in BARE_CHUNKS], repeats)
+    t_ours, t_shap, t_bare = times[0], times[1], min(times[2:])
     n = len(X)
     return dict(problem=name, d=P["d"], shap_ms_row=1e3 * t_shap / n,
                 skx_ms_row=1e3 * t_ours / n, bare_ms_row=1e3 * t_bare / n,

@@ -20,7 +20,7 @@ __all__ = ["CoalitionEvaluator"]
 
 # Bound on the memory of one chunk of hybrid rows (float64 numbers).
 _CHUNK_BYTES = 64 * 2**20
-_MAX_AUTO_ROWS = 2**16
+_MAX_AUTO_ROWS = 2**17
 
 
 class CoalitionEvaluator:

@@ -71,8 +71,9 @@ class HybridBuilder:
                 data[j] = np.where(masks[:, j], x_col[rows], self.background_columns[j][backgrounds])
             return self._frame(data)
         flat = X.reshape(X.shape[0], -1)
+        # the gather already made a fresh array: convert without a second copy
         hybrid = self.background_flat[backgrounds].astype(
-            np.result_type(flat, self.background_flat))
+            np.result_type(flat, self.background_flat), copy=False)
         np.copyto(hybrid, flat[rows], where=masks)  # one temporary less than np.where
         return hybrid.reshape((-1,) + self.feature_shape)
 
