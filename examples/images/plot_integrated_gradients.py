@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Integrated Gradients on digits: completeness and steps
-=====================================================
+======================================================
 
 :class:`~skexplain.IntegratedGradients` attributes the difference between a
 network's output at an image and at a baseline to the pixels, by integrating

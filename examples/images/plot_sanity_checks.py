@@ -82,8 +82,8 @@ summary = pd.DataFrame([{**r.summary(), "explainer": name} for name, r in report
 summary
 
 # %%
-# Every metric at every step (mean over the 32 digits): Spearman of |maps| and
-# of signed maps, SSIM and HOG correlation of normalised |maps|, and the share
+# Every metric at every step (mean over the 32 digits): Spearman of absolute maps and
+# of signed maps, SSIM and HOG correlation of normalised absolute maps, and the share
 # of the top 10% pixels kept.
 pd.concat({name: r.to_frame() for name, r in reports.items()}).round(2)
 
@@ -106,7 +106,7 @@ plt.tight_layout()
 # %%
 # What the maps look like
 # -----------------------
-# One digit's |map| for the trained model and after each step of the cascade.
+# One digit's absolute map for the trained model and after each step of the cascade.
 layers = randomizable_layers(model, rows)
 models = [model] + [randomize_model(model, layers[:k + 1], random_state=0)
                     for k in range(len(layers))]
