@@ -62,16 +62,6 @@ def make_problem(name):
                 X=np.asarray(Xte[:N_EXPLAIN], dtype=float))
 
 
-def best_time(func, repeats=3):
-    """Smallest wall time of ``repeats`` calls (the least disturbed run) and the result."""
-    best, out = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
-    return best, out
-
-
 def interleaved_best_times(funcs, repeats=3):
     """Best wall time of each function, calling them in turn ``repeats`` times.
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .adapters import as_model
 from .explanation import Explanation
 from .utils._param_validation import Interval, _fit_context
-from .utils._validation import check_background, check_rows
+from .utils._validation import check_background, check_rows, default_feature_names
 
 __all__ = ["BaseExplainer", "ExplainerTags", "PerturbationMixin"]
 
@@ -183,7 +183,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         names = self._feature_names() if input_features is None else [
             str(f) for f in input_features]
         if names is None:
-            names = [f"x{i}" for i in range(self.n_features_in_)]
+            names = default_feature_names(self.n_features_in_)
         outputs = self._transform_output_names()
         if len(outputs) <= 1:
             return np.asarray(names, dtype=object)
@@ -203,7 +203,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             return [str(c) for c in self.feature_names_in_]
         if len(self.feature_shape_) == 1:
-            return [f"x{i}" for i in range(self.feature_shape_[0])]
+            return default_feature_names(self.feature_shape_[0])
         return None
 
     def _metadata(self, **extra):

@@ -10,11 +10,14 @@ chunks may run in parallel through joblib.  Each unit is averaged on its own,
 so results do not depend on ``batch_size`` or ``n_jobs``.
 """
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
+
+from ..utils._parallel import n_workers
 
 from ._groups import column_groups
 from ._hybrids import HybridBuilder
 from ._lattice import difference_codes, evaluate_subset_table, group_differences
+from ._shapley import all_masks
 
 __all__ = ["CoalitionEvaluator"]
 
@@ -202,11 +205,10 @@ class CoalitionEvaluator:
             return self.evaluate(X, _subset_masks(active, self.n_groups))
         args = (self.model, self.builder, self.background_weights, self.group_of_column)
         rest = (active, self.background_predictions, self._units_per_chunk() * self.n_background)
-        n = X.shape[0]
-        n_workers = effective_n_jobs(self.n_jobs) if self.n_jobs not in (None, 1) else 1
-        if n_workers <= 1 or n == 1:
+        n, workers = X.shape[0], n_workers(self.n_jobs)
+        if workers <= 1 or n == 1:
             return evaluate_subset_table(*args, X, diff, *rest)
-        blocks = [b for b in np.array_split(np.arange(n), min(n_workers, n)) if b.size]
+        blocks = [b for b in np.array_split(np.arange(n), min(workers, n)) if b.size]
         take = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (lambda idx: X[idx])
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(evaluate_subset_table)(*args, take(b), diff[b], *rest) for b in blocks)
@@ -219,10 +221,10 @@ class CoalitionEvaluator:
         return np.stack([starts, np.minimum(starts + step, total)], axis=1)
 
     def _split(self, bounds):
-        n_workers = effective_n_jobs(self.n_jobs) if self.n_jobs not in (None, 1) else 1
-        if n_workers <= 1 or len(bounds) == 1:
+        workers = n_workers(self.n_jobs)
+        if workers <= 1 or len(bounds) == 1:
             return [bounds]
-        return [b for b in np.array_split(bounds, min(n_workers, len(bounds))) if len(b)]
+        return [b for b in np.array_split(bounds, min(workers, len(bounds))) if len(b)]
 
 
 # Building hybrids pair by pair costs about 25% more per model row than
@@ -248,8 +250,7 @@ def _subset_masks(active, n_groups):
     or b; taking x except in the empty coalition keeps v(empty) and v(full)
     free of hybrids.
     """
-    m = active.size
-    small = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
+    small = all_masks(active.size)
     masks = np.repeat(small.any(axis=1)[:, None], n_groups, axis=1)
     masks[:, active] = small
     return masks

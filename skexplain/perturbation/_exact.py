@@ -5,7 +5,6 @@ import numpy as np
 
 from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import TooManyFeaturesError
-from ..explanation import Explanation
 from ..utils._param_validation import Interval
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
@@ -136,9 +135,8 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
                                                   phi, inter)
         base = np.tile(self._expected_value_array(), (n, 1))
         values = phi if inter is None else inter
-        expl = self._make_explanation(X, values, base, n_model_rows=n_model_rows,
+        return self._make_explanation(X, values, base, n_model_rows=n_model_rows,
                                       interactions=bool(self.interactions))
-        return expl
 
     def _explain_pattern(self, evaluator, X, rows, pattern, group_diff, phi, inter):
         """Enumerate the coalitions of one set of varying groups for its rows."""

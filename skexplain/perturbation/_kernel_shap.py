@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn.utils import check_random_state
 
 from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import ApproximationWarning
+from ..utils._parallel import n_workers
 from ..utils._param_validation import Interval, StrOptions
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
@@ -339,7 +340,7 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
         nb = self.background_predictions_.shape[0]
         units = min(self._task().budget(n_groups), 2 ** min(n_groups, 40))
         size = max(1, _BLOCK_BOOLS // max(1, nb * units * n_groups))
-        workers = 1 if self.n_jobs in (None, 1) else effective_n_jobs(self.n_jobs)
+        workers = n_workers(self.n_jobs)
         size = min(size, -(-n // workers))
         return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
 

@@ -4,7 +4,6 @@ skexplain accepts numpy arrays, pandas DataFrames (kept as DataFrames, so that
 string and categorical columns reach the user's Pipeline untouched) and torch
 tensors (moved to numpy here; the gradient engine moves them back).
 """
-import numbers
 import warnings
 
 import numpy as np
@@ -148,11 +147,3 @@ def _align_frame(data, background, fitted_names, name, cls):
         raise ValueError(msg)
     return data
 
-
-def check_positive_int(value, name, *, allow_none=False, minimum=1):
-    """Validate an integer parameter (used outside sklearn's constraint system)."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
