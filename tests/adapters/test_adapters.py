@@ -1,6 +1,5 @@
 """as_model: sklearn estimators and Pipelines, torch modules, callables."""
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
