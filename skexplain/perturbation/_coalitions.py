@@ -10,6 +10,7 @@ chunks may run in parallel through joblib.  Each unit is averaged on its own,
 so results do not depend on ``batch_size`` or ``n_jobs``.
 """
 import numpy as np
+import pandas as pd
 from joblib import Parallel, delayed
 
 from ..utils._parallel import n_workers
@@ -24,6 +25,12 @@ __all__ = ["CoalitionEvaluator"]
 # Bound on the memory of one chunk of hybrid rows (float64 numbers).
 _CHUNK_BYTES = 64 * 2**20
 _MAX_AUTO_ROWS = 2**17
+# Single-reference designs are evaluated through one reused buffer of hybrid
+# rows.  2^14 rows per call measured best on every benchmark model (KernelSHAP
+# in benchmarks/RESULTS.md): up to 1.7x faster than 2^17 on numpy models and
+# MLPs, whose inputs and activations then stay in cache, as fast on trees, and
+# enough rows to amortise a model's fixed cost per call.
+_DESIGN_CHUNK_ROWS = 2**14
 
 
 class CoalitionEvaluator:
@@ -48,7 +55,7 @@ class CoalitionEvaluator:
     batch_size : int, default=None
         Maximum number of model rows per ``predict`` call (at least one
         coalition, i.e. ``n_background`` rows).  None picks a size bounded by
-        64 MiB of hybrid data.
+        64 MiB of hybrid data (and at most 2^14 rows for :meth:`evaluate_designs`).
     n_jobs : int, default=None
         Number of joblib workers over chunks of rows; honours
         ``joblib.parallel_config`` (e.g. ``backend="dask"``).
@@ -147,36 +154,110 @@ class CoalitionEvaluator:
             group_differences(x_codes[i:i + step], b_codes, self.group_of_column)
             for i in range(0, X.shape[0], step)], axis=0)
 
-    def evaluate_pairs(self, X, rows, backgrounds, masks):
-        """``f(x_S, b_notS)`` for explicit (row, background row, mask) triples.
+    def evaluate_designs(self, X, designs):
+        """``f(x_S, b_notS)`` of rows against single background rows: no averaging.
 
-        One model row per triple and no averaging over the background: the
-        values of single-reference games (KernelSHAP draws one design of
-        coalitions per background row).  Triples are packed into ``predict``
+        The values of single-reference games (KernelSHAP draws one design of
+        coalitions per background row and plays it against every row).  One
+        model row per (row, coalition); designs are packed into ``predict``
         calls of at most ``batch_size`` rows.
 
         Parameters
         ----------
         X : ndarray or DataFrame of shape (n, \\*feature_shape)
-        rows, backgrounds : ndarray of int of shape (t,)
-            Row of ``X`` and background row of each triple.
-        masks : ndarray of bool of shape (t, n_groups)
-            ``True`` takes the group from the row, ``False`` from the background row.
+        designs : list of tuple (rows, background_row, masks, players)
+            ``rows`` (R,) int: rows of ``X``; ``background_row``: int;
+            ``masks`` (C, m) bool: coalitions over the design's ``m`` players;
+            ``players`` (R, m) int: the group each player stands for in each
+            row, or None when player ``p`` is group ``p`` (``m == n_groups``).
+            Groups no player stands for are taken from the background row.
 
         Returns
         -------
-        values : ndarray of shape (t, n_outputs)
+        values : list of ndarray of shape (R, C, n_outputs), one per design
         n_model_rows : int
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> from skexplain.perturbation import CoalitionEvaluator
+        >>> bg = np.zeros((2, 3))
+        >>> ev = CoalitionEvaluator(as_model(lambda X: X.sum(axis=1), sample=bg), bg)
+        >>> masks = np.array([[True, False], [True, True]])
+        >>> values, n_rows = ev.evaluate_designs(np.ones((1, 3)), [(np.array([0]), 1, masks,
+        ...                                                         np.array([[0, 2]]))])
+        >>> values[0][0, :, 0], n_rows
+        (array([1., 2.]), 2)
         """
-        masks = np.asarray(masks, dtype=bool)
-        values = np.empty((masks.shape[0], self.background_predictions.shape[1]))
-        step = self._units_per_chunk() * self.n_background
-        for start in range(0, masks.shape[0], step):
-            part = slice(start, start + step)
-            batch = self.builder.build_pairs(X, rows[part], backgrounds[part],
-                                             masks[part][:, self.group_of_column])
-            values[part] = self.model.predict(batch)
-        return values, int(masks.shape[0])
+        k = self.background_predictions.shape[1]
+        out = [np.empty((len(rows), masks.shape[0], k)) for rows, _, masks, _ in designs]
+        step = self._design_chunk_rows(X)
+        pieces = [p for i, design in enumerate(designs) for p in _pieces(i, design, step)]
+        chunks, size = [[]], 0
+        for piece in pieces:
+            n_rows = (piece[1].stop - piece[1].start) * (piece[2].stop - piece[2].start)
+            if size + n_rows > step and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(piece)
+            size += n_rows
+        buffer = None
+        if not self.builder.is_frame and pieces:
+            buffer = np.empty((max(_chunk_rows(c) for c in chunks), self.builder.n_columns),
+                              dtype=self.builder.grid_dtype(X))
+        used = 0
+        for chunk in chunks:
+            if not chunk:
+                continue
+            batch = self._grid_batch(X, designs, chunk, buffer)
+            preds = self.model.predict(batch)
+            start = 0
+            for i, rs, cs in chunk:
+                n_rows = (rs.stop - rs.start) * (cs.stop - cs.start)
+                out[i][rs, cs] = preds[start:start + n_rows].reshape(
+                    rs.stop - rs.start, cs.stop - cs.start, k)
+                start += n_rows
+            used += start
+        return out, used
+
+    def _design_chunk_rows(self, X):
+        """Rows per call for :meth:`evaluate_designs`: ``batch_size``, or 2^14 within 64 MiB."""
+        if self.batch_size is not None:
+            return int(self.batch_size)
+        row_bytes = max(self.builder.n_columns, 1) * (
+            8 if self.builder.is_frame else self.builder.grid_dtype(X).itemsize)
+        return max(1, min(_DESIGN_CHUNK_ROWS, _CHUNK_BYTES // row_bytes))
+
+    def _grid_batch(self, X, designs, chunk, buffer):
+        """The model input of one chunk of design pieces."""
+        ncols = self.builder.n_columns
+        frames, start = [], 0
+        for i, rs, cs in chunk:
+            rows, background_row, masks, players = designs[i]
+            column_masks = self._column_masks(masks[cs], None if players is None else players[rs])
+            if self.builder.is_frame:
+                frames.append(self.builder.grid_frame(X, rows[rs], background_row, column_masks))
+                continue
+            n_rows = (rs.stop - rs.start) * (cs.stop - cs.start)
+            view = buffer[start:start + n_rows].reshape(rs.stop - rs.start, -1, ncols)
+            self.builder.fill_grid(view, X, rows[rs], background_row, column_masks)
+            start += n_rows
+        if frames:
+            return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return buffer[:start].reshape((-1,) + self.builder.feature_shape)
+
+    def _column_masks(self, masks, players):
+        """Column masks (C, n_columns), or (R, C, n_columns) when players differ by row."""
+        g = self.group_of_column
+        if players is None:
+            identity = g.size == masks.shape[1] and np.array_equal(g, np.arange(g.size))
+            return masks if identity else masks[:, g]
+        n_rows, m = players.shape
+        position = np.full((n_rows, self.n_groups), m)  # m: a column of False
+        position[np.arange(n_rows)[:, None], players] = np.arange(m)
+        extended = np.concatenate([masks, np.zeros((masks.shape[0], 1), dtype=bool)], axis=1)
+        return extended[:, position[:, g]].transpose(1, 0, 2)
 
     def evaluate_subsets(self, X, active, group_diff):
         """Values of all 2^m coalitions of the ``active`` groups, other groups from x.
@@ -231,6 +312,24 @@ class CoalitionEvaluator:
 # broadcasting a coalition over the whole background, so deduplication is used
 # only when it removes more model rows than that.
 _MIN_PAIR_SAVING = 0.15
+
+
+def _pieces(index, design, step):
+    """Split a design into (index, row slice, column slice) of at most ``step`` model rows."""
+    rows, _, masks, _ = design
+    n_rows, n_cols = len(rows), masks.shape[0]
+    if n_rows == 0 or n_cols == 0:
+        return []
+    if n_cols >= step:
+        return [(index, slice(r, r + 1), slice(c, min(c + step, n_cols)))
+                for r in range(n_rows) for c in range(0, n_cols, step)]
+    per = step // n_cols
+    return [(index, slice(r, min(r + per, n_rows)), slice(0, n_cols))
+            for r in range(0, n_rows, per)]
+
+
+def _chunk_rows(chunk):
+    return sum((rs.stop - rs.start) * (cs.stop - cs.start) for _, rs, cs in chunk)
 
 
 def _pairs_pay_off(diff, m):

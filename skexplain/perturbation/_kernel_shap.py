@@ -4,12 +4,20 @@ Shapley values are linear in the game, so the value of ``x`` against a
 background set is the weighted mean, over background rows ``b``, of the value
 of the single-reference game ``v_b(S) = f(x_S, b_notS)``.  We estimate each
 ``v_b`` with its *own* independent design of coalitions, at the same cost as
-one shared design (one model row per coalition and background row).  The
-errors of the per-reference estimates are then independent and average out,
-whereas one shared design makes them correlated: on tree and neural-network
-models this halves the error at equal budget (benchmarks/RESULTS.md).  A
-feature equal in ``x`` and ``b`` is a dummy of ``v_b``; it gets exactly zero
-and is left out of that design.
+one design shared by the whole background (one model row per coalition and
+background row).  The errors of the per-reference estimates are then
+independent and average out, whereas one shared design makes them
+correlated: on tree and neural-network models this halves the error at equal
+budget (benchmarks/RESULTS.md).  A feature equal in ``x`` and ``b`` is a dummy
+of ``v_b``; it gets exactly zero and is left out of that design.
+
+The design of background row ``b`` (for games of ``m`` players) is played by
+every explained row: its normal equations, their inverse and the leverages
+are then computed once per background row instead of once per explained row,
+and what is left per row is linear in ``m``
+(:class:`~skexplain.perturbation._solvers.SharedDesign`).  Each row's
+estimate has exactly the distribution it would have with a design of its
+own; only the errors of different rows become correlated.
 
 Each design is a :class:`~skexplain.perturbation._samplers.CoalitionPlan`
 (border-trick enumeration, paired sampling without replacement, fixed counts
@@ -19,7 +27,8 @@ with a second-order ratio-bias correction and a stratified sandwich variance
 """
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,12 +42,13 @@ from ..utils._param_validation import Interval, StrOptions
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
 from ._samplers import SIZE_DISTRIBUTIONS, plan_coalitions, sample_units
-from ._solvers import solve_shapley_regression
+from ._solvers import SharedDesign
 
 __all__ = ["KernelSHAP"]
 
-# Bound on the masks one block of rows holds (rows x background x units x groups).
-_BLOCK_BOOLS = 2**25
+# Bound on the coalition values one block of rows holds (rows x background x
+# coalitions x outputs); the solver's temporaries are a few times this.
+_BLOCK_VALUES = 2**22
 # With ``tol``, the sampled coalitions are evaluated in this many rounds.
 _ROUNDS = 8
 
@@ -64,7 +74,7 @@ class _Task:
     verbose: int
 
     def evaluator(self):
-        """One evaluator for all designs: ``evaluate_pairs`` picks the background row."""
+        """One evaluator for all designs (``evaluate_designs`` picks the background row)."""
         return CoalitionEvaluator(
             self.model, self.background, feature_groups=self.groups,
             background_predictions=self.background_values, batch_size=self.batch_size,
@@ -78,19 +88,36 @@ class _Task:
 
 
 class _DesignGroup:
-    """The designs (row, background row) of one block that have ``m`` active groups."""
+    """The designs with ``m`` players of one block: one per background row.
 
-    def __init__(self, task, rngs, active, member, n_rounds):
-        self.rows, self.bgs = np.nonzero(member)  # row-major: a row's designs together
-        self.index = np.nonzero(active[self.rows, self.bgs])[1].reshape(self.rows.size, -1)
-        m = self.index.shape[1]
-        self.plan = plan_coalitions(m, task.budget(m), task.sampler, task.paired)
-        per_row = member.sum(axis=1)
-        owners = np.flatnonzero(per_row)
-        self.units = sample_units([rngs[r] for r in owners], self.plan, per_row[owners])
+    Design ``i`` holds the coalitions drawn for background row ``bgs[i]`` and
+    ``m`` players; it is played by every row of the block that differs from
+    that background row in exactly ``m`` groups (``players`` maps the design's
+    players to those groups).  Its coalitions come from a generator seeded by
+    (seed, background row, m) only, so a row's estimate does not depend on
+    the other rows explained with it, nor on ``batch_size`` or ``n_jobs``.
+    """
+
+    def __init__(self, task, seed, active, member, n_rounds):
+        self.bgs = np.flatnonzero(member.any(axis=0))
+        plays = member[:, self.bgs].T  # (designs, rows of the block)
+        n_rows = plays.sum(axis=1)
+        # each design's rows first, padded with its first row to a common count;
+        # the padding is never evaluated
+        order = np.argsort(~plays, axis=1, kind="stable")[:, :n_rows.max()]
+        self.valid = np.arange(order.shape[1])[None, :] < n_rows[:, None]
+        self.rows = np.where(self.valid, order, order[:, :1])
+        act = active[self.rows, self.bgs[:, None]]  # (designs, width, n_groups)
+        m = int(act[0, 0].sum())
+        self.players = np.argsort(~act, axis=2, kind="stable")[:, :, :m]
+        self.embedded = m < active.shape[2]
+        self.plan = _cached_plan(m, task.budget(m), task.sampler, task.paired)
+        rngs = [np.random.default_rng([seed, int(b), m]) for b in self.bgs]
+        self.units = sample_units(rngs, self.plan, 1)  # (designs, units, m)
         self.counts = self.plan.counts_after_rounds(n_rounds)
-        sides = 2 if task.paired else 1
-        self.values = np.zeros(self.units.shape[:2] + (sides, task.background_values.shape[1]))
+        self.sides = 2 if task.paired else 1
+        self.values = np.zeros(self.rows.shape + (self.units.shape[1], self.sides,
+                                                  task.background_values.shape[1]))
 
     def round_units(self, j):
         """Unit positions first evaluated in round ``j``."""
@@ -98,40 +125,48 @@ class _DesignGroup:
         return np.concatenate([np.arange(o + a, o + c) for o, a, c in zip(
             self.plan.offsets, before, self.counts[j])]).astype(int)
 
-    def masks(self, sel, units, n_groups):
-        """Full masks (designs, 2 * units or units, n_groups) of designs ``sel``."""
-        small = self.units[sel][:, units]
-        sides = [small, ~small] if self.values.shape[2] == 2 else [small]
-        if self.index.shape[1] == n_groups:  # every group differs: no embedding needed
-            return np.concatenate(sides, axis=1)
-        out = np.zeros((sel.size, len(sides) * units.size, n_groups), dtype=bool)
-        d_idx = np.arange(sel.size)[:, None, None]
-        for s, side in enumerate(sides):
-            u_idx = np.arange(units.size)[None, :, None] + s * units.size
-            out[d_idx, u_idx, self.index[sel][:, None, :]] = side
-        return out
+    def designs(self, units, live):
+        """(rows, background row, masks, players) of each design for ``evaluate_designs``."""
+        out, slots = [], []
+        for i, b in enumerate(self.bgs):
+            sel = np.flatnonzero(self.valid[i] & live[self.rows[i]])
+            if sel.size == 0 or units.size == 0:
+                continue
+            small = self.units[i, units]
+            masks = np.concatenate([small, ~small]) if self.sides == 2 else small
+            players = self.players[i, sel] if self.embedded else None
+            out.append((self.rows[i, sel], int(b), masks, players))
+            slots.append((i, sel))
+        return out, slots
 
-    def solve(self, j, delta, base, live):
-        """Estimates and variances of the live designs from rounds 0..j."""
-        sel = np.flatnonzero(live[self.rows])
+    def store(self, slots, values, units):
+        for (i, sel), got in zip(slots, values):
+            got = got.reshape(sel.size, self.sides, units.size, -1).transpose(0, 2, 1, 3)
+            self.values[i, sel[:, None], units[None, :]] = got
+
+    def solve(self, j, delta, base, live, phi, var):
+        """Estimates and variances from rounds 0..j, written for the live rows."""
         plan, counts = self.plan, self.counts[j]
         stratum = plan.stratum_of_unit
         done = np.flatnonzero((np.arange(stratum.size) - plan.offsets[stratum])
                               < counts[stratum])  # units evaluated so far
         stratum = stratum[done]
-        weight = plan.kernel_mass[stratum] / counts[stratum]
-        d = delta[self.rows[sel], self.bgs[sel]]
-        y = self.values[sel][:, done]
-        if y.shape[2] == 2:  # a pair enters as one row (see _solvers)
-            target = (y[:, :, 0] - y[:, :, 1] + d[:, None, :]) / 2
+        design = SharedDesign(self.units[:, done], plan.kernel_mass[stratum] / counts[stratum],
+                              stratum=stratum, finite=1.0 - counts / plan.population,
+                              full_rank=self._full_rank(counts))
+        d = delta[self.rows, self.bgs[:, None]]  # (designs, width, k)
+        y = self.values[:, :, done]
+        if self.sides == 2:  # a pair enters as one row (see _solvers)
+            target = (y[:, :, :, 0] - y[:, :, :, 1] + d[:, :, None, :]) / 2
         else:
-            target = y[:, :, 0] - base[self.bgs[sel]][:, None, :]
-        phi, var = solve_shapley_regression(
-            self.units[sel][:, done], target, weight, d, stratum=stratum,
-            finite=1.0 - counts / plan.population, full_rank=self._full_rank(counts))
+            target = y[:, :, :, 0] - base[self.bgs][:, None, None, :]
+        est, v = design.solve(target, d)
         if np.any((counts == 0) & (plan.population > 0)):
-            var[:] = np.nan  # a coalition size left out: its error is unknown
-        return sel, phi, var
+            v[:] = np.nan  # a coalition size left out: its error is unknown
+        i, r = np.nonzero(self.valid & live[self.rows])
+        rows, bgs, players = self.rows[i, r], self.bgs[i], self.players[i, r]
+        phi[rows[:, None], bgs[:, None], players] = est[i, r]
+        var[rows[:, None], bgs[:, None], players] = v[i, r]
 
     def _full_rank(self, counts):
         """Every coalition of size 1 (or d - 1) evaluated identifies every direction."""
@@ -141,61 +176,64 @@ class _DesignGroup:
         return bool(plan.population[complete].sum() >= plan.n_players)
 
 
-def _evaluate_round(evaluator, X, live_rows, groups, j, n_groups):
-    """Evaluate the units of round ``j`` of every live design in one pass.
+@lru_cache(maxsize=64)
+def _cached_plan(n_players, n_samples, sampler, paired):
+    plan = plan_coalitions(n_players, n_samples, sampler, paired)
+    for field in fields(plan):
+        value = getattr(plan, field.name)
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)  # shared between calls: never modified
+    return plan
 
-    Each design belongs to one (row, background row) pair, so a coalition
-    costs exactly one model row: ``f(x_S, b_notS)`` for that pair.
+
+def _evaluate_round(evaluator, X, live, groups, j, extra=()):
+    """Evaluate the units of round ``j`` of every design for the live rows, in one pass.
+
+    Each (row, design) pair is a single-reference game, so a coalition costs
+    exactly one model row: ``f(x_S, b_notS)``.  ``extra`` designs share the
+    model calls; their values are returned with the number of model rows.
     """
-    rows, bgs, masks, slots = [], [], [], []
+    designs, owners = list(extra), []
     for grp in groups:
-        sel = np.flatnonzero(np.isin(grp.rows, live_rows))
         units = grp.round_units(j)
-        if sel.size and units.size:
-            part = grp.masks(sel, units, n_groups)  # (designs, sides * units, groups)
-            rows.append(np.repeat(grp.rows[sel], part.shape[1]))
-            bgs.append(np.repeat(grp.bgs[sel], part.shape[1]))
-            masks.append(part.reshape(-1, n_groups))
-            slots.append((grp, sel, units))
-    if not slots:
-        return 0
-    values, used = evaluator.evaluate_pairs(X, np.concatenate(rows), np.concatenate(bgs),
-                                            np.concatenate(masks))
-    start = 0
-    for grp, sel, units in slots:
-        size = sel.size * grp.values.shape[2] * units.size
-        got = values[start:start + size].reshape(sel.size, grp.values.shape[2], units.size, -1)
-        grp.values[sel[:, None], units[None, :]] = got.transpose(0, 2, 1, 3)
-        start += size
-    return used
+        part, slots = grp.designs(units, live)
+        designs += part
+        owners.append((grp, slots, units, len(part)))
+    values, used = evaluator.evaluate_designs(X, designs)
+    start = len(extra)
+    for grp, slots, units, count in owners:
+        grp.store(slots, values[start:start + count], units)
+        start += count
+    return used, values[:len(extra)]
 
 
-def _explain_block(task, X, seeds, active):
+def _explain_block(task, X, seed, active):
     """Explain a block of rows; returns (phi, variance, model rows, converged)."""
     n, nb, g = active.shape
     evaluator = task.evaluator()
-    fx, used = evaluator.evaluate(X, np.ones((1, g), dtype=bool))
-    delta = fx[:, 0][:, None, :] - task.background_values[None]  # (n, nb, k)
-    phi = np.zeros((n, nb, g, delta.shape[2]))
-    var = np.zeros_like(phi)
     size = active.sum(axis=2)
-    rows1, bgs1 = np.nonzero(size == 1)  # one differing group takes the whole difference
-    phi[rows1, bgs1, np.argmax(active[rows1, bgs1], axis=1)] = delta[rows1, bgs1]
-    rngs = [np.random.default_rng(s) for s in seeds]
     n_rounds = _ROUNDS if task.tol is not None else 1
-    groups = [_DesignGroup(task, rngs, active, size == m, n_rounds)
+    groups = [_DesignGroup(task, seed, active, size == m, n_rounds)
               for m in np.unique(size[size >= 2])]
+    # f(x) is the coalition of every group against any background row: it
+    # rides along with the first round instead of costing a call of its own
+    whole = (np.arange(n), 0, np.ones((1, g), dtype=bool), None)
     converged = np.zeros(n, dtype=bool)
+    used = 0
     for j in range(n_rounds):
-        live_rows = np.flatnonzero(~converged)
-        used += _evaluate_round(evaluator, X, live_rows, groups, j, g)
+        live = ~converged
+        got, extra = _evaluate_round(evaluator, X, live, groups, j, [whole] if j == 0 else [])
+        used += got
+        if j == 0:
+            delta = extra[0][:, 0][:, None, :] - task.background_values[None]  # (n, nb, k)
+            phi = np.zeros((n, nb, g, delta.shape[2]))
+            var = np.zeros_like(phi)
+            rows1, bgs1 = np.nonzero(size == 1)  # one differing group takes the whole difference
+            phi[rows1, bgs1, np.argmax(active[rows1, bgs1], axis=1)] = delta[rows1, bgs1]
         for grp in groups:
-            sel, est, v = grp.solve(j, delta, task.background_values, ~converged)
-            rows, bgs, idx = grp.rows[sel], grp.bgs[sel], grp.index[sel]
-            phi[rows[:, None], bgs[:, None], idx] = est
-            var[rows[:, None], bgs[:, None], idx] = v
+            grp.solve(j, delta, task.background_values, live, phi, var)
         if task.verbose:
-            print(f"[KernelSHAP] round {j + 1}/{n_rounds}: {live_rows.size} rows, "
+            print(f"[KernelSHAP] round {j + 1}/{n_rounds}: {int(live.sum())} rows, "
                   f"{used} model rows so far", file=sys.stderr)
         if task.tol is not None:
             converged |= _converged(phi, var, task.weights, task.tol)
@@ -224,6 +262,13 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
     squares fit gives the Shapley values and their standard errors.  When the
     budget covers all ``2^d - 2`` coalitions the result equals
     :class:`~skexplain.ExactShapley`.
+
+    Each background row draws its own coalitions, and the explained rows share
+    them: the regression is then factored once per background row, which
+    makes the solve about ``d`` times cheaper.  Every row's estimate is as
+    accurate as with a draw of its own; the errors of different rows are
+    correlated, so a mean over many rows (global importance) keeps part of
+    the sampling error that independent draws would average out.
 
     Parameters
     ----------
@@ -254,12 +299,16 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
         ApproximationWarning` then says how many rows did not converge).
         None evaluates the whole budget at once.
     batch_size : int, default=None
-        Maximum model rows per ``predict`` call; None bounds a call by 64 MiB.
+        Model rows per ``predict`` call.  None sends 2^14 hybrid rows per call
+        (fewer when they exceed 64 MiB) through one reused buffer, small
+        enough for the model to read them from cache.
     n_jobs : int, default=None
         joblib workers over blocks of rows (``joblib.parallel_config`` is
         honoured, e.g. ``backend="dask"``).  Results do not depend on it.
     random_state : int, RandomState instance or None, default=None
-        Seeds one generator per explained row, drawn before any dispatch.
+        Seeds the coalitions drawn for each background row.  They depend on
+        nothing else, so a row's values do not depend on the rows explained
+        with it, nor on ``batch_size`` or ``n_jobs``.
     verbose : int, default=0
         Print progress to stderr when positive.
 
@@ -337,25 +386,24 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
                      self.tol, self.batch_size, int(self.verbose))
 
     def _blocks(self, n, n_groups):
-        nb = self.background_predictions_.shape[0]
-        units = min(self._task().budget(n_groups), 2 ** min(n_groups, 40))
-        size = max(1, _BLOCK_BOOLS // max(1, nb * units * n_groups))
-        workers = n_workers(self.n_jobs)
-        size = min(size, -(-n // workers))
+        nb, k = self.background_predictions_.shape
+        coalitions = min(self._task().budget(n_groups), 2 ** min(n_groups, 40))
+        size = max(1, _BLOCK_VALUES // max(1, nb * coalitions * k))
+        size = min(size, -(-n // n_workers(self.n_jobs)))
         return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
 
     def _explain_all(self, X):
         n = X.shape[0]
-        seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=n)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         active = CoalitionEvaluator(
             self.model_, self.background_, feature_groups=self.feature_groups_,
             background_predictions=self.background_predictions_).group_differences(X)
         task, blocks = self._task(), self._blocks(n, active.shape[2])
         if len(blocks) == 1 or self.n_jobs in (None, 1):
-            results = [_explain_block(task, _take(X, r), seeds[r], active[r]) for r in blocks]
+            results = [_explain_block(task, _take(X, r), seed, active[r]) for r in blocks]
         else:
             results = Parallel(n_jobs=self.n_jobs)(
-                delayed(_explain_block)(task, _take(X, r), seeds[r], active[r]) for r in blocks)
+                delayed(_explain_block)(task, _take(X, r), seed, active[r]) for r in blocks)
         phi = np.concatenate([r[0] for r in results])
         var = np.concatenate([r[1] for r in results])
         converged = np.concatenate([r[3] for r in results])

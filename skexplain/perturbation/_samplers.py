@@ -252,10 +252,10 @@ def _select(uniform, sizes, forced):
     return out.T, codes
 
 
-def _table_units(rng, plan, j, n_designs):
+def _table_units(rngs, plan, j, designs):
     """Distinct units drawn from the full list of a small stratum (random order)."""
     table, k = _stratum_table(plan, j), int(plan.n_units[j])
-    keys = rng.random((n_designs, table.shape[0]))
+    keys = np.concatenate([rng.random((int(n), table.shape[0])) for rng, n in zip(rngs, designs)])
     first = np.argpartition(keys, k - 1, axis=1)[:, :k]  # the k smallest keys ...
     order = np.take_along_axis(first, np.argsort(np.take_along_axis(keys, first, axis=1),
                                                  axis=1), axis=1)  # ... in random order
@@ -302,7 +302,7 @@ def _sparse_units(rngs, plan, designs, strata):
         if dup.size == 0:
             return out.reshape(n_designs, n_units, d)
         row_of = row_of_design[dup // n_units]
-        for r in np.unique(row_of):  # each row redraws from its own generator, in order
+        for r in np.unique(row_of):  # each generator redraws its own designs, in order
             sel = dup[row_of == r]
             unif = rngs[r].random((d, sel.size), dtype=np.float32)
             out[sel], codes[sel] = _select(unif, need[sel % n_units], forced[sel % n_units])
@@ -314,8 +314,9 @@ def sample_units(rngs, plan, designs):
     Parameters
     ----------
     rngs : list of numpy.random.Generator
-        One generator per explained row; each draws its row's designs only,
-        so a row's coalitions never depend on the other rows.
+        Independent generators (KernelSHAP uses one per background row and
+        game size); each draws its own designs only, so they never depend on
+        the other generators.
     plan : CoalitionPlan
     designs : int or array-like of int of shape (len(rngs),)
         Number of independent designs drawn by each generator.
@@ -342,8 +343,7 @@ def sample_units(rngs, plan, designs):
     for j in np.flatnonzero(plan.enumerated & (plan.n_units > 0)):
         out[:, offsets[j]:offsets[j] + plan.n_units[j]] = _stratum_table(plan, j)
     for j in np.flatnonzero(dense):
-        blocks = [_table_units(rng, plan, j, k) for rng, k in zip(rngs, designs)]
-        out[:, offsets[j]:offsets[j] + plan.n_units[j]] = np.concatenate(blocks, axis=0)
+        out[:, offsets[j]:offsets[j] + plan.n_units[j]] = _table_units(rngs, plan, j, designs)
     sparse = np.flatnonzero(~plan.enumerated & ~dense & (plan.n_units > 0))
     if sparse.size and out.shape[0]:
         cols = np.concatenate([np.arange(offsets[j], offsets[j] + plan.n_units[j])

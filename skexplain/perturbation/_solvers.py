@@ -10,8 +10,14 @@ A paired unit ``{S, complement}`` enters as one row with target
 pair and that one row have the same normal equations.  The constraint is
 enforced exactly by writing ``phi = delta / d + Q gamma`` with ``Q`` an
 orthonormal basis of the vectors summing to zero, so efficiency holds to
-rounding error whatever the weights.  Everything is vectorised over designs
-(explained row x background row) and model outputs.
+rounding error whatever the weights.
+
+Many games share one *design* (the same coalitions and weights): KernelSHAP
+explains every row against a background row with the coalitions drawn for
+that background row.  Everything that depends on the design only - the
+normal equations, their inverse, the leverages - is computed once per design
+(:class:`SharedDesign`); each game then costs a few matrix products that are
+linear in the number of players, instead of quadratic.
 
 Standard errors come from linearising the estimator around the solution (a
 sandwich estimator) with the variance of a stratified sample drawn without
@@ -23,22 +29,20 @@ which keeps the errors calibrated when a stratum holds few rows.
 ``A^-1 b`` with both ``A`` and ``b`` estimated from the sample (the ratio form
 that makes KernelSHAP far less noisy than plugging in the exact ``A``) is
 biased at order 1/m; the same stratified moments give that bias to second
-order and it is subtracted (:func:`_ratio_bias`), so that the estimate is
-centred on the truth within its standard error.
+order and it is subtracted (:meth:`SharedDesign._ratio_bias`), so that the
+estimate is centred on the truth within its standard error.
 """
 from functools import lru_cache
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-__all__ = ["solve_shapley_regression", "zero_sum_basis"]
+__all__ = ["SharedDesign", "solve_shapley_regression", "zero_sum_basis"]
 
 # Eigenvalues of the normal equations below this fraction of the largest mark
 # directions the sampled coalitions do not identify (designs of 0/1 masks are
 # either singular or have a relative eigenvalue far above it).
 _IDENTIFIED = 1e-7
-# Bound on the floats of one temporary (designs x units x players) array.
-_CHUNK = 2**22
+# A variance group needs this many rows for its ratio-bias term to be estimated.
 _MIN_BIAS_ROWS = 4
 
 
@@ -60,9 +64,149 @@ def zero_sum_basis(n_players):
     return basis
 
 
+class SharedDesign:
+    """The design-dependent half of the Shapley regression, for a stack of designs.
+
+    Parameters
+    ----------
+    units : ndarray of bool of shape (n_designs, n_units, d)
+        Coalition masks of the regression rows (the first side of a pair).
+    weight : ndarray of shape (n_units,)
+        Regression weight of each row, common to all designs.
+    stratum : ndarray of int of shape (n_units,), default=None
+        Sampling stratum of each row; with ``finite``, :meth:`solve` also
+        returns variances.
+    finite : ndarray of shape (n_strata,), default=None
+        Finite-population factor ``1 - m/N`` of each stratum (``m`` rows
+        evaluated out of ``N``): zero for an enumerated stratum.
+    full_rank : bool, default=False
+        The caller knows every design identifies every direction (skips an
+        eigendecomposition).
+    """
+
+    def __init__(self, units, weight, *, stratum=None, finite=None, full_rank=False):
+        n_designs, n_units, d = units.shape
+        weight = np.asarray(weight, dtype=float)
+        self.n_players = d
+        self.with_variance = finite is not None
+        if stratum is None:
+            stratum, finite = np.zeros(n_units, dtype=int), np.zeros(1)
+        finite = np.asarray(finite, dtype=float)
+        sampled = (finite[stratum] > 0) & (weight > 0)
+        group, factor = _variance_groups(stratum, sampled, finite)
+        # Rows ordered by variance group (unsampled rows first): every group is
+        # then a contiguous slice and its sums are plain matrix products.
+        self.order = np.argsort(group, kind="stable")
+        group = group[self.order]
+        self.weight = weight[self.order]
+        self.size = units.sum(axis=2)[:, self.order].astype(float)  # (designs, units)
+        self.basis = basis = zero_sum_basis(d)
+        x = units[:, self.order].reshape(-1, d).astype(float) @ basis
+        self.x = x = x.reshape(n_designs, n_units, d - 1)
+        gram = np.matmul((x * self.weight[:, None]).transpose(0, 2, 1), x)
+        if full_rank:
+            self.inverse = np.linalg.inv(gram)
+            self.unidentified = np.zeros((n_designs, d), dtype=bool)
+        else:
+            self.inverse, self.unidentified = _pseudo_inverse(gram, basis)
+        self.xg = np.matmul(x, self.inverse)  # x_u A^-1
+        self.slices = _group_slices(group, factor.size)
+        self.factor = factor
+        self.sampled_from = int(np.searchsorted(group, 0))
+        self.n_sampled = n_units - self.sampled_from
+        if self.n_sampled:
+            self.leverage = self.weight * np.einsum("bri,bri->br", self.xg, x)
+            # (L x_u)_i with L = Q A^-1: how a unit's score moves each attribution
+            self.spread_basis = np.matmul(self.xg, basis.T)  # (designs, units, d)
+
+    def solve(self, target, delta):
+        """Shapley values (and variances) of the games played on each design.
+
+        Parameters
+        ----------
+        target : ndarray of shape (n_designs, n_games, n_units, n_outputs)
+            ``v(S) - v(empty)``, or the paired target ``t`` (module docstring),
+            in the unit order given to the constructor.
+        delta : ndarray of shape (n_designs, n_games, n_outputs)
+            ``v(full) - v(empty)`` of each game.
+
+        Returns
+        -------
+        phi : ndarray of shape (n_designs, n_games, d, n_outputs)
+        variance : ndarray of shape (n_designs, n_games, d, n_outputs) or None
+        """
+        n_designs, n_games, n_units, n_out = target.shape
+        d = self.n_players
+        # games x outputs as the rows of matrix products over the units
+        t = target[:, :, self.order].transpose(0, 1, 3, 2).reshape(n_designs, -1, n_units)
+        even = (delta / d).reshape(n_designs, -1)
+        resid0 = t - even[:, :, None] * self.size[:, None, :]
+        gamma = np.matmul(resid0 * self.weight, self.xg)  # (designs, games x outputs, d - 1)
+        variance = None
+        if self.n_sampled:  # enumerated strata add neither bias nor variance
+            score = resid0 - np.matmul(gamma, self.x.transpose(0, 2, 1))
+            score[:, :, : self.sampled_from] = 0.0
+            score *= self.weight
+            gamma += self._ratio_bias(score)
+            if self.with_variance:
+                variance = self._variance(score)
+        elif self.with_variance:
+            variance = np.zeros((n_designs, even.shape[1], d))
+        phi = even[:, :, None] + np.matmul(gamma, self.basis.T)
+        phi = phi.reshape(n_designs, n_games, n_out, d).transpose(0, 1, 3, 2)
+        if variance is None:
+            return phi, None
+        variance[np.repeat(self.unidentified, even.shape[1], axis=0).reshape(
+            n_designs, -1, d)] = np.nan
+        return phi, variance.reshape(n_designs, n_games, n_out, d).transpose(0, 1, 3, 2)
+
+    def _ratio_bias(self, score):
+        """Second-order correction of the ratio bias of the least-squares estimate.
+
+        With ``A`` and ``b`` both estimated from the sample, ``A^-1 b`` has a
+        bias of order 1/m: ``-A^-1 E[dA A^-1 dE]`` with ``dE`` the fluctuation
+        of the residual score.  Under stratified sampling without replacement
+        the expectation is a sum over strata of ``(1 - m/N) m / (m - 1)``
+        times the sample covariance of ``w x x^T`` and ``A^-1 w x r``, which
+        reduces to leverages and stratum means of the scores.  Returns the
+        correction to add to ``gamma`` (designs, games x outputs, d - 1).
+        """
+        total = np.zeros(score.shape[:2] + (self.x.shape[2],))
+        for (lo, hi), factor in zip(self.slices, self.factor):
+            if hi - lo < _MIN_BIAS_ROWS or not np.isfinite(factor):
+                continue
+            e, x = score[:, :, lo:hi], self.x[:, lo:hi]
+            mean_score = np.matmul(e, x) / (hi - lo)
+            along = np.matmul(mean_score, self.xg[:, lo:hi].transpose(0, 2, 1))
+            coef = self.leverage[:, None, lo:hi] * e - self.weight[lo:hi] * along
+            total += factor * np.matmul(coef, x)
+        return np.matmul(total, self.inverse)
+
+    def _variance(self, score):
+        """Stratified sandwich variance of every attribution.
+
+        A group of ``m`` sampled rows contributes ``factor`` times the scatter
+        of its influences ``a_u = s_u L x_u`` (``s_u`` the HC3 score):
+        ``sum a_u^2 - (sum a_u)^2 / m`` per attribution.
+        """
+        lo = self.sampled_from
+        # HC3: a residual at the fitted value understates the error of a row
+        # by (1 - leverage); dividing keeps the errors calibrated at small budgets.
+        scale = score[:, :, lo:] / np.clip(1.0 - self.leverage[:, None, lo:], 1e-3, 1.0)
+        if np.isnan(self.factor).any():  # a lone stratum: spread unknown
+            return np.full(score.shape[:2] + (self.n_players,), np.nan)
+        spread = self.spread_basis[:, lo:]
+        row_factor = np.repeat(self.factor, [hi - l for l, hi in self.slices])
+        variance = np.matmul(scale * scale * row_factor, spread * spread)
+        for (a, b), factor in zip(self.slices, self.factor):
+            sums = np.matmul(scale[:, :, a - lo:b - lo], spread[:, a - lo:b - lo])
+            variance -= (factor / (b - a)) * sums * sums
+        return variance
+
+
 def solve_shapley_regression(units, target, weight, delta, *, stratum=None, finite=None,
                              full_rank=False):
-    """Solve the efficiency-constrained Shapley regression for many designs.
+    """Solve the efficiency-constrained Shapley regression, one game per design.
 
     Parameters
     ----------
@@ -74,11 +218,8 @@ def solve_shapley_regression(units, target, weight, delta, *, stratum=None, fini
         Regression weight of each row (zero for rows not evaluated yet).
     delta : ndarray of shape (n_designs, n_outputs)
         ``v(full) - v(empty)``.
-    stratum : ndarray of int of shape (n_units,), default=None
-        Sampling stratum of each row; with ``finite``, variances are returned.
-    finite : ndarray of shape (n_strata,), default=None
-        Finite-population factor ``1 - m/N`` of each stratum (``m`` rows
-        evaluated out of ``N``): zero for an enumerated stratum.
+    stratum, finite, full_rank
+        As in :class:`SharedDesign`.
 
     Returns
     -------
@@ -99,85 +240,16 @@ def solve_shapley_regression(units, target, weight, delta, *, stratum=None, fini
     >>> phi[0, :, 0].round(12)
     array([1., 2., 3.])
     """
-    n_designs, n_units, d = units.shape
-    n_out = target.shape[2]
-    phi = np.empty((n_designs, d, n_out))
-    variance = None if finite is None else np.empty((n_designs, d, n_out))
-    step = max(1, _CHUNK // max(1, n_units * d))
-    # Thousands of small matrix products: one BLAS thread each is as fast on an
-    # idle machine, 5x faster on a busy one (threads wait for each other), and
-    # makes the result independent of the BLAS thread count.
-    with threadpool_limits(limits=1, user_api="blas"):
-        for start in range(0, n_designs, step):
-            sl = slice(start, start + step)
-            out = _solve_chunk(units[sl], target[sl], weight, delta[sl], stratum, finite,
-                               full_rank)
-            phi[sl] = out[0]
-            if variance is not None:
-                variance[sl] = out[1]
-    return phi, variance
+    design = SharedDesign(units, weight, stratum=stratum, finite=finite, full_rank=full_rank)
+    phi, variance = design.solve(target[:, None], delta[:, None])
+    return phi[:, 0], None if variance is None else variance[:, 0]
 
 
-def _solve_chunk(units, target, weight, delta, stratum, finite, full_rank):
-    n_designs, n_units, d = units.shape
-    basis = zero_sum_basis(d)
-    even = delta / d
-    # the masks in zero-sum coordinates, with one BLAS call for all designs
-    x = (units.reshape(-1, d).astype(float) @ basis).reshape(n_designs, n_units, d - 1)
-    resid0 = target - units.sum(axis=2)[:, :, None] * even[:, None, :]
-    xwt = (x * weight[None, :, None]).transpose(0, 2, 1)
-    gram = np.matmul(xwt, x)
-    if full_rank:
-        inverse, unidentified = np.linalg.inv(gram), np.zeros((n_designs, d), dtype=bool)
-    else:
-        inverse, unidentified = _pseudo_inverse(gram, basis)
-    gamma = np.matmul(inverse, np.matmul(xwt, resid0))
-    variance = np.zeros((n_designs, d, target.shape[2]))
-    finite = np.zeros(1) if finite is None else np.asarray(finite, dtype=float)
-    sampled = (finite[stratum] > 0) & (weight > 0) if stratum is not None else weight < 0
-    if sampled.any():  # enumerated strata add neither bias nor variance
-        xg = np.matmul(x, inverse)
-        leverage = weight * np.einsum("bri,bri->br", xg, x)
-        resid = resid0 - np.matmul(x, gamma)
-        group, factor = _variance_groups(stratum, sampled, finite)
-        score = resid * np.where(sampled, weight, 0.0)[None, :, None]
-        gamma = gamma + _ratio_bias(x, xg, inverse, leverage, score, weight, group, factor)
-        # HC3: a residual at the fitted value understates the error of a row
-        # by (1 - leverage); dividing keeps the errors calibrated at small budgets.
-        score = score / np.clip(1.0 - leverage, 1e-3, 1.0)[:, :, None]
-        spread = _stratified_spread(x, score, group, factor)
-        lmat = np.matmul(basis, inverse)  # phi moves by lmat @ (change of x^T W resid)
-        variance = np.einsum("bij,bkjl,bil->bik", lmat, spread, lmat, optimize=True)
-    phi = even[:, None, :] + np.matmul(basis, gamma)
-    variance[unidentified] = np.nan
-    return phi, (None if stratum is None else variance)
-
-
-def _ratio_bias(x, xg, inverse, leverage, score, weight, group, factor):
-    """Second-order correction of the ratio bias of the least-squares estimate.
-
-    With ``A`` and ``b`` both estimated from the sample, ``A^-1 b`` has a bias
-    of order 1/m: ``-A^-1 E[dA A^-1 dE]`` with ``dE`` the fluctuation of the
-    residual score.  Under stratified sampling without replacement the
-    expectation is a sum over strata of ``(1 - m/N) m / (m - 1)`` times the
-    sample covariance of ``w x x^T`` and ``A^-1 w x r``, which reduces to
-    leverages and stratum means of the scores.  Returns the correction to add
-    to ``gamma`` (designs, d - 1, n_outputs).
-    """
-    sizes = np.bincount(np.maximum(group, 0), minlength=factor.size)
-    known = (group >= 0) & np.isfinite(factor[np.maximum(group, 0)]) & (
-        sizes[np.maximum(group, 0)] >= _MIN_BIAS_ROWS)
-    unit_factor = np.where(known, factor[np.maximum(group, 0)], 0.0)
-    onehot = (group[None, :] == np.arange(factor.size)[:, None]).astype(float)
-    onehot /= np.maximum(onehot.sum(axis=1, keepdims=True), 1.0)
-    out = np.empty((x.shape[0], x.shape[2], score.shape[2]))
-    for k in range(score.shape[2]):
-        e = score[:, :, k]
-        mean_score = np.matmul(onehot[None] * e[:, None, :], x)  # (designs, groups, d - 1)
-        along = np.einsum("bri,bri->br", xg, mean_score[:, np.maximum(group, 0)])
-        coef = unit_factor * (leverage * e - weight * along)
-        out[:, :, k] = np.matmul(inverse, np.einsum("bri,br->bi", x, coef)[:, :, None])[:, :, 0]
-    return out
+def _group_slices(group, n_groups):
+    """(start, stop) of each variance group in rows sorted by group."""
+    starts = np.searchsorted(group, np.arange(n_groups))
+    stops = np.searchsorted(group, np.arange(n_groups), side="right")
+    return list(zip(starts.tolist(), stops.tolist()))
 
 
 def _pseudo_inverse(gram, basis):
@@ -225,23 +297,3 @@ def _variance_groups(stratum, sampled, finite):
     group = np.full(stratum.shape, -1)
     group[sampled] = index[np.searchsorted(labels, stratum[sampled])]
     return group, factor
-
-
-def _stratified_spread(x, scale, group, factor):
-    """Per output, sum over groups of ``factor`` times the scatter matrix of ``scale * x``.
-
-    ``x`` (designs, rows, p) and ``scale`` (designs, rows, n_outputs); rows
-    of group -1 must have zero scale.  Returns (designs, n_outputs, p, p).
-    The scatter of a group is ``sum a a^T - (sum a)(sum a)^T / m``.
-    """
-    onehot = (group[None, :] == np.arange(factor.size)[:, None]).astype(float)
-    counts = onehot.sum(axis=1)
-    row_factor = np.where(group >= 0, factor[np.maximum(group, 0)], 0.0)
-    out = np.empty((x.shape[0], scale.shape[2], x.shape[2], x.shape[2]))
-    for k in range(scale.shape[2]):
-        s = scale[:, :, k]
-        squares = np.matmul((x * (row_factor * s * s)[:, :, None]).transpose(0, 2, 1), x)
-        sums = np.matmul(onehot[None] * s[:, None, :], x)  # (designs, groups, p)
-        means = sums * (factor / counts)[None, :, None]
-        out[:, k] = squares - np.einsum("bgi,bgj->bij", sums, means)
-    return out

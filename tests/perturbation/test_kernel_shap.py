@@ -247,7 +247,8 @@ def test_model_rows_counted(data):
     assert sum(calls) == 4 * (20 * 5 + 1)
 
 
-def test_evaluate_pairs_uses_one_background_row_per_triple(rng):
+@pytest.mark.parametrize("batch_size", [None, 5, 1])
+def test_evaluate_designs_plays_rows_against_one_background_row(rng, batch_size):
     from skexplain.adapters import as_model
     from skexplain.perturbation import CoalitionEvaluator
 
@@ -255,14 +256,38 @@ def test_evaluate_pairs_uses_one_background_row_per_triple(rng):
 
     background, X = rng.normal(size=(4, 5)), rng.normal(size=(3, 5))
     evaluator = CoalitionEvaluator(as_model(nonlinear_f, sample=background), background,
-                                   batch_size=2)
-    rows, bgs = np.array([0, 2, 1, 2]), np.array([3, 0, 0, 1])
-    masks = rng.random((4, 5)) < 0.5
-    values, n_rows = evaluator.evaluate_pairs(X, rows, bgs, masks)
-    expected = [value_function(nonlinear_f, X[r], background[[b]], np.flatnonzero(m))
-                for r, b, m in zip(rows, bgs, masks)]
-    np.testing.assert_allclose(values[:, 0], expected, atol=1e-12)
-    assert n_rows == 4
+                                   batch_size=batch_size)
+    full = rng.random((6, 5)) < 0.5  # five players = the five columns
+    small = rng.random((7, 3)) < 0.5  # three players, different groups in each row
+    players = np.array([[0, 2, 4], [1, 2, 3]])
+    designs = [(np.array([0, 2]), 3, full, None), (np.array([2, 1]), 0, small, players),
+               (np.array([], dtype=int), 1, full, None)]
+    values, n_rows = evaluator.evaluate_designs(X, designs)
+    assert n_rows == 2 * 6 + 2 * 7 and values[2].shape == (0, 6, 1)
+    for (rows, b, masks, who), got in zip(designs[:2], values):
+        for r, row in enumerate(rows):
+            groups = np.arange(5)[None].repeat(len(rows), 0) if who is None else who
+            expected = [value_function(nonlinear_f, X[row], background[[b]], groups[r][m])
+                        for m in masks]
+            np.testing.assert_allclose(got[r, :, 0], expected, atol=1e-12)
+
+
+def test_evaluate_designs_on_dataframes_keeps_dtypes(string_frame, string_pipeline):
+    from skexplain.adapters import as_model
+    from skexplain.perturbation import CoalitionEvaluator
+
+    frame, _ = string_frame
+    background, X = frame.iloc[:3], frame.iloc[3:5]
+    model = as_model(string_pipeline, sample=background)
+    evaluator = CoalitionEvaluator(model, background, batch_size=4)
+    masks = np.eye(frame.shape[1], dtype=bool)[:3]
+    values, n_rows = evaluator.evaluate_designs(X, [(np.array([0, 1]), 2, masks, None)])
+    for r in range(2):
+        for c, mask in enumerate(masks):
+            hybrid = background.iloc[[2]].copy()
+            hybrid.iloc[0, np.flatnonzero(mask)] = X.iloc[r, np.flatnonzero(mask)]
+            np.testing.assert_allclose(values[0][r, c], model.predict(hybrid)[0], atol=1e-12)
+    assert n_rows == 6
 
 
 def test_tol_stops_early_and_reports(data):
@@ -390,3 +415,62 @@ def test_solver_equals_brute_force_constrained_least_squares(rng):
         for j in range(k):
             rhs = np.concatenate([2 * Z.T @ (weight * target[b, :, j]), [delta[b, j]]])
             np.testing.assert_allclose(phi[b, :, j], np.linalg.solve(kkt, rhs)[:d], atol=1e-10)
+
+
+def test_shared_design_solves_each_game_as_if_alone(rng):
+    from skexplain.perturbation._solvers import SharedDesign
+
+    plan = plan_coalitions(7, 40)
+    units = sample_units([np.random.default_rng(s) for s in range(3)], plan, 1)
+    stratum = plan.stratum_of_unit
+    weight = plan.kernel_mass[stratum] / plan.n_units[stratum]
+    finite = 1.0 - plan.n_units / plan.population
+    target, delta = rng.normal(size=(3, 4, units.shape[1], 2)), rng.normal(size=(3, 4, 2))
+    phi, var = SharedDesign(units, weight, stratum=stratum, finite=finite).solve(target, delta)
+    assert phi.shape == var.shape == (3, 4, 7, 2)
+    for g in range(4):
+        alone = solve_shapley_regression(units, target[:, g], weight, delta[:, g],
+                                         stratum=stratum, finite=finite)
+        np.testing.assert_allclose(phi[:, g], alone[0], atol=1e-12)
+        np.testing.assert_allclose(var[:, g], alone[1], atol=1e-12)
+    np.testing.assert_allclose(phi.sum(axis=2), delta, atol=1e-12)
+
+
+# ------------------------------------------- shared designs and hybrid rows
+def test_row_values_do_not_depend_on_the_other_rows(rng):
+    background, X = rng.normal(size=(6, 8)), rng.normal(size=(5, 8))
+    background[:, 3] = np.round(background[:, 3])  # ties: rows play designs of 7 and 8 players
+    X[:, 3] = np.round(X[:, 3])
+    f = lambda Z: interactions(Z[:, :6]) + Z[:, 6] * Z[:, 7] * Z[:, 3]  # noqa: E731
+    explainer = KernelSHAP(f, n_samples=30, random_state=0).fit(background)
+    together = explainer.explain(X)
+    for rows in ([2], [4, 0], [3, 3, 1]):
+        alone = explainer.explain(X[rows])
+        np.testing.assert_allclose(alone.values, together.values[rows], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(alone.stderr, together.stderr[rows], rtol=0, atol=1e-12)
+    exact = ExactShapley(f).fit(background).explain(X)
+    full = KernelSHAP(f, n_samples=254, random_state=0).fit(background).explain(X)
+    np.testing.assert_allclose(full.values, exact.values, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int16, bool, object])
+def test_fill_grid_copies_values_exactly(rng, dtype):
+    from skexplain.perturbation._hybrids import HybridBuilder
+
+    values = rng.normal(size=(9, 5)) * 10
+    if np.dtype(dtype).kind in "fO":  # values a bit copy must keep: NaN, -0.0, inf
+        values[0, 1], values[1, 2], values[2, 3] = np.nan, -0.0, np.inf
+    data = values.astype(dtype) if dtype is not object else values.astype(object)
+    background, X = data[:3], data[3:]
+    builder = HybridBuilder(background)
+    rows, masks = np.array([5, 0, 2]), rng.random((4, 5)) < 0.5
+    out = np.empty((3, 4, 5), dtype=builder.grid_dtype(X))
+    builder.fill_grid(out, X, rows, 1, masks)
+    expected = np.where(masks[None], X[rows][:, None, :], background[1][None, None, :])
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.view(np.uint8) if dtype is not object else out,
+                                  expected.view(np.uint8) if dtype is not object else expected)
+    per_row = rng.random((3, 4, 5)) < 0.5
+    builder.fill_grid(out, X, rows, 2, per_row)
+    expected = np.where(per_row, X[rows][:, None, :], background[2][None, None, :])
+    np.testing.assert_array_equal(out.astype(str), expected.astype(str))
