@@ -81,6 +81,8 @@ class CoalitionEvaluator:
         n_columns = self.builder.n_columns
         self.group_of_column = column_groups(feature_groups, n_columns)
         self.n_groups = int(self.group_of_column.max()) + 1 if n_columns else 0
+        self._groups_are_columns = bool(np.array_equal(self.group_of_column,
+                                                       np.arange(n_columns)))
         preds = (model.predict(background) if background_predictions is None
                  else np.asarray(background_predictions, dtype=float))
         self.background_predictions = preds
@@ -251,8 +253,7 @@ class CoalitionEvaluator:
         """Column masks (C, n_columns), or (R, C, n_columns) when players differ by row."""
         g = self.group_of_column
         if players is None:
-            identity = g.size == masks.shape[1] and np.array_equal(g, np.arange(g.size))
-            return masks if identity else masks[:, g]
+            return masks if self._groups_are_columns else masks[:, g]
         n_rows, m = players.shape
         position = np.full((n_rows, self.n_groups), m)  # m: a column of False
         position[np.arange(n_rows)[:, None], players] = np.arange(m)

@@ -116,7 +116,8 @@ class _DesignGroup:
         self.units = sample_units(rngs, self.plan, 1)  # (designs, units, m)
         self.counts = self.plan.counts_after_rounds(n_rounds)
         self.sides = 2 if task.paired else 1
-        self.values = np.zeros(self.rows.shape + (self.units.shape[1], self.sides,
+        # f(x_S, b) - f(x_notS, b) of each pair (paired), else f(x_S, b)
+        self.values = np.zeros(self.rows.shape + (self.units.shape[1],
                                                   task.background_values.shape[1]))
 
     def round_units(self, j):
@@ -140,9 +141,15 @@ class _DesignGroup:
         return out, slots
 
     def store(self, slots, values, units):
+        contiguous = units.size == 0 or units[-1] - units[0] + 1 == units.size
+        cols = slice(units[0], units[-1] + 1) if contiguous else units
         for (i, sel), got in zip(slots, values):
-            got = got.reshape(sel.size, self.sides, units.size, -1).transpose(0, 2, 1, 3)
-            self.values[i, sel[:, None], units[None, :]] = got
+            if self.sides == 2:  # a pair only enters through its difference
+                got = got[:, :units.size] - got[:, units.size:]
+            if sel.size == self.rows.shape[1] and contiguous:
+                self.values[i, :, cols] = got
+            else:
+                self.values[i, sel[:, None], units[None, :]] = got
 
     def solve(self, j, delta, base, live, phi, var):
         """Estimates and variances from rounds 0..j, written for the live rows."""
@@ -155,11 +162,11 @@ class _DesignGroup:
                               stratum=stratum, finite=1.0 - counts / plan.population,
                               full_rank=self._full_rank(counts))
         d = delta[self.rows, self.bgs[:, None]]  # (designs, width, k)
-        y = self.values[:, :, done]
+        y = self.values if done.size == self.values.shape[2] else self.values[:, :, done]
         if self.sides == 2:  # a pair enters as one row (see _solvers)
-            target = (y[:, :, :, 0] - y[:, :, :, 1] + d[:, :, None, :]) / 2
+            target = (y + d[:, :, None, :]) * 0.5
         else:
-            target = y[:, :, :, 0] - base[self.bgs][:, None, None, :]
+            target = y - base[self.bgs][:, None, None, :]
         est, v = design.solve(target, d)
         if np.any((counts == 0) & (plan.population > 0)):
             v[:] = np.nan  # a coalition size left out: its error is unknown
@@ -310,7 +317,9 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
         nothing else, so a row's values do not depend on the rows explained
         with it, nor on ``batch_size`` or ``n_jobs``.
     verbose : int, default=0
-        Print progress to stderr when positive.
+        When positive, print progress to stderr: each round of ``tol``
+        sampling and each block of rows explained (joblib's own report when
+        ``n_jobs`` runs blocks in parallel).
 
     Attributes
     ----------
@@ -400,9 +409,14 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
             background_predictions=self.background_predictions_).group_differences(X)
         task, blocks = self._task(), self._blocks(n, active.shape[2])
         if len(blocks) == 1 or self.n_jobs in (None, 1):
-            results = [_explain_block(task, _take(X, r), seed, active[r]) for r in blocks]
-        else:
-            results = Parallel(n_jobs=self.n_jobs)(
+            results = []
+            for r in blocks:
+                results.append(_explain_block(task, _take(X, r), seed, active[r]))
+                if self.verbose:
+                    print(f"[KernelSHAP] {r[-1] + 1}/{n} rows explained, "
+                          f"{sum(res[2] for res in results)} model rows", file=sys.stderr)
+        else:  # joblib reports the blocks done
+            results = Parallel(n_jobs=self.n_jobs, verbose=10 * int(self.verbose))(
                 delayed(_explain_block)(task, _take(X, r), seed, active[r]) for r in blocks)
         phi = np.concatenate([r[0] for r in results])
         var = np.concatenate([r[1] for r in results])

@@ -97,6 +97,7 @@ class SharedDesign:
         # Rows ordered by variance group (unsampled rows first): every group is
         # then a contiguous slice and its sums are plain matrix products.
         self.order = np.argsort(group, kind="stable")
+        self.in_order = bool(np.all(self.order == np.arange(n_units)))
         group = group[self.order]
         self.weight = weight[self.order]
         self.size = units.sum(axis=2)[:, self.order].astype(float)  # (designs, units)
@@ -138,7 +139,9 @@ class SharedDesign:
         n_designs, n_games, n_units, n_out = target.shape
         d = self.n_players
         # games x outputs as the rows of matrix products over the units
-        t = target[:, :, self.order].transpose(0, 1, 3, 2).reshape(n_designs, -1, n_units)
+        if not self.in_order:
+            target = target[:, :, self.order]
+        t = target.transpose(0, 1, 3, 2).reshape(n_designs, -1, n_units)
         even = (delta / d).reshape(n_designs, -1)
         resid0 = t - even[:, :, None] * self.size[:, None, :]
         gamma = np.matmul(resid0 * self.weight, self.xg)  # (designs, games x outputs, d - 1)
