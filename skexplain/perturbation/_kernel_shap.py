@@ -129,14 +129,19 @@ class _DesignGroup:
     def designs(self, units, live):
         """(rows, background row, masks, players) of each design for ``evaluate_designs``."""
         out, slots = [], []
-        for i, b in enumerate(self.bgs):
-            sel = np.flatnonzero(self.valid[i] & live[self.rows[i]])
-            if sel.size == 0 or units.size == 0:
+        if units.size == 0:
+            return out, slots
+        small = self.units[:, units]
+        masks = np.concatenate([small, ~small], axis=1) if self.sides == 2 else small
+        playing = self.valid & live[self.rows]
+        everyone = playing.all(axis=1)
+        width = np.arange(self.rows.shape[1])
+        for i, b in enumerate(self.bgs.tolist()):
+            sel = width if everyone[i] else np.flatnonzero(playing[i])
+            if sel.size == 0:
                 continue
-            small = self.units[i, units]
-            masks = np.concatenate([small, ~small]) if self.sides == 2 else small
             players = self.players[i, sel] if self.embedded else None
-            out.append((self.rows[i, sel], int(b), masks, players))
+            out.append((self.rows[i, sel], b, masks[i], players))
             slots.append((i, sel))
         return out, slots
 
