@@ -98,8 +98,9 @@ class _DesignGroup:
     the other rows explained with it, nor on ``batch_size`` or ``n_jobs``.
     """
 
-    def __init__(self, task, seed, active, member, n_rounds):
+    def __init__(self, task, seed, active, member, n_rounds, cache):
         self.bgs = np.flatnonzero(member.any(axis=0))
+        self.cache = cache
         plays = member[:, self.bgs].T  # (designs, rows of the block)
         n_rows = plays.sum(axis=1)
         # each design's rows first, padded with its first row to a common count;
@@ -112,8 +113,12 @@ class _DesignGroup:
         self.players = np.argsort(~act, axis=2, kind="stable")[:, :, :m]
         self.embedded = m < active.shape[2]
         self.plan = _cached_plan(m, task.budget(m), task.sampler, task.paired)
-        rngs = [np.random.default_rng([seed, int(b), m]) for b in self.bgs]
-        self.units = sample_units(rngs, self.plan, 1)  # (designs, units, m)
+
+        def draw():
+            rngs = [np.random.default_rng([seed, int(b), m]) for b in self.bgs]
+            return sample_units(rngs, self.plan, 1)  # (designs, units, m)
+
+        self.units = self._cached(("units", m), draw)
         self.counts = self.plan.counts_after_rounds(n_rounds)
         self.sides = 2 if task.paired else 1
         # f(x_S, b) - f(x_notS, b) of each pair (paired), else f(x_S, b)
@@ -163,9 +168,10 @@ class _DesignGroup:
         done = np.flatnonzero((np.arange(stratum.size) - plan.offsets[stratum])
                               < counts[stratum])  # units evaluated so far
         stratum = stratum[done]
-        design = SharedDesign(self.units[:, done], plan.kernel_mass[stratum] / counts[stratum],
-                              stratum=stratum, finite=1.0 - counts / plan.population,
-                              full_rank=self._full_rank(counts))
+        design = self._cached(("design", plan.n_players, j), lambda: SharedDesign(
+            self.units[:, done], plan.kernel_mass[stratum] / counts[stratum],
+            stratum=stratum, finite=1.0 - counts / plan.population,
+            full_rank=self._full_rank(counts)))
         d = delta[self.rows, self.bgs[:, None]]  # (designs, width, k)
         y = self.values if done.size == self.values.shape[2] else self.values[:, :, done]
         if self.sides == 2:  # a pair enters as one row (see _solvers)
@@ -179,6 +185,17 @@ class _DesignGroup:
         rows, bgs, players = self.rows[i, r], self.bgs[i], self.players[i, r]
         phi[rows[:, None], bgs[:, None], players] = est[i, r]
         var[rows[:, None], bgs[:, None], players] = v[i, r]
+
+    def _cached(self, key, make):
+        """``make()``, or what it gave for the same key and background rows in an
+        earlier block (designs depend on nothing else); one entry per key."""
+        tag = self.bgs.tobytes()
+        if self.cache is not None and key in self.cache and self.cache[key][0] == tag:
+            return self.cache[key][1]
+        value = make()
+        if self.cache is not None:
+            self.cache[key] = (tag, value)
+        return value
 
     def _full_rank(self, counts):
         """Every coalition of size 1 (or d - 1) evaluated identifies every direction."""
@@ -219,13 +236,17 @@ def _evaluate_round(evaluator, X, live, groups, j, extra=()):
     return used, values[:len(extra)]
 
 
-def _explain_block(task, X, seed, active):
-    """Explain a block of rows; returns (phi, variance, model rows, converged)."""
+def _explain_block(task, X, seed, active, cache=None):
+    """Explain a block of rows; returns (phi, variance, model rows, converged).
+
+    ``cache`` (a dict) carries the designs drawn and factored for one block to
+    the next when blocks run one after the other.
+    """
     n, nb, g = active.shape
     evaluator = task.evaluator()
     size = active.sum(axis=2)
     n_rounds = _ROUNDS if task.tol is not None else 1
-    groups = [_DesignGroup(task, seed, active, size == m, n_rounds)
+    groups = [_DesignGroup(task, seed, active, size == m, n_rounds, cache)
               for m in np.unique(size[size >= 2])]
     # f(x) is the coalition of every group against any background row: it
     # rides along with the first round instead of costing a call of its own
@@ -414,9 +435,9 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
             background_predictions=self.background_predictions_).group_differences(X)
         task, blocks = self._task(), self._blocks(n, active.shape[2])
         if len(blocks) == 1 or self.n_jobs in (None, 1):
-            results = []
+            results, cache = [], {}
             for r in blocks:
-                results.append(_explain_block(task, _take(X, r), seed, active[r]))
+                results.append(_explain_block(task, _take(X, r), seed, active[r], cache))
                 if self.verbose:
                     print(f"[KernelSHAP] {r[-1] + 1}/{n} rows explained, "
                           f"{sum(res[2] for res in results)} model rows", file=sys.stderr)

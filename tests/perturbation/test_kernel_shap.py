@@ -475,3 +475,26 @@ def test_fill_grid_copies_values_exactly(rng, dtype):
     builder.fill_grid(out, X, rows, 2, per_row)
     expected = np.where(per_row, X[rows][:, None, :], background[2][None, None, :])
     np.testing.assert_array_equal(out.astype(str), expected.astype(str))
+
+
+def test_blocks_reuse_designs_with_the_same_result(rng, monkeypatch):
+    import skexplain.perturbation._kernel_shap as kernel_module
+
+    background, X = rng.normal(size=(6, 6)), rng.normal(size=(9, 6))
+    background[:, 2] = np.round(background[:, 2])  # ties change the designs from row to row
+    X[:, 2] = np.round(X[:, 2])
+
+    def explain(**kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ApproximationWarning)
+            return KernelSHAP(interactions, n_samples=30, random_state=0, **kw).fit(
+                background).explain(X)
+
+    refs = [explain(), explain(tol=0.3)]
+    monkeypatch.setattr(kernel_module, "_BLOCK_VALUES", 1)  # one row per block
+    for ref, kw in zip(refs, ({}, {"tol": 0.3})):
+        for n_jobs in (None, 2):
+            out = explain(n_jobs=n_jobs, **kw)
+            np.testing.assert_allclose(out.values, ref.values, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(out.stderr, ref.stderr, rtol=0, atol=1e-12)
+            assert out.metadata["n_model_rows"] == ref.metadata["n_model_rows"]
