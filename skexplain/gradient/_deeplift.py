@@ -7,6 +7,7 @@ from ..base import BaseExplainer
 from ..exceptions import ApproximationWarning
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 
 __all__ = ["DeepLIFT"]
 
@@ -15,6 +16,7 @@ __all__ = ["DeepLIFT"]
 _GAP_RTOL = 1e-3
 
 
+@fill_gradient_doc(batch_unit="(row, background row) pairs")
 class DeepLIFT(GradientMixin, BaseExplainer):
     """DeepLIFT with the Rescale rule (Shrikumar et al., 2017) and DeepSHAP.
 
@@ -44,29 +46,20 @@ class DeepLIFT(GradientMixin, BaseExplainer):
 
     Parameters
     ----------
-    model : torch.nn.Module or fitted MLP/linear scikit-learn model
-        Never modified (hooks are removed after each call).
+    %(model_hooked)s
     eps : float, default=None
         Input differences at most this large use the derivative instead of
         the ratio (the ratio of two tiny float differences is rounding
         noise).  None: ``1e-10`` for float64 modules, ``1e-6`` otherwise.
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        (row, background row) pairs per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(output)s
+    %(batch_size)s
 
     Attributes
     ----------
     model_ : TorchModel
     background_ : ndarray of shape (n_background, \\*input_shape)
         The references.
-    expected_value_ : float or ndarray of shape (n_outputs,)
-        Background mean of each output: the ``base_values``.
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes_end)s
 
     Examples
     --------

@@ -6,11 +6,13 @@ from sklearn.utils import check_random_state
 from ..base import BaseExplainer
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 from ._paths import integrate_paths
 
 __all__ = ["ExpectedGradients"]
 
 
+@fill_gradient_doc(batch_unit="Samples")
 class ExpectedGradients(GradientMixin, BaseExplainer):
     """Expected Gradients (Erion et al., 2021).
 
@@ -27,27 +29,17 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
 
     Parameters
     ----------
-    model : torch.nn.Module or fitted MLP/linear scikit-learn model
-        Never modified.
+    %(model)s
     n_samples : int, default=200
         Samples per explained row (the authors recommend 100-200).
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Samples per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(output)s
+    %(batch_size)s
     random_state : int, RandomState instance or None, default=None
         Seeds the background rows and path positions.
 
     Attributes
     ----------
-    model_ : TorchModel
-    background_ : ndarray of shape (n_background, \\*input_shape)
-    expected_value_ : float or ndarray of shape (n_outputs,)
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes)s
 
     Examples
     --------

@@ -3,11 +3,13 @@ import warnings
 
 from ..base import BaseExplainer
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 from ._saliency import plain_gradients
 
 __all__ = ["GuidedBackprop"]
 
 
+@fill_gradient_doc(batch_unit="Rows")
 class GuidedBackprop(GradientMixin, BaseExplainer):
     """Guided backpropagation (Springenberg et al., 2015).
 
@@ -24,23 +26,13 @@ class GuidedBackprop(GradientMixin, BaseExplainer):
 
     Parameters
     ----------
-    model : torch.nn.Module or fitted MLP/linear scikit-learn model
-        Never modified (hooks are removed after each call).
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Rows per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(model_hooked)s
+    %(output)s
+    %(batch_size)s
 
     Attributes
     ----------
-    model_ : TorchModel
-    background_ : ndarray of shape (n_background, \\*input_shape)
-    expected_value_ : float or ndarray of shape (n_outputs,)
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes)s
 
     Examples
     --------

@@ -4,11 +4,13 @@ from numbers import Integral
 from ..base import BaseExplainer
 from ..utils._param_validation import Interval, StrOptions
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 from ._paths import QUADRATURE_METHODS, integrate_paths, quadrature
 
 __all__ = ["IntegratedGradients"]
 
 
+@fill_gradient_doc(batch_unit="Points (rows x background rows x steps)")
 class IntegratedGradients(GradientMixin, BaseExplainer):
     """Integrated Gradients (Sundararajan et al., 2017), averaged over the background.
 
@@ -38,13 +40,8 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
         converges fastest on smooth models; left/right rules are first order.
         The trapezoid weights are ``h/2, h, ..., h/2`` with ``h = 1/(n_steps-1)``
         (captum's sum to ``(n-1)/n``).
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Points (rows x background rows x steps) per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(output)s
+    %(batch_size)s
 
     Attributes
     ----------
@@ -55,10 +52,7 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
         Quadrature nodes on [0, 1].
     step_weights_ : ndarray of shape (n_steps,)
         Quadrature weights (they sum to one).
-    expected_value_ : float or ndarray of shape (n_outputs,)
-        Background mean of each output: the ``base_values``.
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes_end)s
 
     Examples
     --------

@@ -1,6 +1,7 @@
 """``Saliency`` (the input gradient) and ``GradientXInput``."""
 from ..base import BaseExplainer
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 
 __all__ = ["GradientXInput", "Saliency", "plain_gradients"]
 
@@ -38,6 +39,7 @@ def plain_gradients(engine, x, targets):
     return torch.cat(grads), torch.cat(used)
 
 
+@fill_gradient_doc(batch_unit="Rows")
 class Saliency(GradientMixin, BaseExplainer):
     """Gradient of the target output with respect to the input.
 
@@ -53,23 +55,15 @@ class Saliency(GradientMixin, BaseExplainer):
         scikit-learn classifier is explained through its logits.
     abs : bool, default=False
         Return ``|gradient|`` (Simonyan et al.'s saliency map; captum's default).
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Rows per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(output)s
+    %(batch_size)s
 
     Attributes
     ----------
     model_ : TorchModel
         The adapter (module, device, dtype, output names).
     background_ : ndarray of shape (n_background, \\*input_shape)
-    expected_value_ : float or ndarray of shape (n_outputs,)
-        Background mean of each output: the ``base_values``.
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes_end)s
 
     Examples
     --------
@@ -96,6 +90,7 @@ class Saliency(GradientMixin, BaseExplainer):
         return {"values": grads.abs_() if self.abs else grads, "targets": used}
 
 
+@fill_gradient_doc(batch_unit="Rows")
 class GradientXInput(GradientMixin, BaseExplainer):
     """Gradient times input: ``values[i] = x_i * d f_t(x_i) / d x_i``.
 
@@ -105,23 +100,13 @@ class GradientXInput(GradientMixin, BaseExplainer):
 
     Parameters
     ----------
-    model : torch.nn.Module or fitted MLP/linear scikit-learn model
-        Never modified.
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Rows per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(model)s
+    %(output)s
+    %(batch_size)s
 
     Attributes
     ----------
-    model_ : TorchModel
-    background_ : ndarray of shape (n_background, \\*input_shape)
-    expected_value_ : float or ndarray of shape (n_outputs,)
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes)s
 
     Examples
     --------

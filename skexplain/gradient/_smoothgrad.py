@@ -7,6 +7,7 @@ from sklearn.utils import check_random_state
 from ..base import BaseExplainer
 from ..utils._param_validation import Interval, StrOptions
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
+from ._docstrings import fill_gradient_doc
 
 __all__ = ["SmoothGrad"]
 
@@ -17,6 +18,7 @@ __all__ = ["SmoothGrad"]
 _SEGMENT_ELEMENTS = 2**22
 
 
+@fill_gradient_doc(batch_unit="Noisy copies")
 class SmoothGrad(GradientMixin, BaseExplainer):
     """SmoothGrad (Smilkov et al., 2017) and its squared and VarGrad variants.
 
@@ -31,8 +33,7 @@ class SmoothGrad(GradientMixin, BaseExplainer):
 
     Parameters
     ----------
-    model : torch.nn.Module or fitted MLP/linear scikit-learn model
-        Never modified.
+    %(model)s
     noise_level : float, default=0.15
         Noise standard deviation as a fraction of each row's value range
         (the paper recommends 0.10-0.20).  Note that captum's ``NoiseTunnel``
@@ -40,23 +41,14 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     n_samples : int, default=50
         Noisy copies per row.
     variant : {"smoothgrad", "smoothgrad_sq", "vargrad"}, default="smoothgrad"
-    output : "auto" or int, default="auto"
-        Restrict the model to one output column.
-    batch_size : int, default=None
-        Noisy copies per forward+backward pass.
-        None: at most 2**24 input elements per pass on the CPU and 2**28 on
-        a GPU, where a pass that runs out of memory is split.  Results do
-        not depend on it.
+    %(output)s
+    %(batch_size)s
     random_state : int, RandomState instance or None, default=None
         Seeds the noise.
 
     Attributes
     ----------
-    model_ : TorchModel
-    background_ : ndarray of shape (n_background, \\*input_shape)
-    expected_value_ : float or ndarray of shape (n_outputs,)
-    feature_shape_ : tuple
-    n_features_in_ : int
+    %(attributes)s
 
     Examples
     --------
