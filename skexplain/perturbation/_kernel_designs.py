@@ -117,7 +117,9 @@ class _DesignGroup:
         return out, slots
 
     def store(self, slots, values, units):
-        contiguous = units.size == 0 or units[-1] - units[0] + 1 == units.size
+        if units.size == 0:  # an enumerated design has nothing left after round 0
+            return
+        contiguous = units[-1] - units[0] + 1 == units.size
         cols = slice(units[0], units[-1] + 1) if contiguous else units
         for (i, sel), got in zip(slots, values):
             if self.sides == 2:  # a pair only enters through its difference

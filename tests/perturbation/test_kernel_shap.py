@@ -305,6 +305,19 @@ def test_tol_stops_early_and_reports(data):
     assert strict.metadata["converged"] == [False] * 4
 
 
+def test_tol_rounds_with_an_enumerated_design(rng):
+    background, X = rng.normal(size=(4, 6)), rng.normal(size=(3, 6))
+    background[:2, :3] = X[0, :3]  # row 0 plays 3-player games: enumerated in round 0
+    at_once = KernelSHAP(interactions, n_samples=30, random_state=0).fit(background).explain(X)
+    with pytest.warns(ApproximationWarning, match="did not reach tol"):
+        rounds = KernelSHAP(interactions, n_samples=30, tol=1e-9, random_state=0).fit(
+            background).explain(X)
+    # every round spent: the same coalitions as evaluating the budget at once
+    np.testing.assert_allclose(rounds.values, at_once.values, atol=1e-10)
+    np.testing.assert_allclose(rounds.stderr, at_once.stderr, atol=1e-10)
+    assert rounds.metadata["n_model_rows"] == at_once.metadata["n_model_rows"]
+
+
 def test_verbose_prints_progress(data, capsys):
     background, X = data
     KernelSHAP(interactions, n_samples=20, random_state=0).fit(background).explain(X)
