@@ -199,7 +199,7 @@ class CoalitionEvaluator:
         pieces = [p for i, design in enumerate(designs) for p in _pieces(i, design, step)]
         chunks, size = [[]], 0
         for piece in pieces:
-            n_rows = (piece[1].stop - piece[1].start) * (piece[2].stop - piece[2].start)
+            n_rows = _piece_rows(piece)
             if size + n_rows > step and chunks[-1]:
                 chunks.append([])
                 size = 0
@@ -207,7 +207,8 @@ class CoalitionEvaluator:
             size += n_rows
         buffer = None
         if not self.builder.is_frame and pieces:
-            buffer = np.empty((max(_chunk_rows(c) for c in chunks), self.builder.n_columns),
+            buffer = np.empty((max(sum(map(_piece_rows, c)) for c in chunks),
+                               self.builder.n_columns),
                               dtype=self.builder.grid_dtype(X))
         used = 0
         for chunk in chunks:
@@ -217,7 +218,7 @@ class CoalitionEvaluator:
             preds = self.model.predict(batch)
             start = 0
             for i, rs, cs in chunk:
-                n_rows = (rs.stop - rs.start) * (cs.stop - cs.start)
+                n_rows = _piece_rows((i, rs, cs))
                 out[i][rs, cs] = preds[start:start + n_rows].reshape(
                     rs.stop - rs.start, cs.stop - cs.start, k)
                 start += n_rows
@@ -242,7 +243,7 @@ class CoalitionEvaluator:
             if self.builder.is_frame:
                 frames.append(self.builder.grid_frame(X, rows[rs], background_row, column_masks))
                 continue
-            n_rows = (rs.stop - rs.start) * (cs.stop - cs.start)
+            n_rows = _piece_rows((i, rs, cs))
             view = buffer[start:start + n_rows].reshape(rs.stop - rs.start, -1, ncols)
             self.builder.fill_grid(view, X, rows[rs], background_row, column_masks)
             start += n_rows
@@ -330,8 +331,10 @@ def _pieces(index, design, step):
             for r in range(0, n_rows, per)]
 
 
-def _chunk_rows(chunk):
-    return sum((rs.stop - rs.start) * (cs.stop - cs.start) for _, rs, cs in chunk)
+def _piece_rows(piece):
+    """Model rows of a (design index, row slice, column slice) piece."""
+    _, rs, cs = piece
+    return (rs.stop - rs.start) * (cs.stop - cs.start)
 
 
 def _pairs_pay_off(diff, m):
