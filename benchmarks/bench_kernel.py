@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _problems import SEED, make_problem, print_table  # noqa: E402
+from _problems import SEED, interleaved_best_times, make_problem, print_table  # noqa: E402
 
 from skexplain import ExactShapley, KernelSHAP  # noqa: E402
 
@@ -152,12 +152,7 @@ def bare_time(P, n_rows, repeats=3):
     masks = rng.random((n_rows, P["d"])) < 0.5
     hybrids = np.where(masks, P["X"][rng.integers(0, len(P["X"]), n_rows)],
                        P["bg"][rng.integers(0, len(P["bg"]), n_rows)])
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        P["f"](hybrids)
-        best = min(best, time.perf_counter() - start)
-    return best
+    return interleaved_best_times([lambda: P["f"](hybrids)], repeats)[0][0]
 
 
 def run_problem(name, multipliers, seeds, repeats=3, batch_size=None):
