@@ -159,8 +159,7 @@ class SharedDesign:
         phi = phi.reshape(n_designs, n_games, n_out, d).transpose(0, 1, 3, 2)
         if variance is None:
             return phi, None
-        variance[np.repeat(self.unidentified, even.shape[1], axis=0).reshape(
-            n_designs, -1, d)] = np.nan
+        variance[np.broadcast_to(self.unidentified[:, None, :], variance.shape)] = np.nan
         return phi, variance.reshape(n_designs, n_games, n_out, d).transpose(0, 1, 3, 2)
 
     def _ratio_bias(self, score):
@@ -192,12 +191,12 @@ class SharedDesign:
         of its influences ``a_u = s_u L x_u`` (``s_u`` the HC3 score):
         ``sum a_u^2 - (sum a_u)^2 / m`` per attribution.
         """
+        if np.isnan(self.factor).any():  # a lone stratum: spread unknown
+            return np.full(score.shape[:2] + (self.n_players,), np.nan)
         lo = self.sampled_from
         # HC3: a residual at the fitted value understates the error of a row
         # by (1 - leverage); dividing keeps the errors calibrated at small budgets.
         scale = score[:, :, lo:] / np.clip(1.0 - self.leverage[:, None, lo:], 1e-3, 1.0)
-        if np.isnan(self.factor).any():  # a lone stratum: spread unknown
-            return np.full(score.shape[:2] + (self.n_players,), np.nan)
         spread = self.spread_basis[:, lo:]
         row_factor = np.repeat(self.factor, [hi - l for l, hi in self.slices])
         variance = np.matmul(scale * scale * row_factor, spread * spread)
