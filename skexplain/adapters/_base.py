@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from ..exceptions import ModelEvaluationError
+from ..utils._validation import select_rows
 
 __all__ = ["Model", "n_input_rows", "take_rows"]
 
@@ -20,7 +21,7 @@ def n_input_rows(X):
 
 def take_rows(X, stop):
     """The first ``stop`` rows of an array or a DataFrame."""
-    return X.iloc[:stop] if hasattr(X, "iloc") else X[:stop]
+    return select_rows(X, slice(stop))
 
 
 class Model:

@@ -14,6 +14,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ..utils._parallel import n_workers
+from ..utils._validation import select_rows
 
 from ._groups import column_groups
 from ._hybrids import HybridBuilder
@@ -293,9 +294,9 @@ class CoalitionEvaluator:
         if workers <= 1 or n == 1:
             return evaluate_subset_table(*args, X, diff, *rest)
         blocks = [b for b in np.array_split(np.arange(n), min(workers, n)) if b.size]
-        take = (lambda idx: X.iloc[idx]) if hasattr(X, "iloc") else (lambda idx: X[idx])
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(evaluate_subset_table)(*args, take(b), diff[b], *rest) for b in blocks)
+            delayed(evaluate_subset_table)(*args, select_rows(X, b), diff[b], *rest)
+            for b in blocks)
         return (np.concatenate([r[0] for r in results], axis=0),
                 int(sum(r[1] for r in results)))
 

@@ -6,6 +6,7 @@ import numpy as np
 from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import TooManyFeaturesError
 from ..utils._param_validation import Interval
+from ..utils._validation import select_rows
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
 from ._shapley import interactions_from_table, shapley_from_table
@@ -147,7 +148,7 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
         used = 0
         for start in range(0, rows.size, block):
             sub = rows[start:start + block]
-            X_sub = X.iloc[sub] if hasattr(X, "iloc") else X[sub]
+            X_sub = select_rows(X, sub)
             table, n_rows = evaluator.evaluate_subsets(
                 X_sub, active, group_diff[start:start + block])
             used += n_rows

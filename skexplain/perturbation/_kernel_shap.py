@@ -37,6 +37,7 @@ from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import ApproximationWarning
 from ..utils._parallel import n_workers
 from ..utils._param_validation import Interval, StrOptions
+from ..utils._validation import select_rows
 from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
 from ._kernel_designs import Task, explain_block
@@ -47,10 +48,6 @@ __all__ = ["KernelSHAP"]
 # Bound on the coalition values one block of rows holds (rows x background x
 # coalitions x outputs); the solver's temporaries are a few times this.
 _BLOCK_VALUES = 2**22
-
-
-def _take(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 class KernelSHAP(PerturbationMixin, BaseExplainer):
@@ -205,13 +202,13 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
         if len(blocks) == 1 or self.n_jobs in (None, 1):
             results, cache = [], {}
             for r in blocks:
-                results.append(explain_block(task, _take(X, r), seed, active[r], cache))
+                results.append(explain_block(task, select_rows(X, r), seed, active[r], cache))
                 if self.verbose:
                     print(f"[KernelSHAP] {r[-1] + 1}/{n} rows explained, "
                           f"{sum(res[2] for res in results)} model rows", file=sys.stderr)
         else:  # joblib reports the blocks done
             results = Parallel(n_jobs=self.n_jobs, verbose=10 * int(self.verbose))(
-                delayed(explain_block)(task, _take(X, r), seed, active[r]) for r in blocks)
+                delayed(explain_block)(task, select_rows(X, r), seed, active[r]) for r in blocks)
         phi = np.concatenate([r[0] for r in results])
         var = np.concatenate([r[1] for r in results])
         converged = np.concatenate([r[3] for r in results])

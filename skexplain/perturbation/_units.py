@@ -6,6 +6,8 @@ row and an empty mask none.  A chunk of units is one ``predict`` call.
 """
 import numpy as np
 
+from ..utils._validation import select_rows
+
 __all__ = ["evaluate_chunks", "first_unit", "job_inputs"]
 
 
@@ -17,7 +19,7 @@ def first_unit(job, n_masks):
 def job_inputs(X, masks, job, n_masks):
     """The rows (and per-row masks) a job needs, so workers receive no more."""
     first, last = job[0, 0] // n_masks, (job[-1, 1] - 1) // n_masks + 1
-    rows = X.iloc[first:last] if hasattr(X, "iloc") else X[first:last]
+    rows = select_rows(X, slice(first, last))
     return rows, masks if masks.ndim == 2 else masks[first:last]
 
 

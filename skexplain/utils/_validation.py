@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_data", "check_background", "check_rows", "default_feature_names"]
+__all__ = ["as_data", "check_background", "check_rows", "default_feature_names", "select_rows"]
 
 
 def _is_tensor(obj):
@@ -68,6 +68,21 @@ def _check_2d_or_more(data, name):
         raise ValueError(f"{name} must contain at least one row; got shape {tuple(data.shape)}.")
     if int(np.prod(data.shape[1:])) == 0:
         raise ValueError(f"{name} must contain at least one feature; got shape {tuple(data.shape)}.")
+
+
+def select_rows(X, index):
+    """Rows of an array, tensor or DataFrame by position (int array or slice).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skexplain.utils._validation import select_rows
+    >>> select_rows(pd.DataFrame({"a": [1, 2, 3]}), np.array([2, 0]))["a"].tolist()
+    [3, 1]
+    >>> select_rows(np.arange(3), slice(1)).tolist()
+    [0]
+    """
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
 
 
 def default_feature_names(n_features):
