@@ -2,10 +2,15 @@
 
 DataFrames are rebuilt column by column so that every column keeps its dtype
 (strings, categoricals, nullable integers): a Pipeline then sees exactly the
-kind of data it was trained on.
+kind of data it was trained on.  Where X's values do not fit the background's
+dtype (a category the background never saw, 1.5 in an integer column), a
+column takes the dtype that carries both exactly, or the value is refused
+(:func:`skexplain.utils._dtypes.hybrid_dtype`): a cast never changes a value.
 """
 import numpy as np
 import pandas as pd
+
+from ..utils._dtypes import as_hybrid_dtype, hybrid_dtype
 
 __all__ = ["HybridBuilder"]
 
@@ -23,8 +28,7 @@ class HybridBuilder:
         self.n_background = background.shape[0]
         if self.is_frame:
             self.columns = background.columns
-            self.dtypes = background.dtypes
-            self.background_columns = [background[c].to_numpy() for c in background.columns]
+            self.background = background.reset_index(drop=True)
             self.feature_shape = (background.shape[1],)
         else:
             self.feature_shape = tuple(background.shape[1:])
@@ -65,11 +69,10 @@ class HybridBuilder:
         masks : ndarray of bool of shape (t, n_columns)
         """
         if self.is_frame:
-            data = {}
-            for j, name in enumerate(self.columns):
-                x_col = X[name].to_numpy()
-                data[j] = np.where(masks[:, j], x_col[rows], self.background_columns[j][backgrounds])
-            return self._frame(data)
+            n = X.shape[0]
+            return self._frame({
+                j: pool.take(np.where(masks[:, j], rows, n + backgrounds))
+                for j, pool in enumerate(self._pools(X))})
         flat = X.reshape(X.shape[0], -1)
         # the gather already made a fresh array: convert without a second copy
         hybrid = self.background_flat[backgrounds].astype(
@@ -126,8 +129,10 @@ class HybridBuilder:
     def comparable_codes(self, X):
         """Per-column codes of ``X`` and of the background that compare like values.
 
-        DataFrame columns are factorised jointly (so strings, categories and
-        missing values compare by value); arrays are returned as they are.
+        DataFrame columns are factorised jointly in their hybrid dtype (so
+        strings, categories and missing values compare by value, and a value
+        that no dtype holds together with the background is refused here,
+        before any model call); arrays are returned as they are.
 
         Returns
         -------
@@ -138,23 +143,39 @@ class HybridBuilder:
             return X.reshape(X.shape[0], -1), self.background_flat
         n = X.shape[0]
         codes = np.empty((n + self.n_background, self.n_columns), dtype=np.int64)
-        for j, name in enumerate(self.columns):
-            both = np.concatenate([X[name].to_numpy(dtype=object),
-                                   self.background_columns[j].astype(object)])
-            codes[:, j] = pd.factorize(both, use_na_sentinel=False)[0]
+        for j, pool in enumerate(self._pools(X)):
+            # values equal in the hybrid dtype are the same model input
+            codes[:, j] = pd.factorize(pool, use_na_sentinel=False)[0]
         return codes[:n], codes[n:]
 
+    def _pools(self, X):
+        """Per column: X's values then the background's, in the column's hybrid dtype.
+
+        Hybrid columns are gathered from these with ``take`` (row ``i`` of X is
+        position ``i``, background row ``b`` is ``len(X) + b``), which keeps
+        any dtype (categorical, nullable, datetime) without a cast per row.
+        """
+        pools = []
+        for name in self.columns:
+            b, x = self.background[name], X[name].reset_index(drop=True)
+            dtype = hybrid_dtype(name, b, x)
+            pool = pd.concat([as_hybrid_dtype(x, dtype), as_hybrid_dtype(b, dtype)],
+                             ignore_index=True)
+            pools.append(pool.to_numpy() if isinstance(pool.dtype, np.dtype) else pool.array)
+        return pools
+
     def _frame(self, data):
-        frame = pd.DataFrame(data)
+        # explicit dtypes: pandas would infer ``str`` for an object column of strings
+        frame = pd.DataFrame({j: pd.Series(values, dtype=values.dtype, copy=False)
+                              for j, values in data.items()})
         frame.columns = self.columns
-        changed = {c: t for c, t in self.dtypes.items() if frame[c].dtype != t}
-        return frame.astype(changed) if changed else frame
+        return frame
 
     def _build_frame(self, X, mid_rows, mid_masks, full_rows):
+        n = X.shape[0]
+        from_background = n + np.arange(self.n_background)[None, :]
         data = {}
-        for j, name in enumerate(self.columns):
-            x_col = X[name].to_numpy()
-            mixed = np.where(mid_masks[:, j, None], x_col[mid_rows][:, None],
-                             self.background_columns[j][None, :]).ravel()
-            data[j] = np.concatenate([mixed, x_col[full_rows]]) if len(full_rows) else mixed
+        for j, pool in enumerate(self._pools(X)):
+            index = np.where(mid_masks[:, j, None], mid_rows[:, None], from_background).ravel()
+            data[j] = pool.take(np.concatenate([index, full_rows]) if len(full_rows) else index)
         return self._frame(data)
