@@ -12,7 +12,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .adapters import as_model
+from .exceptions import ModelEvaluationError
 from .explanation import Explanation
+from .utils._dtypes import align_rows
+from .utils._failing_rows import raise_for_failing_rows
 from .utils._param_validation import Interval, _fit_context
 from .utils._validation import check_background, check_rows, default_feature_names
 
@@ -220,11 +223,19 @@ class PerturbationMixin:
     """Explainers that get every model output from the same model rows.
 
     They implement ``_explain_all(X) -> Explanation`` (all outputs); ``target``
-    then only selects among them.
+    then only selects among them.  DataFrame rows first get the dtypes their
+    hybrids with the background will have (once for all rows, so that every
+    chunk of rows sees the same dtypes); when the model fails on a batch of
+    hybrids, the error names the rows of X it fails on, if any.
     """
 
     def _explain(self, X, target=None):
-        expl = self._explain_all(X)
+        X = align_rows(self.background_, X)
+        try:
+            expl = self._explain_all(X)
+        except ModelEvaluationError:
+            raise_for_failing_rows(self.model_, X)  # raises when rows of X fail
+            raise
         if target is None:
             return expl
         resolve = self.model_.resolve_output  # validates the target in every case
