@@ -11,6 +11,7 @@ __all__ = [
     "ModelEvaluationError",
     "TooManyFeaturesError",
     "ApproximationWarning",
+    "ExplanationFileError",
 ]
 
 
@@ -32,3 +33,11 @@ class TooManyFeaturesError(ValueError):
 
 class ApproximationWarning(UserWarning):
     """A result is less accurate than requested (budget exhausted, gap large)."""
+
+
+class ExplanationFileError(ValueError):
+    """A file given to :meth:`skexplain.Explanation.load` is not an explanation file.
+
+    Raised for foreign, corrupt or truncated files and for files written by a
+    newer skexplain; the message names the file and the reason.
+    """

@@ -4,18 +4,11 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from ._explanation_checks import is_full_slice, optional_array, positions, real_array
 from ._explanation_io import load_explanation, save_explanation
+from .exceptions import ExplanationFileError
 
 __all__ = ["Explanation"]
-
-
-def _optional_array(value, name, shape):
-    if value is None:
-        return None
-    arr = np.asarray(value, dtype=float)
-    if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}; got {arr.shape}.")
-    return arr
 
 
 class Explanation:
@@ -61,8 +54,8 @@ class Explanation:
 
     def __init__(self, values, base_values, data=None, feature_names=None,
                  output_names=None, *, stderr=None, delta=None, metadata=None):
-        self.values = np.asarray(values, dtype=float)
-        self.base_values = np.asarray(base_values, dtype=float)
+        self.values = real_array(values, "values")
+        self.base_values = real_array(base_values, "base_values")
         if self.base_values.ndim not in (1, 2):
             raise ValueError(
                 "base_values must have shape (n,) or (n, n_outputs); got "
@@ -77,8 +70,8 @@ class Explanation:
         self.feature_names = None if feature_names is None else [str(f) for f in feature_names]
         self.output_names = None if output_names is None else [str(o) for o in output_names]
         self._check_names()
-        self.stderr = _optional_array(stderr, "stderr", self.values.shape)
-        self.delta = _optional_array(delta, "delta", self.base_values.shape)
+        self.stderr = optional_array(stderr, "stderr", self.values.shape)
+        self.delta = optional_array(delta, "delta", self.base_values.shape)
         self.metadata = dict(metadata or {})
 
     # ------------------------------------------------------------------ shape
@@ -153,7 +146,10 @@ class Explanation:
         """Select rows, then features (by name or position), then outputs.
 
         ``expl[rows]``, ``expl[rows, features]`` and ``expl[rows, features, output]``.
-        Rows and features keep their axis (an integer selects a length-1 block);
+        Rows and features take an integer, a slice, a list of integers (and of
+        feature names), or a boolean mask of the axis' length, as numpy does;
+        a single ``True``/``False`` is refused (it is no position).  Rows and
+        features keep their axis (an integer selects a length-1 block);
         selecting a single output drops the output axis, as for a one-output model.
         """
         if not isinstance(key, tuple):
@@ -161,38 +157,42 @@ class Explanation:
         if len(key) > 3:
             raise IndexError(f"Explanation takes at most 3 indices; got {len(key)}.")
         out = self._select_rows(key[0])
-        if len(key) >= 2 and not _is_full_slice(key[1]):
+        if len(key) >= 2 and not is_full_slice(key[1]):
             out = out._select_features(key[1])
-        if len(key) == 3 and not _is_full_slice(key[2]):
+        if len(key) == 3 and not is_full_slice(key[2]):
             out = out.select_output(key[2])
         return out
 
     def _select_rows(self, key):
-        if _is_full_slice(key):
+        if is_full_slice(key):
             return self
-        if isinstance(key, numbers.Integral):
-            if not -self.n_rows <= key < self.n_rows:
-                raise IndexError(f"row {key} is out of range for {self.n_rows} rows.")
-            key = [int(key)]
-        take = lambda a: None if a is None else a[key]  # noqa: E731
-        return self._replace(values=self.values[key], base_values=self.base_values[key],
+        if isinstance(key, slice):
+            rows = np.arange(self.n_rows)[key]
+        else:
+            rows = positions(key, self.n_rows, "row", "rows")
+        take = lambda a: None if a is None else a[rows]  # noqa: E731
+        return self._replace(values=self.values[rows], base_values=self.base_values[rows],
                              data=take(self.data), stderr=take(self.stderr),
                              delta=take(self.delta))
 
-    def _feature_positions(self, key):
+    def _featurepositions(self, key):
+        n = self.feature_shape[0]
+        if isinstance(key, slice):
+            return np.arange(n)[key]
         names = self.feature_names
-        keys = [key] if isinstance(key, (str, numbers.Integral)) else key
-        if isinstance(keys, slice):
-            return np.arange(self.feature_shape[0])[keys]
-        positions = []
-        for k in keys:
-            if isinstance(k, str):
-                if names is None or k not in names:
-                    raise KeyError(f"Unknown feature name {k!r}; known: {names}.")
-                positions.append(names.index(k))
-            else:
-                positions.append(int(k))
-        return np.asarray(positions, dtype=int)
+        keys = [key] if isinstance(key, str) else key
+        if not isinstance(keys, str) and np.ndim(keys) == 1 and any(
+                isinstance(k, str) for k in keys):
+            found = []
+            for k in keys:
+                if isinstance(k, str):
+                    if names is None or k not in names:
+                        raise KeyError(f"Unknown feature name {k!r}; known: {names}.")
+                    found.append(names.index(k))
+                else:
+                    found.append(positions(k, n, "feature", "features")[0])
+            return np.asarray(found, dtype=int)
+        return positions(key, n, "feature", "features")
 
     def _select_features(self, key):
         if len(self.feature_shape) != 1 and not self.metadata.get("interactions"):
@@ -200,7 +200,7 @@ class Explanation:
                 "Selecting features by name or position needs one feature axis; this "
                 f"explanation has feature shape {self.feature_shape}. Index .values instead."
             )
-        pos = self._feature_positions(key)
+        pos = self._featurepositions(key)
         values = np.take(self.values, pos, axis=1)
         stderr = None if self.stderr is None else np.take(self.stderr, pos, axis=1)
         if self.metadata.get("interactions"):
@@ -213,11 +213,18 @@ class Explanation:
         return self._replace(values=values, stderr=stderr, data=data, feature_names=names)
 
     def output_index(self, output):
-        """Position of ``output`` (a name or an integer position) on the output axis."""
-        if isinstance(output, str) or not isinstance(output, numbers.Integral):
+        """Position of ``output`` (a name or an integer position) on the output axis.
+
+        A bool is looked up by name only (the outputs of a classifier with
+        labels False/True are named "False" and "True"), never as a position.
+        """
+        if isinstance(output, (str, bool, np.bool_)) or not isinstance(output, numbers.Integral):
             names = self.output_names or []
             if str(output) in names:
                 return names.index(str(output))
+            if isinstance(output, (bool, np.bool_)):
+                raise IndexError(f"output {output} is neither an output name (outputs: "
+                                 f"{self.output_names}) nor a position: a bool is no position.")
             raise KeyError(f"Unknown output {output!r}; known outputs: {self.output_names}.")
         if not -self.n_outputs <= output < self.n_outputs:
             raise IndexError(f"output {output} is out of range for {self.n_outputs} outputs.")
@@ -329,14 +336,62 @@ class Explanation:
 
     # -------------------------------------------------------------------- I/O
     def save(self, path):
-        """Save as ``.npz`` arrays plus JSON metadata (no pickle)."""
+        """Save as ``.npz`` arrays plus JSON metadata (no pickle).
+
+        Parameters
+        ----------
+        path : str, path-like or file-like
+            Where to write; ``.npz`` is appended to a name without it, as
+            :func:`numpy.savez` does.
+
+        Returns
+        -------
+        str, path-like or file-like
+            The path actually written, of the type of ``path``
+            (``save("expl")`` returns ``"expl.npz"``; a file object is returned
+            as it is).
+
+        Notes
+        -----
+        ``values``, ``base_values``, ``stderr``, ``delta`` and numeric ``data``
+        load back exactly.  Object ``data`` (DataFrame rows with strings or
+        mixed columns) may hold None, ``pd.NA``, str, bool, int and float
+        values, which load back equal and of the same Python type (numpy
+        scalars as Python scalars); other objects are refused with a
+        ``ValueError``.  ``metadata`` is stored as JSON: tuples and arrays
+        load back as lists, numpy scalars as Python numbers, dict keys as
+        strings, and any other object as its ``repr`` string.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.ones((1, 2)), np.zeros(1))
+        >>> path = e.save(os.path.join(tempfile.mkdtemp(), "expl"))
+        >>> path.endswith("expl.npz"), Explanation.load(path).values.tolist()
+        (True, [[1.0, 1.0]])
+        """
         return save_explanation(self, path)
 
     @classmethod
     def load(cls, path):
-        """Load an Explanation written by :meth:`save` (``allow_pickle=False``)."""
+        """Load an Explanation written by :meth:`save` (``allow_pickle=False``).
+
+        Raises
+        ------
+        skexplain.exceptions.ExplanationFileError
+            A ``ValueError`` for any file that is not an explanation file this
+            version reads (foreign, corrupt, truncated, or newer), whose
+            message names the file and the reason.
+        """
         fields = load_explanation(path)
-        return cls(**fields)
+        try:
+            return cls(**fields)
+        except (ValueError, TypeError) as exc:
+            raise ExplanationFileError(
+                f"{path!s} is not a skexplain explanation file: its entries do not form "
+                f"an Explanation ({exc})") from exc
 
     def __repr__(self):
         method = self.metadata.get("method", "?")
@@ -357,7 +412,3 @@ class Explanation:
             text += "\n  top features (mean |value|): " + ", ".join(
                 f"{self.feature_names[i]}={imp[i]:.4g}" for i in top)
         return text
-
-
-def _is_full_slice(key):
-    return isinstance(key, slice) and key == slice(None)
