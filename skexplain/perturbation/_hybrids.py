@@ -157,17 +157,16 @@ class HybridBuilder:
         """
         pools = []
         for name in self.columns:
-            b, x = self.background[name], X[name].reset_index(drop=True)
+            b, x = self.background[name], X[name]
             dtype = hybrid_dtype(name, b, x)
-            pool = pd.concat([as_hybrid_dtype(x, dtype), as_hybrid_dtype(b, dtype)],
-                             ignore_index=True)
-            pools.append(pool.to_numpy() if isinstance(pool.dtype, np.dtype) else pool.array)
+            pools.append(_concat_values(as_hybrid_dtype(x, dtype), as_hybrid_dtype(b, dtype)))
         return pools
 
     def _frame(self, data):
-        # explicit dtypes: pandas would infer ``str`` for an object column of strings
-        frame = pd.DataFrame({j: pd.Series(values, dtype=values.dtype, copy=False)
-                              for j, values in data.items()})
+        # explicit object columns: pandas would infer ``str`` for strings
+        frame = pd.DataFrame({j: pd.Series(v, dtype=object, copy=False)
+                              if isinstance(v, np.ndarray) and v.dtype == object else v
+                              for j, v in data.items()}, copy=False)
         frame.columns = self.columns
         return frame
 
@@ -179,3 +178,14 @@ class HybridBuilder:
             index = np.where(mid_masks[:, j, None], mid_rows[:, None], from_background).ravel()
             data[j] = pool.take(np.concatenate([index, full_rows]) if len(full_rows) else index)
         return self._frame(data)
+
+
+def _concat_values(x, background):
+    """The values of two Series of one dtype, end to end (a numpy or extension array)."""
+    if isinstance(x.dtype, np.dtype):
+        return np.concatenate([x.to_numpy(), background.to_numpy()])
+    if isinstance(x.dtype, pd.CategoricalDtype):  # same categories: concatenate the codes
+        return pd.Categorical.from_codes(
+            np.concatenate([x.cat.codes.to_numpy(), background.cat.codes.to_numpy()]),
+            dtype=x.dtype)
+    return type(x.array)._concat_same_type([x.array, background.array])
