@@ -148,7 +148,7 @@ def test_nan_the_model_cannot_take(rng):
                                                    "ValueError.*NaN"):
         ExactShapley(model).fit(bad)
     explainer = ExactShapley(model).fit(X[:5])
-    with pytest.raises(ValueError, match="while skexplain evaluated it"):
+    with pytest.raises(ValueError, match=r"X rows \[1\] contain NaN and GradientBoosting"):
         explainer.explain(bad)
 
 
