@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._dtypes import align_rows
+
 __all__ = ["as_data", "check_background", "check_rows", "default_feature_names", "select_rows"]
 
 
@@ -147,7 +149,8 @@ def _align_frame(data, background, fitted_names, name, cls):
             UserWarning,
         )
         frame = pd.DataFrame(data, columns=background.columns)
-        return frame.astype(background.dtypes.to_dict())
+        # not astype(background.dtypes): it turns a category the background lacks into NaN
+        return align_rows(background, frame)
     names = [str(c) for c in data.columns]
     if names != fitted_names:
         unexpected = [c for c in names if c not in fitted_names]

@@ -141,3 +141,12 @@ def test_builder_paths_carry_new_categories(background):
     x_codes, b_codes = builder.comparable_codes(X)
     assert x_codes[0, 1] not in b_codes[:, 1]
     assert all(isinstance(f["color"].dtype, pd.CategoricalDtype) for f in (pairs, built, grid))
+
+
+def test_array_rows_for_a_frame_background_keep_new_categories(background):
+    X = pd.DataFrame({"num": [1.0], "color": ["green"]})
+    for explainer in explainers(green):
+        explainer.fit(background)
+        with pytest.warns(UserWarning, match="does not have valid feature names"):
+            expl = explainer.explain(X.to_numpy())
+        np.testing.assert_allclose(expl.values, [[1.0, 5.0]], atol=1e-12)
