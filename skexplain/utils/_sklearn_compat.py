@@ -96,7 +96,7 @@ def _position(label, names):
     if isinstance(label, numbers.Integral):
         return int(label)
     if names is None or str(label) not in names:
-        raise ValueError(f"column {label!r} is not among the ColumnTransformer's input "
+        raise ValueError(f"column {str(label)!r} is not among the ColumnTransformer's input "
                          f"columns {names}.")
     return names.index(str(label))
 
@@ -110,7 +110,7 @@ def column_transformer_parts(ct, n_columns):
     names_in = getattr(ct, "feature_names_in_", None)
     parts = []
     for name, trans, spec in ct.transformers_:
-        out = ct.output_indices_.get(name, slice(0, 0))
+        out = getattr(ct, "output_indices_", {}).get(name, slice(0, 0))
         if (isinstance(trans, str) and trans == "drop") or out.stop == out.start:
             continue
         parts.append((name, trans, resolve_columns(spec, names_in, n_columns), out))

@@ -169,7 +169,7 @@ def _string_mask(values):
 def _raise_string_in_numbers(name, column, value, row):
     raise ValueError(
         f"{name} must hold numbers like the background the explainer was fitted on; "
-        f"{column} holds the string {value!r} (row {row}). Convert {name} to numbers "
+        f"{column} holds the string {str(value)!r} (row {row}). Convert {name} to numbers "
         "(e.g. X.astype(float)), or fit on a background whose column holds strings too.")
 
 
