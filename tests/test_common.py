@@ -12,7 +12,7 @@ from sklearn.ensemble import GradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import skexplain
-from skexplain import ExactShapley
+from skexplain import ExactShapley, KernelSHAP
 from skexplain.base import BaseExplainer
 from skexplain.testing import parametrize_with_checks
 
@@ -20,6 +20,16 @@ INIT_PARAMS = {
     ExactShapley: [
         dict(model=GradientBoostingRegressor(n_estimators=20, max_depth=2, random_state=0)),
         dict(model=LogisticRegression()),  # several outputs, randomizable coefficients
+        # Groups and interactions change the feature axes of values, transform and
+        # get_feature_names_out.  On the 4-feature axiom problem, [0, 2] leaves the
+        # dummy feature 3 alone (checked) and [2, 3] the symmetric pair 0, 1.
+        dict(model=Ridge(), feature_groups=[[0, 2]]),
+        dict(model=LogisticRegression(), interactions=True),
+        dict(model=LogisticRegression(), feature_groups={"pair": [2, 3]}, interactions=True),
+    ],
+    KernelSHAP: [
+        dict(model=Ridge(), random_state=0),
+        dict(model=LogisticRegression(), feature_groups={"pair": [2, 3]}, random_state=0),
     ],
 }
 
@@ -75,5 +85,8 @@ def test_explainer_checks(explainer, check):
 def test_every_public_explainer_is_checked():
     checked = {type(e) for e in instances()}
     assert ExactShapley in checked
+    kinds = [e.get_params() for e in instances() if isinstance(e, (ExactShapley, KernelSHAP))]
+    assert any(p["feature_groups"] is not None for p in kinds)
+    assert any(p.get("interactions") for p in kinds)
     # Only explainers that need an optional dependency that is missing are left out.
     assert all(default_params(c) is None for c in set(public_explainers()) - checked)
