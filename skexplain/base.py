@@ -158,7 +158,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        background, names = check_background(X, name="background")
+        numeric = not self.__sklearn_tags__().input_tags.string
+        background, names = check_background(X, name="background", numeric=numeric)
         self.background_ = background
         self.background_weights_ = _check_weights(sample_weight, background.shape[0])
         self.feature_shape_ = tuple(background.shape[1:])

@@ -16,7 +16,7 @@ def _is_tensor(obj):
     return hasattr(obj, "detach") and hasattr(obj, "cpu") and hasattr(obj, "numpy")
 
 
-def as_data(X, *, name="X"):
+def as_data(X, *, name="X", numeric=False):
     """Return ``X`` as a DataFrame (unchanged) or a numpy array.
 
     Parameters
@@ -25,6 +25,9 @@ def as_data(X, *, name="X"):
         Input data.
     name : str, default="X"
         Parameter name used in error messages.
+    numeric : bool, default=False
+        Cast object arrays of numbers to float64 and refuse anything else (for
+        explainers whose tags refuse strings), as sklearn's ``check_array``.
 
     Returns
     -------
@@ -57,6 +60,11 @@ def as_data(X, *, name="X"):
             "Complex data not supported.")
     if arr.dtype.kind not in "biufOUSb":
         raise TypeError(f"{name} must hold numbers or strings; got dtype {arr.dtype}.")
+    if numeric and arr.dtype.kind in "OUS":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:  # numpy's message names the value
+            raise type(exc)(f"{name} must hold numbers for this explainer; {exc}") from exc
     return arr
 
 
@@ -104,13 +112,14 @@ def default_feature_names(n_features):
     return [f"x{i}" for i in range(n_features)]
 
 
-def check_background(X, *, name="background"):
+def check_background(X, *, name="background", numeric=False):
     """Validate a background set and return ``(data, feature_names)``.
 
     The data is copied so that later changes to the user's array cannot change
     a fitted explainer (and so that we can never modify the user's array).
+    ``numeric`` is passed to :func:`as_data`.
     """
-    data = as_data(X, name=name)
+    data = as_data(X, name=name, numeric=numeric)
     _check_2d_or_more(data, name)
     if isinstance(data, pd.DataFrame):
         names = [str(c) for c in data.columns]
@@ -128,7 +137,7 @@ def check_rows(explainer, X, *, name="X"):
     Strings where the background holds numbers are refused here, naming the
     column and the value, rather than deep inside the model.
     """
-    data = as_data(X, name=name)
+    data = as_data(X, name=name, numeric=_needs_numbers(explainer))
     _check_2d_or_more(data, name)
     cls = type(explainer).__name__
     fitted_names = getattr(explainer, "feature_names_in_", None)
@@ -144,6 +153,12 @@ def check_rows(explainer, X, *, name="X"):
         _check_numeric_array(data, explainer.background_, name)
         return data
     return _align_frame(data, explainer.background_, list(fitted_names), name, cls)
+
+
+def _needs_numbers(explainer):
+    """Explainers whose sklearn tags refuse strings get numeric arrays."""
+    tags = getattr(explainer, "__sklearn_tags__", None)
+    return tags is not None and not tags().input_tags.string
 
 
 def _check_feature_shape(data, explainer, name, cls):
