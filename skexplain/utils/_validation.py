@@ -69,7 +69,7 @@ def as_data(X, *, name="X", numeric=False):
 
 
 def _holds_complex(arr):
-    return any(isinstance(v, complex) for v in arr.reshape(-1)[:1000])
+    return bool(np.frompyfunc(lambda v: isinstance(v, complex), 1, 1)(arr).astype(bool).any())
 
 
 def _check_2d_or_more(data, name):
