@@ -58,6 +58,14 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
     returns an :class:`~skexplain.Explanation`, ``transform(X)`` returns the
     attributions as a 2-D array and ``plot(X)`` draws them.
 
+    The model is the object explained: skexplain never fits or modifies it.
+    ``clone`` therefore shares it, ``get_params(deep=True)`` does not list its
+    nested parameters (it is opaque, like a fitted attribute), and
+    ``set_params(model__alpha=...)`` raises a ``ValueError``: pass a new
+    fitted model with ``set_params(model=...)`` instead.  Grid searches over
+    the explainer's own parameters (``explainer__n_samples`` in a Pipeline)
+    work as usual.
+
     Parameters
     ----------
     model : estimator, Pipeline, torch.nn.Module or callable
@@ -70,7 +78,10 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         "model": "no_validation",
         "output": "no_validation",
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
+        # joblib's convention: None, a positive count, or -1, -2, ... (all CPUs
+        # but |n_jobs| - 1); 0 means nothing.
+        "n_jobs": [Interval(Integral, None, -1, closed="right"),
+                   Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, model, *, output="auto"):
@@ -88,6 +99,37 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         model = params.pop("model")
         return type(self)(model, **{k: clone(v, safe=False) for k, v in params.items()})
 
+    def get_params(self, deep=True):
+        """Parameters of the explainer; the model is opaque (never its own params).
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored: the model's nested parameters are not the explainer's
+            (skexplain never modifies the model).
+
+        Returns
+        -------
+        params : dict
+        """
+        return super().get_params(deep=False)
+
+    def set_params(self, **params):
+        """Set the explainer's parameters; ``model__<name>`` is refused.
+
+        Returns
+        -------
+        self : object
+        """
+        nested = sorted(k for k in params if k.startswith("model__"))
+        if nested:
+            raise ValueError(
+                f"set_params({nested[0]}=...): skexplain never modifies the model it "
+                f"explains, so {type(self).__name__} does not set the model's own "
+                "parameters. Fit a new model with the parameters you want and pass it "
+                "with set_params(model=new_model).")
+        return super().set_params(**params)
+
     # ------------------------------------------------------------------- tags
     def __skexplain_tags__(self):
         """Return the :class:`ExplainerTags` of this explainer."""
@@ -96,8 +138,10 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True  # the model decides whether NaN is valid
-        tags.input_tags.string = True
-        tags.non_deterministic = self.__skexplain_tags__().stochastic
+        tags.input_tags.string = True  # DataFrames with string columns reach Pipelines
+        # Stochastic explainers draw only from random_state: with a fixed seed they
+        # are deterministic, which is what sklearn's tag asks.
+        tags.non_deterministic = False
         return tags
 
     # -------------------------------------------------------------------- fit
@@ -119,7 +163,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         -------
         self : object
         """
-        background, names = check_background(X, name="background")
+        numeric = not self.__sklearn_tags__().input_tags.string
+        background, names = check_background(X, name="background", numeric=numeric)
         self.background_ = background
         self.background_weights_ = _check_weights(sample_weight, background.shape[0])
         self.feature_shape_ = tuple(background.shape[1:])
@@ -181,16 +226,50 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         return values.reshape(values.shape[0], -1)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the columns of :meth:`transform`."""
+        """Names of the columns of :meth:`transform`, in its order.
+
+        One name per attributed feature (per column of the input, flattened in
+        C order for n-d inputs; per group with ``feature_groups``; per pair
+        ``"a*b"`` with ``interactions=True``), suffixed ``"__<output>"`` when
+        several outputs are explained.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns: ``n_features_in_`` of them, equal to
+            ``feature_names_in_`` when the explainer was fitted on a
+            DataFrame.  None uses ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
         check_is_fitted(self)
-        names = self._feature_names() if input_features is None else [
-            str(f) for f in input_features]
-        if names is None:
-            names = default_feature_names(self.n_features_in_)
+        names = self._attributed_names(self._input_names(input_features))
         outputs = self._transform_output_names()
         if len(outputs) <= 1:
             return np.asarray(names, dtype=object)
         return np.asarray([f"{f}__{o}" for f in names for o in outputs], dtype=object)
+
+    def _input_names(self, input_features):
+        """One name per (flattened) input column, validated as sklearn does."""
+        fitted = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            return list(self._feature_names() or default_feature_names(self.n_features_in_))
+        given = np.asarray(input_features, dtype=object).reshape(-1)
+        if given.size != self.n_features_in_:
+            raise ValueError(
+                f"input_features should have length equal to number of features "
+                f"({self.n_features_in_}), got {given.size}.")
+        if fitted is not None and [str(f) for f in given] != [str(f) for f in fitted]:
+            raise ValueError(
+                f"input_features is not equal to feature_names_in_: got {list(given)}, "
+                f"fitted on {list(fitted)}.")
+        return [str(f) for f in given]
+
+    def _attributed_names(self, names):
+        """Names of the attributed features from the input names (hook)."""
+        return names
 
     def _transform_output_names(self):
         """Outputs laid out in the columns of :meth:`transform` (hook)."""
@@ -243,7 +322,18 @@ class PerturbationMixin:
         return expl.select_output(idx) if expl.has_output_axis else expl
 
     def _make_explanation(self, X, values, base, *, stderr=None, **meta):
-        """Build the Explanation, dropping the output axis for one-output models."""
+        """Build the Explanation from values of shape (n, m[, m], n_outputs).
+
+        ``m`` counts the flattened columns (or the groups).  Without groups
+        and interactions the feature axis takes the input's feature shape
+        back, as the contract says: values are (n, \\*feature_shape[, k]).
+        The output axis is dropped for one-output models.
+        """
+        grouped = getattr(self, "feature_groups_", None) is not None
+        if not grouped and not meta.get("interactions") and len(self.feature_shape_) > 1:
+            shape = (values.shape[0], *self.feature_shape_, values.shape[-1])
+            values = values.reshape(shape)
+            stderr = None if stderr is None else stderr.reshape(shape)
         if values.shape[-1] == 1:
             values, base = values[..., 0], base[..., 0]
             stderr = None if stderr is None else stderr[..., 0]
@@ -254,6 +344,22 @@ class PerturbationMixin:
 
     def _feature_names_out_groups(self):
         return self._feature_names()
+
+    def _attributed_names(self, names):
+        """Group names with ``feature_groups``, ``"a*b"`` pairs with ``interactions``.
+
+        A group named after its first column (list groups, columns left
+        single) takes that column's name from ``names``.
+        """
+        groups = getattr(self, "feature_groups_", None)
+        if groups is not None:
+            fitted = self._feature_names() or default_feature_names(self.n_features_in_)
+            names = [names[cols[0]] if label == fitted[cols[0]] else label
+                     for label, cols in zip(self.feature_names_out_, groups)]
+        if getattr(self, "interactions", False):
+            # "*" never appears in the "__" output separator, so names stay unambiguous
+            names = [f"{a}*{b}" for a in names for b in names]
+        return names
 
 
 def _check_weights(sample_weight, n):

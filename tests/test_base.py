@@ -97,7 +97,8 @@ def test_explain_before_fit(iris_model):
 def test_wrong_number_of_features(iris_model):
     model, X = iris_model
     explainer = ExactShapley(model).fit(X[:10])
-    with pytest.raises(ValueError, match="X has 3 features, but ExactShapley was fitted with 4"):
+    with pytest.raises(ValueError,
+                       match="X has 3 features, but ExactShapley is expecting 4 features as input"):
         explainer.explain(X[:2, :3])
 
 
@@ -122,7 +123,7 @@ def test_array_for_frame_fitted_warns_and_works(string_frame, string_pipeline):
 
 def test_one_dimensional_inputs(iris_model):
     model, X = iris_model
-    with pytest.raises(ValueError, match="background must be at least 2-D.*X.reshape"):
+    with pytest.raises(ValueError, match="background must be at least 2-D.*Reshape your data"):
         ExactShapley(model).fit(X[0])
     explainer = ExactShapley(model).fit(X[:10])
     with pytest.raises(ValueError, match="X must be at least 2-D"):
@@ -133,9 +134,9 @@ def test_one_dimensional_inputs(iris_model):
 
 def test_empty_background(iris_model):
     model, X = iris_model
-    with pytest.raises(ValueError, match="background must contain at least one row"):
+    with pytest.raises(ValueError, match=r"background: Found array with 0 sample\(s\)"):
         ExactShapley(model).fit(X[:0])
-    with pytest.raises(ValueError, match="at least one feature"):
+    with pytest.raises(ValueError, match=r"background: Found array with 0 feature\(s\)"):
         ExactShapley(model).fit(np.zeros((3, 0)))
 
 

@@ -6,7 +6,15 @@ from ._base import Model
 from ._callable import CallableModel
 from ._sklearn import RESPONSE_METHODS, SklearnModel
 
-__all__ = ["as_model", "Model", "CallableModel", "SklearnModel", "TorchModel", "is_torch_module"]
+__all__ = ["as_model", "margin_model", "Model", "CallableModel", "SklearnModel", "TorchModel",
+           "is_torch_module"]
+
+
+def margin_model(model, output="auto", *, sample=None):
+    """The margin (``decision_function``) adapter of a classifier; see ``_linear.margin_model``."""
+    from ._linear import margin_model as _margin
+
+    return _margin(model, output, sample)
 
 
 def is_torch_module(obj):

@@ -152,6 +152,25 @@ class SklearnModel(Model):
     def describe(self):
         return f"{type(self.estimator).__name__}.{self.method}"
 
+    def linear_decomposition(self, n_features_in):
+        """``f(x) = coef @ T(x) + intercept`` of a linear model or Pipeline.
+
+        Parameters
+        ----------
+        n_features_in : int
+            Number of raw input columns.
+
+        Returns
+        -------
+        LinearDecomposition
+            Raises :class:`~skexplain.exceptions.ModelTypeError` when the last
+            step has no ``coef_`` or a preprocessing step mixes columns in a
+            way it cannot follow.
+        """
+        from ._linear import LinearDecomposition
+
+        return LinearDecomposition(self, n_features_in)
+
     def _call(self, X):
         return getattr(self.estimator, self.method)(X)
 

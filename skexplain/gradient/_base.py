@@ -82,6 +82,12 @@ class GradientMixin:
             tags.approximate_axioms = {"completeness"}
         return tags
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # refused: gradients at NaN are undefined
+        tags.input_tags.string = False  # the engine needs numbers (object arrays are cast)
+        return tags
+
     def _make_model(self, background):
         from ..adapters._sklearn_torch import as_torch_model
 

@@ -35,12 +35,17 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
     feature_groups : dict, list of lists or ndarray, default=None
         Columns switched together and credited as one feature, e.g.
         ``{"address": ["street", "city"]}``; other columns stay single.
+        Values then have one feature axis of groups, (n, n_groups[, n_outputs]),
+        whatever the input's shape; without groups they have the input's
+        shape, (n, \\*feature_shape[, n_outputs]).
     max_features : int, default=16
         Largest number of varying features (or groups) enumerated for a row.
     interactions : bool, default=False
         Also return pairwise Shapley interaction values: ``values`` then has
-        shape (n, m, m[, n_outputs]) and each row of a matrix sums to the
-        Shapley value of that feature.
+        shape (n, m, m[, n_outputs]), with ``m`` the number of groups or of
+        input columns (flattened in C order for n-d inputs), and each row of a
+        matrix sums to the Shapley value of that feature.  ``transform`` and
+        ``get_feature_names_out`` name the pair (i, j) ``"a*b"``.
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
     batch_size : int, default=None

@@ -204,6 +204,8 @@ def explain_one_output(explainer, X, target=None):
     Returns
     -------
     values : ndarray of shape (n, n_features_flat)
+        One value per feature (or group); interaction matrices are summed
+        over their second axis into the Shapley values.
     base : ndarray of shape (n,)
     fx : ndarray of shape (n,)
         The model's value at the explained output.
@@ -212,10 +214,13 @@ def explain_one_output(explainer, X, target=None):
     if target is None and model.n_outputs > 1:
         target = 0  # a position: every explainer accepts it
     expl = explainer.explain(X) if target is None else explainer.explain(X, target=target)
-    n = expl.values.shape[0]
+    values = expl.values
+    if expl.metadata.get("interactions"):  # a row of the (m, m) matrix sums to phi_i
+        values = values.sum(axis=2)
+    n = values.shape[0]
     column = 0 if target is None else model.resolve_output(target)
     fx = model.predict(X)[:, column]
-    return expl.values.reshape(n, -1), np.asarray(expl.base_values, float).reshape(n), fx
+    return values.reshape(n, -1), np.asarray(expl.base_values, float).reshape(n), fx
 
 
 def output_scale(fx, base, explainer):

@@ -12,7 +12,8 @@ import numpy as np
 
 from ._check_utils import (CheckFailure, SkipCheck, assert_at_most, explain_one_output,
                            output_scale)
-from ._toy_models import axiom_data, linear_weights, make_toy_model, toy_model_type
+from ._toy_models import (N_AXIOM_FEATURES, axiom_data, linear_weights, make_toy_model,
+                          toy_model_type)
 
 __all__ = [
     "check_efficiency",
@@ -37,9 +38,10 @@ def _tolerance(explainer, axioms, data):
 def _explain_toys(name, explainer_orig, data, kinds, *, linear=(False, True)):
     """Explain the axiom rows with toy models of ``kinds``, ReLU nets first.
 
-    Returns ``(results, description)`` with one ``(values, base, fx, scale)``
-    per kind.  Explainers that refuse a ReLU net (e.g. linear-only ones) get
-    the linear toy models.
+    Returns ``(results, description)`` with one ``(values, base, fx, scale,
+    groups)`` per kind (``groups``: the explainer's ``feature_groups_``).
+    Explainers that refuse a ReLU net (e.g. linear-only ones) get the linear
+    toy models.
     """
     try:
         mtype = toy_model_type(explainer_orig)
@@ -55,13 +57,33 @@ def _explain_toys(name, explainer_orig, data, kinds, *, linear=(False, True)):
                 model = make_toy_model(kind, mtype, linear=is_linear)
                 explainer = data.explainer(explainer_orig, model=model).fit(background)
                 values, base, fx = explain_one_output(explainer, X)
-                results.append((values, base, fx, output_scale(fx, base, explainer)))
+                results.append((values, base, fx, output_scale(fx, base, explainer),
+                                getattr(explainer, "feature_groups_", None)))
         except (TypeError, ValueError) as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
         family = "linear" if is_linear else "ReLU"
         return results, f"{family} {mtype} toy model"
     raise CheckFailure(f"{name} could not explain the toy models: {errors}")
+
+
+def _alone(groups, feature):
+    """Column of the values crediting ``feature`` alone (explainers with feature groups)."""
+    feature %= N_AXIOM_FEATURES
+    if groups is None:
+        return feature
+    for g, cols in enumerate(groups):
+        if list(cols) == [feature]:
+            return g
+    raise SkipCheck(f"feature {feature} of the toy model shares a feature group; the check "
+                    "needs it alone.")
+
+
+def _group_sums(values, groups):
+    """Per-feature values summed over each feature group (unchanged without groups)."""
+    if groups is None:
+        return values
+    return np.stack([values[:, np.asarray(cols)].sum(axis=1) for cols in groups], axis=1)
 
 
 def check_efficiency(name, explainer_orig, data):
@@ -79,9 +101,9 @@ def check_efficiency(name, explainer_orig, data):
 def check_dummy(name, explainer_orig, data):
     """A feature the model ignores gets (about) zero attribution."""
     results, desc = _explain_toys(name, explainer_orig, data, ["dummy"])
-    values, _, _, scale = results[0]
+    values, _, _, scale, groups = results[0]
     tol, kind = _tolerance(explainer_orig, ("dummy",), data)
-    return assert_at_most(np.abs(values[:, -1]).max() / scale, tol,
+    return assert_at_most(np.abs(values[:, _alone(groups, -1)]).max() / scale, tol,
                           f"max |value of the ignored feature| / output scale on a {desc} "
                           f"({kind} claim)")
 
@@ -89,9 +111,10 @@ def check_dummy(name, explainer_orig, data):
 def check_symmetry(name, explainer_orig, data):
     """Two features the model treats alike, with equal values, get equal attributions."""
     results, desc = _explain_toys(name, explainer_orig, data, ["symmetric"])
-    values, _, _, scale = results[0]
+    values, _, _, scale, groups = results[0]
     tol, kind = _tolerance(explainer_orig, ("symmetry",), data)
-    return assert_at_most(np.abs(values[:, 0] - values[:, 1]).max() / scale, tol,
+    first, second = values[:, _alone(groups, 0)], values[:, _alone(groups, 1)]
+    return assert_at_most(np.abs(first - second).max() / scale, tol,
                           f"max |phi_0 - phi_1| / output scale for x0 == x1 on a {desc} "
                           f"({kind} claim)")
 
@@ -109,10 +132,10 @@ def check_linearity(name, explainer_orig, data):
 def check_linear_exactness(name, explainer_orig, data):
     """On a linear model, Shapley estimates equal ``w_i (x_i - mean_b x_i)``."""
     results, desc = _explain_toys(name, explainer_orig, data, ["dummy"], linear=(True,))
-    values, _, _, scale = results[0]
+    values, _, _, scale, groups = results[0]
     X, background = axiom_data()
     w, _ = linear_weights("dummy")
-    expected = w * (X - background.mean(axis=0))
+    expected = _group_sums(w * (X - background.mean(axis=0)), groups)
     stochastic = explainer_orig.__skexplain_tags__().stochastic
     tol = data.thresholds["approximate_rtol" if stochastic else "exact_rtol"]
     return assert_at_most(np.abs(values - expected).max() / scale, tol,
@@ -127,11 +150,12 @@ def check_shapley_agreement(name, explainer_orig, data):
     if type(explainer_orig) is ExactShapley:
         raise SkipCheck("ExactShapley is the reference.")
     results, desc = _explain_toys(name, explainer_orig, data, ["nonlinear"])
-    values, _, _, _ = results[0]
+    values, _, _, _, _ = results[0]
     X, background = axiom_data()
     family_linear = desc.startswith("linear")
     model = make_toy_model("nonlinear", toy_model_type(explainer_orig), linear=family_linear)
-    exact = ExactShapley(model).fit(background)
+    groups = explainer_orig.get_params(deep=False).get("feature_groups")
+    exact = ExactShapley(model, feature_groups=groups).fit(background)
     reference, _, _ = explain_one_output(exact, X)
     error = np.linalg.norm(values - reference) / max(np.linalg.norm(reference), 1e-12)
     stochastic = explainer_orig.__skexplain_tags__().stochastic

@@ -24,23 +24,41 @@ __all__ = [
 ]
 
 
+def _attributed_shape(explainer, expl, feature_shape):
+    """Feature axes of ``values``: the input's, one of groups, or (m, m) for interactions."""
+    groups = getattr(explainer, "feature_groups_", None)
+    interactions = bool(expl.metadata.get("interactions"))
+    if groups is not None:
+        feature_shape = (len(groups),)
+    elif interactions:
+        feature_shape = (int(np.prod(feature_shape)),)
+    return feature_shape * 2 if interactions else feature_shape
+
+
 def check_output_shapes(name, explainer_orig, data):
-    """``values``, ``base_values``, ``data``, names and ``transform`` agree in shape."""
+    """``values``, ``base_values``, ``data``, names and ``transform`` agree in shape.
+
+    ``values`` is (n, \\*feature_shape[, k]); with ``feature_groups`` the feature
+    axes are one axis of groups, with interactions two axes of (groups or
+    flattened) features.  ``get_feature_names_out`` names ``transform``'s
+    columns, also through ``set_output(transform="pandas")``.
+    """
     explainer = data.explainer(explainer_orig).fit(data.background)
     expl = explainer.explain(data.X)
     n, feature_shape = data.X.shape[0], tuple(np.shape(data.X)[1:])
     k = expl.n_outputs
-    expected = (n, *feature_shape) + ((k,) if expl.has_output_axis else ())
+    axes = _attributed_shape(explainer, expl, feature_shape)
+    expected = (n, *axes) + ((k,) if expl.has_output_axis else ())
     problems = []
-    if expl.values.shape != expected and not expl.metadata.get("interactions"):
+    if expl.values.shape != expected:
         problems.append(f"values has shape {expl.values.shape}, expected {expected}")
     if expl.base_values.shape != ((n, k) if expl.has_output_axis else (n,)):
         problems.append(f"base_values has shape {expl.base_values.shape}")
     if expl.data is not None and expl.data.shape[0] != n:
         problems.append(f"data has {expl.data.shape[0]} rows for {n} explained rows")
-    if len(feature_shape) == 1 and expl.feature_names is not None and (
-            len(expl.feature_names) != feature_shape[0]):
-        problems.append(f"{len(expl.feature_names)} feature names for {feature_shape[0]} features")
+    if len(axes) in (1, 2) and expl.feature_names is not None and (
+            len(expl.feature_names) != axes[0]):
+        problems.append(f"{len(expl.feature_names)} feature names for {axes[0]} features")
     if not np.all(np.isfinite(expl.values)):
         problems.append("values contains NaN or infinite entries")
     out = explainer.transform(data.X)
@@ -48,6 +66,12 @@ def check_output_shapes(name, explainer_orig, data):
     if out.shape != (n, len(names)):
         problems.append(f"transform gives shape {out.shape} but get_feature_names_out has "
                         f"{len(names)} names")
+    elif len(set(names)) == len(names):
+        frame = data.explainer(explainer_orig).set_output(transform="pandas").fit(
+            data.background).transform(data.X)
+        if list(frame.columns) != list(names):
+            problems.append("set_output(transform='pandas') columns differ from "
+                            "get_feature_names_out")
     if problems:
         raise CheckFailure(f"{name}: " + "; ".join(problems) + ".")
     return Measurement(message=f"values {expl.values.shape}, base_values "

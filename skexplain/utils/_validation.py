@@ -18,7 +18,7 @@ def _is_tensor(obj):
     return hasattr(obj, "detach") and hasattr(obj, "cpu") and hasattr(obj, "numpy")
 
 
-def as_data(X, *, name="X"):
+def as_data(X, *, name="X", numeric=False):
     """Return ``X`` as a DataFrame (unchanged) or a numpy array.
 
     Parameters
@@ -27,6 +27,9 @@ def as_data(X, *, name="X"):
         Input data.
     name : str, default="X"
         Parameter name used in error messages.
+    numeric : bool, default=False
+        Cast object arrays of numbers to float64 and refuse anything else (for
+        explainers whose tags refuse strings), as sklearn's ``check_array``.
 
     Returns
     -------
@@ -53,23 +56,42 @@ def as_data(X, *, name="X"):
         arr = np.asarray(X)
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
-    if arr.dtype.kind not in "biufcOUSb":
+    if arr.dtype.kind == "c" or (arr.dtype.kind == "O" and _holds_complex(arr)):
+        raise ValueError(
+            f"{name} must hold real numbers; got complex values (dtype {arr.dtype}). "
+            "Complex data not supported.")
+    if arr.dtype.kind not in "biufOUSb":
         raise TypeError(f"{name} must hold numbers or strings; got dtype {arr.dtype}.")
+    if numeric and arr.dtype.kind in "OUS":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:  # numpy's message names the value
+            raise type(exc)(f"{name} must hold numbers for this explainer; {exc}") from exc
     return arr
 
 
+def _holds_complex(arr):
+    return bool(np.frompyfunc(lambda v: isinstance(v, complex), 1, 1)(arr).astype(bool).any())
+
+
 def _check_2d_or_more(data, name):
+    # The wording follows sklearn's check_array (its estimator checks match on it),
+    # with the parameter named first.
     if data.ndim < 2:
-        shape = tuple(data.shape)
+        what = "scalar array" if data.ndim == 0 else "1D array"
         raise ValueError(
-            f"{name} must be at least 2-D (n_samples, n_features, ...); got a "
-            f"{data.ndim}-D array of shape {shape}. Reshape a single row with "
-            "X.reshape(1, -1) or a single feature with X.reshape(-1, 1)."
+            f"{name} must be at least 2-D (n_samples, n_features, ...): Expected 2D array, "
+            f"got {what} instead: shape {tuple(data.shape)}. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) "
+            "if it contains a single sample."
         )
-    if data.shape[0] == 0:
-        raise ValueError(f"{name} must contain at least one row; got shape {tuple(data.shape)}.")
-    if int(np.prod(data.shape[1:])) == 0:
-        raise ValueError(f"{name} must contain at least one feature; got shape {tuple(data.shape)}.")
+    shape = tuple(data.shape)
+    if shape[0] == 0:
+        raise ValueError(f"{name}: Found array with 0 sample(s) (shape={shape}) while a "
+                         "minimum of 1 is required.")
+    if int(np.prod(shape[1:])) == 0:
+        raise ValueError(f"{name}: Found array with 0 feature(s) (shape={shape}) while a "
+                         "minimum of 1 is required.")
 
 
 def select_rows(X, index):
@@ -92,13 +114,14 @@ def default_feature_names(n_features):
     return [f"x{i}" for i in range(n_features)]
 
 
-def check_background(X, *, name="background"):
+def check_background(X, *, name="background", numeric=False):
     """Validate a background set and return ``(data, feature_names)``.
 
     The data is copied so that later changes to the user's array cannot change
     a fitted explainer (and so that we can never modify the user's array).
+    ``numeric`` is passed to :func:`as_data`.
     """
-    data = as_data(X, name=name)
+    data = as_data(X, name=name, numeric=numeric)
     _check_2d_or_more(data, name)
     if isinstance(data, pd.DataFrame):
         names = [str(c) for c in data.columns]
@@ -113,8 +136,10 @@ def check_rows(explainer, X, *, name="X"):
     """Validate rows to explain against what ``explainer`` was fitted on.
 
     Returns a DataFrame when the explainer was fitted on one, else an ndarray.
+    Strings where the background holds numbers are refused here, naming the
+    column and the value, rather than deep inside the model.
     """
-    data = as_data(X, name=name)
+    data = as_data(X, name=name, numeric=_needs_numbers(explainer))
     _check_2d_or_more(data, name)
     cls = type(explainer).__name__
     fitted_names = getattr(explainer, "feature_names_in_", None)
@@ -125,20 +150,68 @@ def check_rows(explainer, X, *, name="X"):
             UserWarning,
         )
         data = data.to_numpy()
-    shape = tuple(data.shape[1:])
-    if shape != tuple(explainer.feature_shape_):
-        what = (
-            f"{shape[0]} features" if len(shape) == 1 else f"feature shape {shape}"
-        )
-        fitted = (
-            f"{explainer.n_features_in_} features"
-            if len(explainer.feature_shape_) == 1
-            else f"feature shape {tuple(explainer.feature_shape_)}"
-        )
-        raise ValueError(f"{name} has {what}, but {cls} was fitted with {fitted}.")
+    _check_feature_shape(data, explainer, name, cls)
     if fitted_names is None:
+        _check_numeric_array(data, explainer.background_, name)
         return data
     return _align_frame(data, explainer.background_, list(fitted_names), name, cls)
+
+
+def _needs_numbers(explainer):
+    """Explainers whose sklearn tags refuse strings get numeric arrays."""
+    tags = getattr(explainer, "__sklearn_tags__", None)
+    return tags is not None and not tags().input_tags.string
+
+
+def _check_feature_shape(data, explainer, name, cls):
+    """sklearn's wording: "X has 3 features, but Est is expecting 5 features as input"."""
+    shape, fitted = tuple(data.shape[1:]), tuple(explainer.feature_shape_)
+    if shape == fitted:
+        return
+    what = f"{shape[0]} features" if len(shape) == 1 else f"feature shape {shape}"
+    expected = (f"{explainer.n_features_in_} features" if len(fitted) == 1
+                else f"feature shape {fitted}")
+    raise ValueError(f"{name} has {what}, but {cls} is expecting {expected} as input.")
+
+
+def _string_mask(values):
+    """Boolean mask of the entries of ``values`` that are strings (or bytes)."""
+    if values.dtype.kind in "US":
+        return np.ones(values.shape, dtype=bool)
+    if values.dtype.kind != "O":
+        return np.zeros(values.shape, dtype=bool)
+    return np.frompyfunc(lambda v: isinstance(v, (str, bytes)), 1, 1)(values).astype(bool)
+
+
+def _raise_string_in_numbers(name, column, value, row):
+    raise ValueError(
+        f"{name} must hold numbers like the background the explainer was fitted on; "
+        f"{column} holds the string {str(value)!r} (row {row}). Convert {name} to numbers "
+        "(e.g. X.astype(float)), or fit on a background whose column holds strings too.")
+
+
+def _check_numeric_array(data, background, name):
+    if background.dtype.kind not in "biuf" or data.dtype.kind not in "OUS":
+        return
+    flat = data.reshape(data.shape[0], -1)
+    bad = np.argwhere(_string_mask(flat))
+    if bad.size:
+        row, col = (int(i) for i in bad[0])
+        where = (f"column {col}" if data.ndim == 2
+                 else f"feature {np.unravel_index(col, data.shape[1:])}")
+        _raise_string_in_numbers(name, where, flat[row, col], row)
+
+
+def _check_numeric_columns(frame, background, name):
+    for col in background.columns:
+        if not pd.api.types.is_numeric_dtype(background[col].dtype):
+            continue  # object, string and categorical columns may hold anything
+        if pd.api.types.is_numeric_dtype(frame[col].dtype):
+            continue
+        values = frame[col].to_numpy(dtype=object)
+        bad = np.flatnonzero(_string_mask(values))
+        if bad.size:
+            _raise_string_in_numbers(name, f"column {col!r}", values[bad[0]], int(bad[0]))
 
 
 def _align_frame(data, background, fitted_names, name, cls):
@@ -149,6 +222,7 @@ def _align_frame(data, background, fitted_names, name, cls):
             UserWarning,
         )
         frame = pd.DataFrame(data, columns=background.columns)
+        _check_numeric_columns(frame, background, name)
         # not astype(background.dtypes): it turns a category the background lacks into NaN
         return align_rows(background, frame)
     names = [str(c) for c in data.columns]
@@ -163,5 +237,18 @@ def _align_frame(data, background, fitted_names, name, cls):
         if not unexpected and not missing:
             msg += f" Same names in another order: got {names}, fitted {fitted_names}."
         raise ValueError(msg)
+    labels, fitted = list(data.columns), list(background.columns)
+    if labels != fitted:  # same text, other types: 0 and "0" are different pandas labels
+        raise ValueError(
+            f"The column names of {name} should match those seen at fit time, including "
+            f"their type: {name} has columns {_typed(labels)} but the background was "
+            f"{_typed(fitted)}. Rename the columns of {name} (e.g. "
+            f"{name}.columns = background.columns) or fit on the same column names.")
+    _check_numeric_columns(data, background, name)
     return data
 
+
+def _typed(labels):
+    shown = ", ".join(repr(c) for c in labels[:6]) + (", ..." if len(labels) > 6 else "")
+    kinds = sorted({type(c).__name__ for c in labels})
+    return f"[{shown}] ({'/'.join(kinds)})"

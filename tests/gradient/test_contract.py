@@ -118,7 +118,7 @@ def test_bad_targets_and_inputs_raise_clear_errors(cls, tabular):
         explainer.explain(X, target=3)
     with pytest.raises(ValueError, match=r"one output per row \(8 entries\); got .*\(3,\)"):
         explainer.explain(X, target=[0, 1, 2])
-    with pytest.raises(ValueError, match="X has 5 features, but .* fitted with 6 features"):
+    with pytest.raises(ValueError, match="X has 5 features, but .* is expecting 6 features"):
         explainer.explain(X[:, :5])
     with pytest.raises(ValueError, match=r"X must have shape \(n, 6\).*got a tensor of shape"):
         explainer.explain(torch.zeros(2, 5))

@@ -367,7 +367,7 @@ def test_bad_parameters(data, params, match):
 def test_bad_rows(data):
     background, X = data
     explainer = KernelSHAP(interactions, n_samples=20).fit(background)
-    with pytest.raises(ValueError, match="X has 5 features, but KernelSHAP was fitted with 6"):
+    with pytest.raises(ValueError, match="X has 5 features, but KernelSHAP is expecting 6 features"):
         explainer.explain(X[:, :5])
 
 
