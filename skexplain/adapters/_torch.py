@@ -31,6 +31,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..exceptions import ModelEvaluationError
 from ._base import Model, take_rows
 
 __all__ = ["TorchModel", "eval_mode", "module_device", "module_dtype"]
@@ -176,10 +177,30 @@ class TorchModel(Model):
     def forward(self, X):
         """Differentiable forward pass: tensor in, tensor (n, k) out.
 
-        The caller decides the grad mode and the module's mode.
+        The caller decides the grad mode and the module's mode.  An output
+        of shape (n, \\*output_shape) is flattened to (n, k); anything without
+        one row per input row raises ``ModelEvaluationError``.
         """
-        out = self.module(X)
-        return out.reshape(out.shape[0], -1) if out.ndim != 2 else out
+        return self._check_forward(self.module(X), X.shape[0])
+
+    def _check_forward(self, out, n):
+        import torch
+
+        expected = (f"a tensor of shape (n,) or (n, n_outputs) with one row per input row "
+                    f"(n = {n} here)")
+        if not torch.is_tensor(out):
+            raise ModelEvaluationError(
+                f"model ({self.describe()}) must return {expected}; got a "
+                f"{type(out).__name__}. Wrap it so that forward returns the tensor to explain."
+            )
+        if out.ndim == 0 or out.shape[0] != n:
+            got = ("a 0-d tensor (a single number)" if out.ndim == 0
+                   else f"a tensor of shape {tuple(out.shape)}")
+            raise ModelEvaluationError(
+                f"model ({self.describe()}) must return {expected}; got {got}. Does its "
+                "forward reduce over the batch (e.g. .sum() or .mean()) or drop the batch axis?"
+            )
+        return out.reshape(n, -1) if out.ndim != 2 else out
 
     def _call(self, X):
         import torch

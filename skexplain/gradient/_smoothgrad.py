@@ -88,7 +88,13 @@ class SmoothGrad(GradientMixin, BaseExplainer):
 
         n, S, shape = x.shape[0], self.n_samples, tuple(x.shape[1:])
         flat = x.flatten(1)
-        sigma = self.noise_level * (flat.max(1).values - flat.min(1).values)
+        # The ranges in float64 (numpy, for the metadata, has no bfloat16); for a
+        # half-precision module the noise is drawn in float32 and rounded, so it
+        # sees the noisy points of a float32 module with the same random_state.
+        spread = flat.max(1).values.double() - flat.min(1).values.double()
+        sigma64 = self.noise_level * spread
+        sigma = sigma64.to(x.dtype)
+        draw_dtype = x.dtype if x.dtype.itemsize >= 4 else torch.float32
         segment = max(1, _SEGMENT_ELEMENTS // max(flat.shape[1], 1))
         seeds = check_random_state(self.random_state).randint(
             0, 2**31 - 1, size=-(-n * S // segment))
@@ -102,8 +108,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
                 gen = torch.Generator(device=x.device).manual_seed(int(seeds[k]))
                 size = min(segment, n * S - k * segment)
                 block = torch.randn((size,) + shape, generator=gen, device=x.device,
-                                    dtype=x.dtype)
-                parts.append(block[max(start - k * segment, 0):stop - k * segment])
+                                    dtype=draw_dtype)
+                parts.append(block[max(start - k * segment, 0):stop - k * segment].to(x.dtype))
             return torch.cat(parts) if len(parts) > 1 else parts[0]
 
         def make(start, stop, _hooks):
@@ -125,4 +131,4 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         else:
             values = squares / S - (sums / S).square()
         return {"values": values, "targets": targets, "n_gradient_points": n * S,
-                "noise_sigma": np.round(sigma.cpu().numpy(), 12).tolist()}
+                "noise_sigma": np.round(sigma64.cpu().numpy(), 12).tolist()}
