@@ -128,22 +128,34 @@ class GradientMixin:
 
     - ``_completeness``: ``"exact"``, ``"approximate"`` or None; with a value,
       ``Explanation.delta`` reports ``sum(values) - (f(x) - base_values)``.
+    - ``_axioms`` / ``_approximate_axioms``: the other properties claimed
+      (``"dummy"``, ``"symmetry"``, ``"linearity"``), exactly or up to a
+      sampling error; :func:`~skexplain.testing.check_explainer` tests each
+      claim.  :meth:`_claims` may narrow them by parameter.
     - ``_needs_outputs``: compute ``f(x)`` before the gradient passes (for the
       delta and to resolve ``target=None``); otherwise the predicted class is
       taken in the gradient pass itself.
     """
 
     _completeness = None
+    _axioms = frozenset()
+    _approximate_axioms = frozenset()
     _needs_outputs = False
 
-    def __skexplain_tags__(self):
-        tags = ExplainerTags(model_types={"torch"}, all_outputs=False,
-                             stochastic="random_state" in self.get_params(deep=False))
+    def _claims(self):
+        """``(exact, approximate)`` sets of axioms claimed with these parameters."""
+        exact, approximate = set(self._axioms), set(self._approximate_axioms)
         if self._completeness == "exact":
-            tags.axioms = {"completeness"}
+            exact.add("completeness")
         elif self._completeness == "approximate":
-            tags.approximate_axioms = {"completeness"}
-        return tags
+            approximate.add("completeness")
+        return exact, approximate
+
+    def __skexplain_tags__(self):
+        exact, approximate = self._claims()
+        return ExplainerTags(axioms=exact, approximate_axioms=approximate,
+                             model_types={"torch"}, all_outputs=False,
+                             stochastic="random_state" in self.get_params(deep=False))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

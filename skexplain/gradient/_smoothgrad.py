@@ -31,6 +31,12 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     - ``"smoothgrad_sq"``: mean of the squared gradients;
     - ``"vargrad"``: their variance, ``mean(g^2) - mean(g)^2``.
 
+    Axioms claimed: *dummy*, exactly (an ignored feature has zero gradients
+    at every noisy copy); for ``"smoothgrad"`` also *linearity*, exactly for
+    a fixed ``random_state`` (``f``, ``g`` and ``f + g`` see the same noisy
+    copies, and the mean of gradients is linear); *symmetry* (at rows with
+    ``x_i == x_j``) only in expectation over the noise, which is isotropic.
+
     Parameters
     ----------
     %(model)s
@@ -63,6 +69,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     """
 
     _needs_outputs = True
+    _axioms = frozenset({"dummy", "linearity"})
+    _approximate_axioms = frozenset({"symmetry"})
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
         "noise_level": [Interval(Real, 0, None, closed="left")],
@@ -80,6 +88,12 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         self.output = output
         self.batch_size = batch_size
         self.random_state = random_state
+
+    def _claims(self):
+        exact, approximate = super()._claims()
+        if self.variant != "smoothgrad":  # squares of gradients are not linear in f
+            exact.discard("linearity")
+        return exact, approximate
 
     def _attribute(self, engine, x, targets, outputs):
         import torch
