@@ -226,9 +226,9 @@ def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None
 
     With ``X=None`` an sklearn model is cloned and fitted on a toy problem, and
     a copy of a torch module whose first layer is ``nn.Linear`` is trained on
-    random rows of its input width with learnable labels.  With ``X`` given, the first 8 rows are explained against a
-    background of the last (at most) 20 rows; an unfitted sklearn model is
-    fitted on ``(X, y)``.
+    random rows of its input width with learnable labels.  With ``X`` given,
+    the first 8 rows are explained against a background of the last (at most)
+    20 rows; an unfitted sklearn model is fitted on ``(X, y)``.
     """
     thresholds = check_thresholds(thresholds)
     if train_fn is not None and not callable(train_fn):
