@@ -9,8 +9,12 @@ their prediction.  :func:`as_torch_model` wraps the result (or a torch module)
 into a :class:`~skexplain.adapters.TorchModel` and checks the twin against the
 estimator on sample rows.  torch is imported only when these are called.
 """
+import inspect
+import sys
+
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -139,7 +143,13 @@ def to_torch_module(estimator):
     import torch
 
     pre, last = _steps(estimator)
-    check_is_fitted(last)
+    try:
+        check_is_fitted(last)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"model must be fitted before it is explained: the {type(last).__name__} "
+            f"given is not fitted yet; call its fit(X, y) first."
+        ) from exc
     layers = []
     for step in pre:
         if type(step).__name__ not in _SCALERS:
@@ -162,6 +172,37 @@ def _reference_margin(estimator, X):
             out = np.asarray(getattr(estimator, method)(X), dtype=float)
             return out.reshape(len(out), -1)
     return None
+
+
+_EXPECTED_MODEL = ("model must be a torch.nn.Module instance or a fitted scikit-learn "
+                   "MLPClassifier/MLPRegressor or linear model (optionally after affine "
+                   "scalers in a Pipeline)")
+
+
+def _check_model_object(model):
+    """Refuse classes and objects that are neither torch modules nor estimators."""
+    if isinstance(model, type):
+        torch = sys.modules.get("torch")
+        is_module_class = torch is not None and issubclass(model, torch.nn.Module)
+        example = (f"{model.__name__}(...)" if is_module_class or not hasattr(model, "fit")
+                   else f"{model.__name__}(...).fit(X, y)")
+        raise ModelTypeError(
+            f"{_EXPECTED_MODEL}; got the class {model.__module__}.{model.__qualname__} "
+            f"itself. Pass an instance, e.g. {example}."
+        )
+    if not hasattr(model, "get_params"):
+        raise ModelTypeError(f"{_EXPECTED_MODEL}; got {_describe_object(model)}.")
+
+
+def _describe_object(obj):
+    if obj is None:
+        return "None"
+    if inspect.isfunction(obj) or inspect.ismethod(obj):
+        return (f"the function {obj.__qualname__}, which cannot be differentiated (write "
+                "it as the forward of an nn.Module, or use a perturbation explainer)")
+    text = repr(obj)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"an object of type {type(obj).__name__} ({text})"
 
 
 def _check_twin(estimator, module, sample):
@@ -216,11 +257,7 @@ def as_torch_model(model, *, output="auto", sample=None, batch_size=None):
 
     if is_torch_module(model):
         return TorchModel(model, output=output, sample=sample, batch_size=batch_size)
-    if isinstance(model, type) or not hasattr(model, "get_params"):
-        raise ModelTypeError(
-            "Gradient explainers need a torch.nn.Module or a fitted scikit-learn "
-            f"MLP/linear model; got {type(model).__name__}."
-        )
+    _check_model_object(model)
     module = to_torch_module(model)
     _check_twin(model, module, sample)
     adapter = TorchModel(module, output=output, sample=sample, batch_size=batch_size)

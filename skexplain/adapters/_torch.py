@@ -4,27 +4,101 @@ The module is evaluated in ``eval()`` mode with gradients off; the training
 flag of every submodule is restored afterwards, and nothing (hooks, buffers,
 attributes) is left on the user's module.  torch is imported lazily so that
 tabular users never pay for it.
+
+Why this module holds the one piece of module-level state of skexplain
+--------------------------------------------------------------------------
+An explainer, and the user's module, may be shared by threads.  Switching a
+module to eval mode and back per call is then a race: a second thread that
+enters while the first is inside saves the flags as ``False``; the first,
+leaving, switches Dropout/BatchNorm back to training while the second still
+computes, and the second, leaving last, leaves the module in eval mode.
+:func:`eval_mode` therefore coordinates the threads through ``_HELD``, a
+registry guarded by ``_LOCK``: one entry per *submodule* currently held in
+eval mode by some caller, with its original flag and a count of the callers
+holding it.  The first caller to hold a submodule saves its flag, later
+(concurrent or nested) callers only count, and the last one to leave restores
+the flag.  Counting per submodule also covers two explainers holding
+overlapping modules (a model and one of its blocks).  The registry holds
+coordination between threads only, never state on the user's module; an
+entry lives only while a caller is inside ``eval_mode`` (that caller keeps
+the module alive, so the ``id`` keys cannot be reused), and keys are ids
+rather than the modules themselves so that modules defining ``__eq__`` (and
+thus no hash) work too.
 """
+import threading
 import numbers
 from contextlib import contextmanager
 
 import numpy as np
 
+from ..exceptions import ModelEvaluationError
 from ._base import Model, take_rows
 
 __all__ = ["TorchModel", "eval_mode", "module_device", "module_dtype"]
 
 
+# See the module docstring: {id(submodule): [submodule, saved training flag, holders]}.
+_HELD = {}
+_LOCK = threading.Lock()
+
+
 @contextmanager
 def eval_mode(module):
-    """Put ``module`` in eval mode and restore each submodule's flag on exit."""
-    flags = [(m, m.training) for m in module.modules()]
-    module.eval()
+    """Hold ``module`` in eval mode; restore every submodule's flag when the last holder leaves.
+
+    Safe under concurrent and nested use: callers in any thread that hold the
+    same module (or overlapping modules) at the same time all run in eval
+    mode, and the flags seen before the first of them entered are restored
+    after the last of them left.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    >>> net[0].eval()  # doctest: +ELLIPSIS
+    Linear(...)
+    >>> with eval_mode(net):
+    ...     with eval_mode(net):  # nested use, as in a gradient session
+    ...         print(net.training, net[1].training)
+    False False
+    >>> net.training, net[0].training, net[1].training
+    (True, False, True)
+    """
+    subs = list(module.modules())
+    with _LOCK:
+        fresh = []
+        for sub in subs:
+            entry = _HELD.get(id(sub))
+            if entry is None:
+                _HELD[id(sub)] = [sub, sub.training, 1]
+                fresh.append(sub)
+            else:
+                entry[2] += 1
+        try:
+            if fresh:  # submodules held by others are in eval mode already
+                module.eval()
+        except BaseException:
+            _release(subs)
+            raise
     try:
         yield module
     finally:
-        for m, training in flags:
-            m.training = training
+        with _LOCK:
+            _release(subs)
+
+
+def _release(subs):
+    """Drop one hold on each of ``subs``; restore the flag of those no longer held."""
+    for sub in subs:
+        entry = _HELD[id(sub)]
+        entry[2] -= 1
+        if entry[2] == 0:
+            del _HELD[id(sub)]
+            sub.training = entry[1]
 
 
 def module_device(module):
@@ -103,10 +177,30 @@ class TorchModel(Model):
     def forward(self, X):
         """Differentiable forward pass: tensor in, tensor (n, k) out.
 
-        The caller decides the grad mode and the module's mode.
+        The caller decides the grad mode and the module's mode.  An output
+        of shape (n, \\*output_shape) is flattened to (n, k); anything without
+        one row per input row raises ``ModelEvaluationError``.
         """
-        out = self.module(X)
-        return out.reshape(out.shape[0], -1) if out.ndim != 2 else out
+        return self._check_forward(self.module(X), X.shape[0])
+
+    def _check_forward(self, out, n):
+        import torch
+
+        expected = (f"a tensor of shape (n,) or (n, n_outputs) with one row per input row "
+                    f"(n = {n} here)")
+        if not torch.is_tensor(out):
+            raise ModelEvaluationError(
+                f"model ({self.describe()}) must return {expected}; got a "
+                f"{type(out).__name__}. Wrap it so that forward returns the tensor to explain."
+            )
+        if out.ndim == 0 or out.shape[0] != n:
+            got = ("a 0-d tensor (a single number)" if out.ndim == 0
+                   else f"a tensor of shape {tuple(out.shape)}")
+            raise ModelEvaluationError(
+                f"model ({self.describe()}) must return {expected}; got {got}. Does its "
+                "forward reduce over the batch (e.g. .sum() or .mean()) or drop the batch axis?"
+            )
+        return out.reshape(n, -1) if out.ndim != 2 else out
 
     def _call(self, X):
         import torch

@@ -18,7 +18,7 @@ from ..explanation import Explanation
 from ..utils._param_validation import Interval
 from ..utils._validation import check_rows
 
-__all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin"]
+__all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin", "check_finite_background", "check_numbers"]
 
 GRADIENT_CONSTRAINTS = {
     "model": "no_validation",
@@ -58,6 +58,69 @@ def _check_finite(x):
         )
 
 
+def _first_non_number(values):
+    """``(row, position, value)`` of the first entry of an object array ``float`` refuses."""
+    flat = values.reshape(values.shape[0], -1)
+    for (row, pos), value in np.ndenumerate(flat):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return row, pos, value
+    return None
+
+
+def check_numbers(data, *, name, owner):
+    """``data`` (array or DataFrame) as a float-convertible ndarray, or a clear TypeError.
+
+    Parameters
+    ----------
+    data : ndarray or DataFrame of shape (n, \\*feature_shape)
+    name : str
+        The parameter named in the message (``"X"``, ``"background"``).
+    owner : str
+        Who needs numbers (e.g. the explainer's class name).
+
+    Returns
+    -------
+    ndarray of shape (n, \\*feature_shape), numeric dtype
+    """
+    columns = list(data.columns) if hasattr(data, "columns") else None
+    values = np.asarray(data)
+    if values.dtype.kind in "biuf":
+        return values
+    try:
+        return values.astype(float)
+    except (TypeError, ValueError) as exc:
+        bad = _first_non_number(values)
+        if bad is None:  # pragma: no cover - astype and float() agree on scalars
+            raise TypeError(f"{name} must hold numbers for {owner}; got dtype "
+                            f"{values.dtype} ({exc}).") from exc
+        row, pos, value = bad
+        where = f"column {columns[pos]!r}" if columns is not None else (
+            f"feature {pos}" if values.ndim == 2 else
+            f"flat feature {pos} of shape {values.shape[1:]}")
+        raise TypeError(
+            f"{name} must hold numbers for {owner} (a torch model differentiates them); "
+            f"{where} holds the {type(value).__name__} {value!r} (row {row}). ({exc})"
+        ) from exc
+
+
+def check_finite_background(background, owner):
+    """Refuse background rows with NaN or inf: gradients there are undefined."""
+    values = check_numbers(background, name="background", owner=owner)
+    if values.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = rows[:5].tolist()
+        more = f" and {rows.size - 5} more" if rows.size > 5 else ""
+        raise ValueError(
+            f"background rows {shown}{more} contain NaN or infinite values; {owner} needs "
+            "finite background rows (the model's outputs and gradients are undefined there)."
+        )
+
+
 class GradientMixin:
     """Shared behaviour of the gradient explainers (put before BaseExplainer).
 
@@ -65,22 +128,34 @@ class GradientMixin:
 
     - ``_completeness``: ``"exact"``, ``"approximate"`` or None; with a value,
       ``Explanation.delta`` reports ``sum(values) - (f(x) - base_values)``.
+    - ``_axioms`` / ``_approximate_axioms``: the other properties claimed
+      (``"dummy"``, ``"symmetry"``, ``"linearity"``), exactly or up to a
+      sampling error; :func:`~skexplain.testing.check_explainer` tests each
+      claim.  :meth:`_claims` may narrow them by parameter.
     - ``_needs_outputs``: compute ``f(x)`` before the gradient passes (for the
       delta and to resolve ``target=None``); otherwise the predicted class is
       taken in the gradient pass itself.
     """
 
     _completeness = None
+    _axioms = frozenset()
+    _approximate_axioms = frozenset()
     _needs_outputs = False
 
-    def __skexplain_tags__(self):
-        tags = ExplainerTags(model_types={"torch"}, all_outputs=False,
-                             stochastic="random_state" in self.get_params(deep=False))
+    def _claims(self):
+        """``(exact, approximate)`` sets of axioms claimed with these parameters."""
+        exact, approximate = set(self._axioms), set(self._approximate_axioms)
         if self._completeness == "exact":
-            tags.axioms = {"completeness"}
+            exact.add("completeness")
         elif self._completeness == "approximate":
-            tags.approximate_axioms = {"completeness"}
-        return tags
+            approximate.add("completeness")
+        return exact, approximate
+
+    def __skexplain_tags__(self):
+        exact, approximate = self._claims()
+        return ExplainerTags(axioms=exact, approximate_axioms=approximate,
+                             model_types={"torch"}, all_outputs=False,
+                             stochastic="random_state" in self.get_params(deep=False))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -90,6 +165,8 @@ class GradientMixin:
 
     def _make_model(self, background):
         from ..adapters._sklearn_torch import as_torch_model
+
+        check_finite_background(background, type(self).__name__)
 
         return as_torch_model(self.model, output=self.output, sample=background,
                               batch_size=self.batch_size)

@@ -28,6 +28,16 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     is classic DeepLIFT; with several, the values are averaged over them
     (DeepSHAP, Lundberg & Lee 2017) and sum to ``f_t(x) - mean_b f_t(b)``.
 
+    Axioms claimed (exactly, as properties of the network as built, since
+    DeepLIFT depends on how a function is implemented): completeness;
+    *dummy*: a feature whose weights into the network are zero gets zero
+    (its value is ``(x_i - b_i)`` times a sum over its paths); *linearity*:
+    for ``f + g`` built as the two networks side by side, whose outputs are
+    added, the values are those of ``f`` plus those of ``g`` (each
+    nonlinearity's multiplier depends only on its own input).  Symmetry is
+    not claimed: it holds for networks that treat the two features alike
+    weight by weight, not for every symmetric function.
+
     One forward pass runs on the explained rows and their references
     concatenated; forward hooks then give each *call* of a nonlinear module
     its own rule, so modules reused in the forward pass (torchvision's
@@ -77,6 +87,7 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     """
 
     _completeness = "exact"
+    _axioms = frozenset({"dummy", "linearity"})
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
         "eps": [Interval(Real, 0, None, closed="left"), None],

@@ -13,6 +13,7 @@ import torch
 
 from ..adapters._torch import eval_mode
 from ..exceptions import ModelEvaluationError
+from ._base import check_numbers
 
 __all__ = ["GradientEngine", "sum_rows"]
 
@@ -73,12 +74,7 @@ class GradientEngine:
             return x.clone() if x.is_inference() else x
         arr = np.asarray(X)
         if arr.dtype.kind not in "biuf":
-            try:
-                arr = arr.astype(float)
-            except (TypeError, ValueError) as exc:
-                raise TypeError(
-                    f"{name} must hold numbers for a torch model; got dtype {arr.dtype}."
-                ) from exc
+            arr = check_numbers(X, name=name, owner=self.model.describe())
         return torch.as_tensor(arr, dtype=self.dtype, device=self.device)
 
     def chunk_size(self, point_numel):

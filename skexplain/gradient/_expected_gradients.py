@@ -24,6 +24,10 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     ``Explanation.delta`` reports the sampled gap and ``Explanation.stderr``
     the standard error of each value.
 
+    Axioms claimed: *dummy* and, for a fixed ``random_state``, *linearity*
+    exactly (``f``, ``g`` and ``f + g`` get the same draws); completeness
+    and *symmetry* (as for IntegratedGradients) in expectation only.
+
     All draws are made up front from ``random_state``, so results do not
     depend on ``batch_size`` (nor on the device).
 
@@ -54,6 +58,8 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     """
 
     _completeness = "approximate"
+    _axioms = frozenset({"dummy", "linearity"})
+    _approximate_axioms = frozenset({"symmetry"})
     _needs_outputs = True
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,

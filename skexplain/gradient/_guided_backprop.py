@@ -24,6 +24,11 @@ class GuidedBackprop(GradientMixin, BaseExplainer):
     model-randomisation sanity check (Adebayo et al., 2018): its maps barely
     change when the upper layers are randomised.
 
+    No axiom is claimed: the guided backward pass is not the gradient of
+    the model, so a feature the model ignores can get a value (for
+    ``relu(x_i) - relu(x_i)`` the negative branch is cut), and values are
+    not linear in the model.
+
     Parameters
     ----------
     %(model_hooked)s

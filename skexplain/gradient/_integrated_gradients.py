@@ -22,6 +22,14 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
     ``values.sum() = f_t(x) - mean_b f_t(b)`` up to the quadrature error,
     reported per row in ``Explanation.delta``.
 
+    Axioms claimed: completeness up to the quadrature error; exactly (for
+    any ``n_steps``, since the nodes are fixed) *dummy* (an ignored feature
+    has zero gradients along every path), *linearity* (the gradients of
+    ``f + g`` are the sums) and *symmetry*: a row with ``x_i == x_j``, a
+    model symmetric in ``i`` and ``j`` and a background closed under
+    swapping them (with equal weights) give equal values, as for Shapley
+    values.
+
     All (row, background row, step) points go through the model in chunks of
     ``batch_size``: one forward and one backward pass per chunk, the
     quadrature weights applied to the outputs before the backward pass.  The
@@ -71,6 +79,7 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
     """
 
     _completeness = "approximate"
+    _axioms = frozenset({"dummy", "symmetry", "linearity"})
     _needs_outputs = True
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,

@@ -48,6 +48,13 @@ class Saliency(GradientMixin, BaseExplainer):
     importance of Horel et al. (2018):
     ``explain(X).global_importance(kind="rms")``.
 
+    Axioms claimed (exactly; checked by
+    :func:`~skexplain.testing.check_explainer`): *dummy* (a feature the
+    model ignores has a zero derivative), *symmetry* (at a row with
+    ``x_i == x_j``, a model symmetric in ``i`` and ``j`` has equal partial
+    derivatives) and, unless ``abs=True``, *linearity* (the gradient of
+    ``f + g`` is the sum of their gradients).
+
     Parameters
     ----------
     model : torch.nn.Module or fitted MLP/linear scikit-learn model
@@ -77,6 +84,7 @@ class Saliency(GradientMixin, BaseExplainer):
     True
     """
 
+    _axioms = frozenset({"dummy", "symmetry", "linearity"})
     _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS, "abs": ["boolean"]}
 
     def __init__(self, model, *, abs=False, output="auto", batch_size=None):
@@ -84,6 +92,12 @@ class Saliency(GradientMixin, BaseExplainer):
         self.abs = abs
         self.output = output
         self.batch_size = batch_size
+
+    def _claims(self):
+        exact, approximate = super()._claims()
+        if self.abs:  # |grad f + grad g| != |grad f| + |grad g|
+            exact.discard("linearity")
+        return exact, approximate
 
     def _attribute(self, engine, x, targets, outputs):
         grads, used = plain_gradients(engine, x, targets)
@@ -97,6 +111,9 @@ class GradientXInput(GradientMixin, BaseExplainer):
     For a linear model it equals IntegratedGradients and DeepLIFT with a zero
     baseline; for ReLU networks without biases it equals epsilon-LRP
     (Ancona et al., 2018).
+
+    Axioms claimed (exactly): *dummy*, *symmetry* (at rows with
+    ``x_i == x_j``) and *linearity*, inherited from the gradient.
 
     Parameters
     ----------
@@ -120,6 +137,7 @@ class GradientXInput(GradientMixin, BaseExplainer):
     True
     """
 
+    _axioms = frozenset({"dummy", "symmetry", "linearity"})
     _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS}
 
     def __init__(self, model, *, output="auto", batch_size=None):

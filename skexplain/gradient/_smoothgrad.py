@@ -31,6 +31,12 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     - ``"smoothgrad_sq"``: mean of the squared gradients;
     - ``"vargrad"``: their variance, ``mean(g^2) - mean(g)^2``.
 
+    Axioms claimed: *dummy*, exactly (an ignored feature has zero gradients
+    at every noisy copy); for ``"smoothgrad"`` also *linearity*, exactly for
+    a fixed ``random_state`` (``f``, ``g`` and ``f + g`` see the same noisy
+    copies, and the mean of gradients is linear); *symmetry* (at rows with
+    ``x_i == x_j``) only in expectation over the noise, which is isotropic.
+
     Parameters
     ----------
     %(model)s
@@ -63,6 +69,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     """
 
     _needs_outputs = True
+    _axioms = frozenset({"dummy", "linearity"})
+    _approximate_axioms = frozenset({"symmetry"})
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
         "noise_level": [Interval(Real, 0, None, closed="left")],
@@ -81,6 +89,12 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         self.batch_size = batch_size
         self.random_state = random_state
 
+    def _claims(self):
+        exact, approximate = super()._claims()
+        if self.variant != "smoothgrad":  # squares of gradients are not linear in f
+            exact.discard("linearity")
+        return exact, approximate
+
     def _attribute(self, engine, x, targets, outputs):
         import torch
 
@@ -88,7 +102,13 @@ class SmoothGrad(GradientMixin, BaseExplainer):
 
         n, S, shape = x.shape[0], self.n_samples, tuple(x.shape[1:])
         flat = x.flatten(1)
-        sigma = self.noise_level * (flat.max(1).values - flat.min(1).values)
+        # The ranges in float64 (numpy, for the metadata, has no bfloat16); for a
+        # half-precision module the noise is drawn in float32 and rounded, so it
+        # sees the noisy points of a float32 module with the same random_state.
+        spread = flat.max(1).values.double() - flat.min(1).values.double()
+        sigma64 = self.noise_level * spread
+        sigma = sigma64.to(x.dtype)
+        draw_dtype = x.dtype if x.dtype.itemsize >= 4 else torch.float32
         segment = max(1, _SEGMENT_ELEMENTS // max(flat.shape[1], 1))
         seeds = check_random_state(self.random_state).randint(
             0, 2**31 - 1, size=-(-n * S // segment))
@@ -102,8 +122,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
                 gen = torch.Generator(device=x.device).manual_seed(int(seeds[k]))
                 size = min(segment, n * S - k * segment)
                 block = torch.randn((size,) + shape, generator=gen, device=x.device,
-                                    dtype=x.dtype)
-                parts.append(block[max(start - k * segment, 0):stop - k * segment])
+                                    dtype=draw_dtype)
+                parts.append(block[max(start - k * segment, 0):stop - k * segment].to(x.dtype))
             return torch.cat(parts) if len(parts) > 1 else parts[0]
 
         def make(start, stop, _hooks):
@@ -125,4 +145,4 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         else:
             values = squares / S - (sums / S).square()
         return {"values": values, "targets": targets, "n_gradient_points": n * S,
-                "noise_sigma": np.round(sigma.cpu().numpy(), 12).tolist()}
+                "noise_sigma": np.round(sigma64.cpu().numpy(), 12).tolist()}

@@ -229,7 +229,8 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
     X : array-like of shape (n, \\*feature_shape), default=None
         Data to check on (first 8 rows explained, last 20 as background).
         None uses a built-in toy problem: an sklearn model is cloned and fitted
-        on 80 rows of 5 features; a torch MLP gets random rows.
+        on 80 rows of 5 features; a copy of a torch MLP is trained on random
+        rows with learnable labels.
     y : array-like of shape (n,), default=None
         Labels of ``X`` (data randomization; fitting an unfitted model).
     checks : list of str or callables, default=None
@@ -244,7 +245,7 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
         Overrides of :data:`DEFAULT_THRESHOLDS`.
     train_fn : callable, default=None
         ``train_fn(model, X, y) -> model`` used to retrain a torch model for
-        the data randomization check.
+        the data randomization check; None trains copies by full-batch Adam.
     random_state : int, default=0
         Seed of the checks (given to stochastic explainers).
 

@@ -8,7 +8,6 @@ in the result's details.
 """
 import numpy as np
 
-from ..adapters import is_torch_module
 from ._check_utils import CheckFailure, Measurement, SkipCheck
 from ._randomize import randomizable_layers
 from ._sanity import data_randomization, model_parameter_randomization
@@ -58,12 +57,14 @@ def check_model_randomization_independent(name, explainer_orig, data):
 
 
 def check_data_randomization(name, explainer_orig, data):
-    """Explanations change when the model is retrained on permuted labels."""
+    """Explanations change when the model is retrained on permuted labels.
+
+    A torch module without ``train_fn`` is retrained by the default trainer of
+    :func:`~skexplain.testing.data_randomization` (on a re-initialised copy).
+    """
     explainer = data.explainer(explainer_orig)
     if data.y is None:
         raise SkipCheck("data randomization needs the labels y of the training data.")
-    if is_torch_module(explainer.model) and data.train_fn is None:
-        raise SkipCheck("data randomization of a torch model needs train_fn(model, X, y).")
     report = data_randomization(
         explainer, data.X_train, data.y, X_explain=data.X, background=data.background,
         train_fn=data.train_fn, threshold=data.thresholds["randomization_max_similarity"],

@@ -1,10 +1,12 @@
 """Model and data randomization (Adebayo et al., 2018), on copies only.
 
 Torch layers are re-initialised by their own ``reset_parameters`` under a
-forked RNG seeded from ``random_state``; scikit-learn MLPs and linear models
-get new ``coefs_``/``intercepts_`` (or ``coef_``/``intercept_``) drawn with the
-Glorot-uniform rule of ``MLPRegressor._init_coef``.  The user's model is
-deep-copied first and never touched; torch is imported only for torch models.
+forked RNG seeded from ``random_state`` (for data randomization without a
+``train_fn``, the copy is then retrained by ``_toy_torch.train_module``);
+scikit-learn MLPs and linear models get new ``coefs_``/``intercepts_`` (or
+``coef_``/``intercept_``) drawn with the Glorot-uniform rule of
+``MLPRegressor._init_coef``.  The user's model is deep-copied first and never
+touched; torch is imported only for torch models.
 """
 import copy
 import zlib
@@ -191,8 +193,11 @@ def train_on_permuted_labels(model, X, y, *, train_fn=None, random_state=None):
     X : array-like or tensor of shape (n, \\*input_shape)
     y : array-like or tensor of shape (n,)
     train_fn : callable, default=None
-        ``train_fn(model, X, y) -> trained model``; required for torch.  None
-        means ``clone(model).fit(X, y)``.
+        ``train_fn(model, X, y) -> trained model``.  None means
+        ``clone(model).fit(X, y)`` for sklearn models and, for torch modules,
+        :func:`~skexplain.testing._toy_torch.train_module` (300 full-batch Adam
+        steps; mean squared error for one output, cross-entropy on class
+        labels for several), seeded from ``random_state``.
     random_state : int, RandomState instance or None, default=None
 
     Returns
@@ -213,11 +218,13 @@ def train_on_permuted_labels(model, X, y, *, train_fn=None, random_state=None):
     perm = rng.permutation(len(y))
     y_perm = y[perm] if hasattr(y, "detach") else np.asarray(y)[perm]
     if is_torch_module(model):
-        if train_fn is None:
-            raise ValueError("train_fn is required for a torch model: pass "
-                             "train_fn(model, X, y) -> trained model.")
         start = randomize_model(model, random_state=rng.randint(0, 2**31 - 1))
-        trained = train_fn(start, X, y_perm)
+        if train_fn is None:
+            from ._toy_torch import train_module
+
+            trained = train_module(start, X, y_perm, random_state=rng.randint(0, 2**31 - 1))
+        else:
+            trained = train_fn(start, X, y_perm)
     elif train_fn is None:
         trained = clone(model).fit(X, y_perm)
     else:

@@ -284,9 +284,12 @@ def data_randomization(explainer, X, y, *, X_explain=None, background=None, targ
         As in :func:`model_parameter_randomization` (each repeat draws another
         permutation of the labels).
     train_fn : callable, default=None
-        ``train_fn(model, X, y) -> trained model``; required for torch (it
-        receives a re-initialised copy), optional for sklearn (default
-        ``clone(model).fit(X, y)``).
+        ``train_fn(model, X, y) -> trained model``; a torch model is given a
+        re-initialised copy, an sklearn model a clone.  None: sklearn models
+        are refitted with ``clone(model).fit(X, y)``; torch modules are
+        trained by full-batch Adam, 300 steps with mean squared error for one
+        output and cross-entropy on class labels for several (seeded, on the
+        copy).  A torch ``model`` is taken as already trained on ``(X, y)``.
 
     Returns
     -------

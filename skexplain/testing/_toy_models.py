@@ -211,12 +211,10 @@ def _toy_problem(model):
                 f"check_explainer could not fit a clone of {type(model).__name__} on its "
                 f"toy problem (80 rows, {N_TOY_FEATURES} numeric features): {exc}. Pass X "
                 "and y.") from exc
-    if mtype == "torch":
-        from ._toy_torch import input_width
+    if mtype == "torch":  # a trained copy, as sklearn models get a fitted clone
+        from ._toy_torch import toy_problem
 
-        width = input_width(model)
-        X = np.random.default_rng(0).normal(size=(80, width))
-        return None, X, None
+        return toy_problem(model)
     raise ValueError(
         "check_explainer needs X to check an explainer of a callable model (the input "
         "width of a callable cannot be inferred); pass X.")
@@ -227,10 +225,10 @@ def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None
     """Build the :class:`CheckData` of ``check_explainer``.
 
     With ``X=None`` an sklearn model is cloned and fitted on a toy problem, and
-    a torch module whose first layer is ``nn.Linear`` gets random rows of its
-    input width.  With ``X`` given, the first 8 rows are explained against a
-    background of the last (at most) 20 rows; an unfitted sklearn model is
-    fitted on ``(X, y)``.
+    a copy of a torch module whose first layer is ``nn.Linear`` is trained on
+    random rows of its input width with learnable labels.  With ``X`` given,
+    the first 8 rows are explained against a background of the last (at most)
+    20 rows; an unfitted sklearn model is fitted on ``(X, y)``.
     """
     thresholds = check_thresholds(thresholds)
     if train_fn is not None and not callable(train_fn):

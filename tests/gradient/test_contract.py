@@ -130,7 +130,7 @@ def test_bad_targets_and_inputs_raise_clear_errors(cls, tabular):
 
 def test_models_that_cannot_be_differentiated_raise(tabular):
     X, background = tabular
-    with pytest.raises(ModelTypeError, match="need a torch.nn.Module .*got function"):
+    with pytest.raises(ModelTypeError, match="must be a torch.nn.Module .*got the function"):
         Saliency(lambda x: x.sum(1)).fit(background)
 
     class Detached(nn.Module):
