@@ -164,7 +164,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         self : object
         """
         numeric = not self.__sklearn_tags__().input_tags.string
-        background, names = check_background(X, name="background", numeric=numeric)
+        background, names = check_background(X, name="background", numeric=numeric,
+                                             owner=type(self).__name__)
         self.background_ = background
         self.background_weights_ = _check_weights(sample_weight, background.shape[0])
         self.feature_shape_ = tuple(background.shape[1:])

@@ -16,9 +16,9 @@ import numpy as np
 from ..base import ExplainerTags
 from ..explanation import Explanation
 from ..utils._param_validation import Interval
-from ..utils._validation import check_rows
+from ..utils._validation import check_numbers, check_rows
 
-__all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin", "check_finite_background", "check_numbers"]
+__all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin", "check_finite_background"]
 
 GRADIENT_CONSTRAINTS = {
     "model": "no_validation",
@@ -56,53 +56,6 @@ def _check_finite(x):
             f"X must be finite: rows {rows} contain NaN or infinite values, where the "
             "model's gradients are undefined."
         )
-
-
-def _first_non_number(values):
-    """``(row, position, value)`` of the first entry of an object array ``float`` refuses."""
-    flat = values.reshape(values.shape[0], -1)
-    for (row, pos), value in np.ndenumerate(flat):
-        try:
-            float(value)
-        except (TypeError, ValueError):
-            return row, pos, value
-    return None
-
-
-def check_numbers(data, *, name, owner):
-    """``data`` (array or DataFrame) as a float-convertible ndarray, or a clear TypeError.
-
-    Parameters
-    ----------
-    data : ndarray or DataFrame of shape (n, \\*feature_shape)
-    name : str
-        The parameter named in the message (``"X"``, ``"background"``).
-    owner : str
-        Who needs numbers (e.g. the explainer's class name).
-
-    Returns
-    -------
-    ndarray of shape (n, \\*feature_shape), numeric dtype
-    """
-    columns = list(data.columns) if hasattr(data, "columns") else None
-    values = np.asarray(data)
-    if values.dtype.kind in "biuf":
-        return values
-    try:
-        return values.astype(float)
-    except (TypeError, ValueError) as exc:
-        bad = _first_non_number(values)
-        if bad is None:  # pragma: no cover - astype and float() agree on scalars
-            raise TypeError(f"{name} must hold numbers for {owner}; got dtype "
-                            f"{values.dtype} ({exc}).") from exc
-        row, pos, value = bad
-        where = f"column {columns[pos]!r}" if columns is not None else (
-            f"feature {pos}" if values.ndim == 2 else
-            f"flat feature {pos} of shape {values.shape[1:]}")
-        raise TypeError(
-            f"{name} must hold numbers for {owner} (a torch model differentiates them); "
-            f"{where} holds the {type(value).__name__} {value!r} (row {row}). ({exc})"
-        ) from exc
 
 
 def check_finite_background(background, owner):

@@ -13,7 +13,7 @@ import torch
 
 from ..adapters._torch import eval_mode
 from ..exceptions import ModelEvaluationError
-from ._base import check_numbers
+from ..utils._validation import check_numbers
 
 __all__ = ["GradientEngine", "sum_rows"]
 

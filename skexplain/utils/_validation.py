@@ -11,14 +11,15 @@ import pandas as pd
 
 from ._dtypes import align_rows
 
-__all__ = ["as_data", "check_background", "check_rows", "default_feature_names", "select_rows"]
+__all__ = ["as_data", "check_background", "check_numbers", "check_rows", "default_feature_names",
+           "select_rows"]
 
 
 def _is_tensor(obj):
     return hasattr(obj, "detach") and hasattr(obj, "cpu") and hasattr(obj, "numpy")
 
 
-def as_data(X, *, name="X", numeric=False):
+def as_data(X, *, name="X", numeric=False, owner="this explainer"):
     """Return ``X`` as a DataFrame (unchanged) or a numpy array.
 
     Parameters
@@ -30,6 +31,8 @@ def as_data(X, *, name="X", numeric=False):
     numeric : bool, default=False
         Cast object arrays of numbers to float64 and refuse anything else (for
         explainers whose tags refuse strings), as sklearn's ``check_array``.
+    owner : str, default="this explainer"
+        Who needs numbers, named in the error when ``numeric`` refuses a value.
 
     Returns
     -------
@@ -63,11 +66,55 @@ def as_data(X, *, name="X", numeric=False):
     if arr.dtype.kind not in "biufOUSb":
         raise TypeError(f"{name} must hold numbers or strings; got dtype {arr.dtype}.")
     if numeric and arr.dtype.kind in "OUS":
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError) as exc:  # numpy's message names the value
-            raise type(exc)(f"{name} must hold numbers for this explainer; {exc}") from exc
+        arr = check_numbers(arr, name=name, owner=owner).astype(np.float64, copy=False)
     return arr
+
+
+def _first_non_number(values):
+    """``(row, position, value)`` of the first entry of an object array ``float`` refuses."""
+    flat = values.reshape(values.shape[0], -1)
+    for (row, pos), value in np.ndenumerate(flat):
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return row, pos, value
+    return None
+
+
+def check_numbers(data, *, name, owner):
+    """``data`` (array or DataFrame) as a float-convertible ndarray, or a clear TypeError.
+
+    Parameters
+    ----------
+    data : ndarray or DataFrame of shape (n, \\*feature_shape)
+    name : str
+        The parameter named in the message (``"X"``, ``"background"``).
+    owner : str
+        Who needs numbers (e.g. the explainer's class name).
+
+    Returns
+    -------
+    ndarray of shape (n, \\*feature_shape), numeric dtype
+    """
+    columns = list(data.columns) if hasattr(data, "columns") else None
+    values = np.asarray(data)
+    if values.dtype.kind in "biuf":
+        return values
+    try:
+        return values.astype(float)
+    except (TypeError, ValueError) as exc:
+        bad = _first_non_number(values)
+        if bad is None:  # pragma: no cover - astype and float() agree on scalars
+            raise TypeError(f"{name} must hold numbers for {owner}; got dtype "
+                            f"{values.dtype} ({exc}).") from exc
+        row, pos, value = bad
+        where = f"column {columns[pos]!r}" if columns is not None else (
+            f"feature {pos}" if values.ndim == 2 else
+            f"flat feature {pos} of shape {values.shape[1:]}")
+        raise TypeError(
+            f"{name} must hold numbers for {owner}; {where} holds the "
+            f"{type(value).__name__} {value!r} (row {row}). ({exc})"
+        ) from exc
 
 
 def _holds_complex(arr):
@@ -114,14 +161,14 @@ def default_feature_names(n_features):
     return [f"x{i}" for i in range(n_features)]
 
 
-def check_background(X, *, name="background", numeric=False):
+def check_background(X, *, name="background", numeric=False, owner="this explainer"):
     """Validate a background set and return ``(data, feature_names)``.
 
     The data is copied so that later changes to the user's array cannot change
     a fitted explainer (and so that we can never modify the user's array).
-    ``numeric`` is passed to :func:`as_data`.
+    ``numeric`` and ``owner`` are passed to :func:`as_data`.
     """
-    data = as_data(X, name=name, numeric=numeric)
+    data = as_data(X, name=name, numeric=numeric, owner=owner)
     _check_2d_or_more(data, name)
     if isinstance(data, pd.DataFrame):
         names = [str(c) for c in data.columns]
@@ -139,7 +186,8 @@ def check_rows(explainer, X, *, name="X"):
     Strings where the background holds numbers are refused here, naming the
     column and the value, rather than deep inside the model.
     """
-    data = as_data(X, name=name, numeric=_needs_numbers(explainer))
+    data = as_data(X, name=name, numeric=_needs_numbers(explainer),
+                   owner=type(explainer).__name__)
     _check_2d_or_more(data, name)
     cls = type(explainer).__name__
     fitted_names = getattr(explainer, "feature_names_in_", None)
