@@ -4,9 +4,11 @@ Usage: python .ci/compare_runs.py WITH_TORCH.xml WITHOUT_TORCH.xml (pytest's
 ``--junitxml`` reports).  Every test that passed with torch must, without
 torch, pass, or skip because an optional dependency is missing, or be absent
 because it lives in a torch-only place: a test module under ``tests/gradient/``
-or named ``*_torch.py``, or a doctest of a skexplain module that cannot be
-imported without torch.  Anything else (a sklearn test skipped with a torch
-module, say) is an error.  Prints the counts; exits 1 on an error.
+or named ``*_torch.py``, a doctest of a skexplain module that cannot be
+imported without torch, or a parametrization made only when torch is there
+(``tests/test_common.py`` checks a torch model only then) of a test function
+that did run.  Anything else (sklearn tests skipped with a torch module, say)
+is an error.  Prints the counts; exits 1 on an error.
 """
 import importlib
 import sys
@@ -49,7 +51,9 @@ def torch_only(key):
 
 def compare(with_torch, without_torch):
     """``(counts, problems)``: what became of each test that passed with torch."""
-    counts = {"passed": 0, "skipped (optional dependency)": 0, "torch-only, not collected": 0}
+    counts = {"passed": 0, "skipped (optional dependency)": 0, "torch-only, not collected": 0,
+              "parametrizations made only with torch": 0}
+    functions = {key.split("[")[0] for key in without_torch}
     problems = []
     for key, (status, _) in sorted(with_torch.items()):
         if status != "passed":
@@ -57,6 +61,8 @@ def compare(with_torch, without_torch):
         if key not in without_torch:
             if torch_only(key):
                 counts["torch-only, not collected"] += 1
+            elif "[" in key and key.split("[")[0] in functions:
+                counts["parametrizations made only with torch"] += 1
             else:
                 problems.append(f"{key}: not run without torch")
             continue

@@ -37,6 +37,8 @@ WITH_TORCH = {
     "tests.perturbation.test_exact::test_shap_parity": None,
     "skexplain.testing._toy_torch::skexplain.testing._toy_torch.relu_module": None,
     "tests.test_base::test_xfail": "xfail",
+    "tests.test_common::test_checks[Ridge]": None,
+    "tests.test_common::test_checks[Sequential]": None,
 }
 
 
@@ -45,6 +47,7 @@ def test_torch_only_tests_may_be_missing(compare_runs, tmp_path, monkeypatch):
     monkeypatch.setattr(compare_runs, "needs_torch", lambda module: "torch" in module)
     without = {
         "tests.adapters.test_adapters::test_not_a_model": None,
+        "tests.test_common::test_checks[Ridge]": None,
         "::tests.adapters.test_adapters_torch": "collection skipped",
         "tests.perturbation.test_exact::test_torch_module": "could not import 'torch'",
         "tests.perturbation.test_exact::test_shap_parity": "could not import 'shap'",
@@ -53,23 +56,28 @@ def test_torch_only_tests_may_be_missing(compare_runs, tmp_path, monkeypatch):
     assert compare_runs.main([str(a), str(b)]) == 0
     counts, problems = compare_runs.compare(compare_runs.outcomes(a), compare_runs.outcomes(b))
     assert not problems
-    assert counts == {"passed": 1, "skipped (optional dependency)": 2,
-                      "torch-only, not collected": 3}
+    assert counts == {"passed": 2, "skipped (optional dependency)": 2,
+                      "torch-only, not collected": 3,
+                      "parametrizations made only with torch": 1}
 
 
 @pytest.mark.parametrize("change, problem", [
     ({"tests.adapters.test_adapters::test_not_a_model": "absent"}, "not run without torch"),
     ({"tests.adapters.test_adapters::test_not_a_model": "flaky"}, "skipped without torch"),
     ({"tests.adapters.test_adapters::test_not_a_model": "failed"}, "failed without torch"),
+    # a function none of whose parametrizations ran
+    ({"tests.test_common::test_checks[Ridge]": "absent"}, "not run without torch"),
 ])
 def test_sklearn_tests_must_run(compare_runs, tmp_path, capsys, change, problem):
-    without = {k: None for k in WITH_TORCH if "torch" not in k and "gradient" not in k}
+    without = {k: None for k in WITH_TORCH
+               if not any(word in k for word in ("torch", "gradient", "Sequential"))}
     without.update({k: v for k, v in change.items() if v != "absent"})
     for key in (k for k, v in change.items() if v == "absent"):
         without.pop(key)
     a, b = report(tmp_path / "a.xml", WITH_TORCH), report(tmp_path / "b.xml", without)
     assert compare_runs.main([str(a), str(b)]) == 1
-    assert f"test_not_a_model: {problem}" in capsys.readouterr().err
+    key = next(iter(change)).split("::")[1]
+    assert f"{key}: {problem}" in capsys.readouterr().err
 
 
 def test_an_empty_run_fails(compare_runs, tmp_path):

@@ -111,11 +111,9 @@ def test_unfitted_model_is_fitted_on_the_training_rows(diabetes):
 
 def test_pipeline_with_a_string_column(string_frame, string_pipeline):
     frame, y = string_frame
-    for explainer in (ExactShapley(string_pipeline), KernelSHAP(string_pipeline,
-                                                                random_state=0)):
-        results = check_explainer(explainer, frame, y)
-        assert {r.status for r in results} <= {"passed", "skipped"}
-        assert results["check_data_randomization"].status == "passed"
+    results = check_explainer(ExactShapley(string_pipeline), frame, y)
+    assert {r.status for r in results} <= {"passed", "skipped"}
+    assert results["check_data_randomization"].status == "passed"
     data = make_check_data(ExactShapley(string_pipeline), frame, y)
     assert isinstance(data.X, pd.DataFrame) and data.X["city"].dtype == frame["city"].dtype
 
