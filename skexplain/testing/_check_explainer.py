@@ -230,9 +230,9 @@ def _progress(verbose, level, text):
 
 
 def _describe(data):
-    shape = lambda a: "x".join(map(str, a.shape))  # noqa: E731
-    return (f"{data.description}: explaining {shape(data.X)} against a background of "
-            f"{shape(data.background)}; {data.X_train.shape[0]} training rows")
+    X, background = ("x".join(map(str, a.shape)) for a in (data.X, data.background))
+    return (f"{data.description}: explaining {X} against a background of {background}; "
+            f"{data.X_train.shape[0]} training rows")
 
 
 def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_checks=None,

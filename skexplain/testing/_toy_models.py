@@ -28,8 +28,8 @@ _HIDDEN = 6
 # like scikit-learn's estimator checks, small fixed sizes keep
 # ``check_explainer`` at seconds whatever the size of the user's data.  The
 # checks measure properties of an explainer (axioms, invariances,
-# randomization), not of the data; 8 rows and 20 background rows are enough for
-# their thresholds, and 200 training rows to retrain a model on permuted labels.
+# randomization), not of the data: their thresholds were set on 8 rows and 20
+# background rows; 200 training rows are enough to retrain on permuted labels.
 N_CHECK_ROWS = 8
 N_CHECK_BACKGROUND = 20
 N_CHECK_TRAIN = 200
