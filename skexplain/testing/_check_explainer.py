@@ -7,6 +7,9 @@ As in scikit-learn's ``estimator_checks``, tag-gated generators
 """
 import inspect
 import itertools
+import numbers
+import sys
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -146,10 +149,12 @@ class CheckResults(Sequence):
         return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in self._results],
                             columns=cols)
 
-    def __repr__(self):
+    def _counts(self):
         counts = {s: sum(r.status == s for r in self._results) for s in _STATUSES}
-        text = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        lines = [f"CheckResults({text})"]
+        return ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+
+    def __repr__(self):
+        lines = [f"CheckResults({self._counts()})"]
         lines += [f"  FAILED {r.check}: {r.message}" for r in self.failed]
         return "\n".join(lines)
 
@@ -190,7 +195,12 @@ def _run_check(check, explainer, data, reason):
                        details=getattr(outcome, "details", {}))
 
 
-def _validate(explainer, checks, expected_failed_checks, on_fail):
+def _validate(explainer, checks, expected_failed_checks, on_fail, verbose=0):
+    if not isinstance(verbose, numbers.Integral):
+        raise TypeError(f"verbose must be an integer >= 0; got {type(verbose).__name__} "
+                        f"{verbose!r}.")
+    if verbose < 0:
+        raise ValueError(f"verbose must be an integer >= 0; got {verbose!r}.")
     if isinstance(explainer, type) or not hasattr(explainer, "__skexplain_tags__"):
         what = f"the class {explainer.__name__}" if isinstance(explainer, type) else (
             type(explainer).__name__)
@@ -213,8 +223,21 @@ def _validate(explainer, checks, expected_failed_checks, on_fail):
     return expected, None if selected is None else set(selected)
 
 
+def _progress(verbose, level, text):
+    """Print ``text`` to stderr when ``verbose >= level`` (flushed: checks can be slow)."""
+    if verbose >= level:
+        print(f"[check_explainer] {text}", file=sys.stderr, flush=True)
+
+
+def _describe(data):
+    X, background = ("x".join(map(str, a.shape)) for a in (data.X, data.background))
+    return (f"{data.description}: explaining {X} against a background of {background}; "
+            f"{data.X_train.shape[0]} training rows")
+
+
 def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_checks=None,
-                    on_fail="raise", thresholds=None, train_fn=None, random_state=0):
+                    on_fail="raise", thresholds=None, train_fn=None, random_state=0,
+                    verbose=0):
     """Run every check that applies to ``explainer`` (chosen from its tags).
 
     API checks (clone, parameters, fitted state, pickling), output checks
@@ -227,12 +250,16 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
     explainer : BaseExplainer
         An explainer instance with its model (never modified; checks clone it).
     X : array-like of shape (n, \\*feature_shape), default=None
-        Data to check on (first 8 rows explained, last 20 as background).
-        None uses a built-in toy problem: an sklearn model is cloned and fitted
-        on 80 rows of 5 features; a copy of a torch MLP is trained on random
-        rows with learnable labels.
+        Data to check on.  Like scikit-learn's checks, the checks run on small
+        fixed-size samples drawn with ``random_state``, whatever ``n``: 8 rows
+        are explained against a background of 20 other rows, and the data
+        randomization check retrains the model on 200 rows (fewer when ``X``
+        is smaller).  None uses a built-in toy problem: an sklearn model is
+        cloned and fitted on 80 rows of 5 features; a copy of a torch MLP is
+        trained on random rows with learnable labels.
     y : array-like of shape (n,), default=None
-        Labels of ``X`` (data randomization; fitting an unfitted model).
+        Labels of ``X`` (data randomization; an unfitted model is fitted on
+        the 200 training rows).
     checks : list of str or callables, default=None
         Run only these checks (names from ``ALL_CHECKS``).
     expected_failed_checks : dict of str to str, default=None
@@ -247,7 +274,12 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
         ``train_fn(model, X, y) -> model`` used to retrain a torch model for
         the data randomization check; None trains copies by full-batch Adam.
     random_state : int, default=0
-        Seed of the checks (given to stochastic explainers).
+        Seed of the checks (given to stochastic explainers) and of the rows
+        drawn from ``X``.
+    verbose : int, default=0
+        When positive, print to stderr the data checked and, as each check
+        finishes, its name, status and time; 2 and more also print each
+        check's name when it starts.
 
     Returns
     -------
@@ -263,9 +295,11 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
     >>> results[0].status, results[0].statistic < 1e-10
     ('passed', True)
     """
-    expected, selected = _validate(explainer, checks, expected_failed_checks, on_fail)
+    expected, selected = _validate(explainer, checks, expected_failed_checks, on_fail, verbose)
     data = make_check_data(explainer, X, y, thresholds=thresholds, train_fn=train_fn,
                            random_state=random_state)
+    _progress(verbose, 1, f"{explainer_id(explainer)} on the {_describe(data)}")
+    begin = time.perf_counter()
     applicable = list(_yield_all_checks(explainer))
     if selected is not None:
         applicable = [c for c in applicable if c.__name__ in selected]
@@ -273,9 +307,14 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
     for name in sorted(selected - {c.__name__ for c in applicable}) if selected else []:
         results.append(CheckResult(explainer_id(explainer), name, "skipped",
                                    message="not applicable to this explainer's tags"))
-    for check in applicable:
+    for i, check in enumerate(applicable, 1):
+        _progress(verbose, 2, f"{i}/{len(applicable)} {check.__name__} ...")
+        start = time.perf_counter()
         result = _run_check(check, explainer, data, expected.get(check.__name__))
         results.append(result)
+        note = f": {result.message[:120]}" if result.status != "passed" else ""
+        _progress(verbose, 1, f"{i}/{len(applicable)} {check.__name__} {result.status} in "
+                              f"{time.perf_counter() - start:.2f} s{note}")
         if result.status == "failed" and on_fail == "raise":
             if isinstance(result.exception, CheckFailure):
                 raise CheckFailure(f"{result.explainer} failed {result.check}: "
@@ -286,7 +325,9 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
         if result.status == "failed" and on_fail == "warn":
             warnings.warn(f"{result.explainer} failed {result.check}: {result.message}",
                           CheckFailedWarning, stacklevel=2)
-    return CheckResults(results)
+    results = CheckResults(results)
+    _progress(verbose, 1, f"{results._counts()} in {time.perf_counter() - begin:.1f} s")
+    return results
 
 
 class _LazyCheckData:

@@ -8,7 +8,7 @@ import pandas as pd
 from ..adapters import is_torch_module
 from .metrics import spearman_rank_correlation
 from ._check_utils import (CheckFailure, Measurement, SkipCheck, assert_at_least,
-                           assert_at_most, relative_difference)
+                           assert_at_most, relative_difference, split_batch_size)
 
 __all__ = [
     "check_output_shapes",
@@ -144,8 +144,18 @@ def _invariance(name, explainer_orig, data, param, values, context=None):
 
 
 def check_batch_size_invariance(name, explainer_orig, data):
-    """Results do not depend on ``batch_size`` (default against a tiny batch)."""
-    return _invariance(name, explainer_orig, data, "batch_size", (None, 3))
+    """Results do not depend on ``batch_size``: the default against a batch that
+    splits the explanation into about 20 model calls (see :func:`split_batch_size`;
+    3 rows when the explanation does not report ``metadata["n_model_rows"]``)."""
+    if "batch_size" not in explainer_orig.get_params(deep=False):
+        raise SkipCheck(f"{name} has no batch_size parameter.")
+    default = data.explainer(explainer_orig, batch_size=None).fit(data.background)
+    default = default.explain(data.X)
+    small = split_batch_size(default.metadata.get("n_model_rows"))
+    split = data.explainer(explainer_orig, batch_size=small).fit(data.background)
+    return assert_at_most(relative_difference(default.values, split.explain(data.X).values),
+                          data.thresholds["invariance_rtol"],
+                          f"relative difference between batch_size=None and {small}")
 
 
 def check_n_jobs_invariance(name, explainer_orig, data):

@@ -8,22 +8,31 @@ as a scikit-learn estimator, a torch module (built lazily) or a plain callable
 so that every explainer can be fed the kind of model it accepts.
 """
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.utils.validation import check_is_fitted
 
 from ..adapters import is_torch_module
-from ..utils._validation import as_data
+from ..utils._validation import as_data, select_rows
 from ._check_utils import CheckData, SkipCheck, check_thresholds
 
 __all__ = ["ToyReLURegressor", "ToyFunction", "make_check_data", "make_toy_model",
-           "axiom_data", "model_type", "toy_model_type"]
+           "axiom_data", "check_rows", "model_type", "toy_model_type"]
 
 N_TOY_FEATURES = 5
 N_AXIOM_FEATURES = 4
 _HIDDEN = 6
+
+# Sizes of the check data, drawn from the data at random (``random_state``):
+# like scikit-learn's estimator checks, small fixed sizes keep
+# ``check_explainer`` at seconds whatever the size of the user's data.  The
+# checks measure properties of an explainer (axioms, invariances,
+# randomization), not of the data: their thresholds were set on 8 rows and 20
+# background rows; 200 training rows are enough to retrain on permuted labels.
+N_CHECK_ROWS = 8
+N_CHECK_BACKGROUND = 20
+N_CHECK_TRAIN = 200
 
 
 class ToyReLURegressor(RegressorMixin, BaseEstimator):
@@ -220,15 +229,37 @@ def _toy_problem(model):
         "width of a callable cannot be inferred); pass X.")
 
 
+def check_rows(n, random_state=0):
+    """Positions of the explained, background and training rows among ``n`` rows.
+
+    A permutation drawn with ``random_state``: the explained rows are its first
+    ``N_CHECK_ROWS``, the background its last ``N_CHECK_BACKGROUND`` (disjoint
+    when ``n >= 28``) and the training rows its first ``N_CHECK_TRAIN``; each
+    sorted.
+
+    Examples
+    --------
+    >>> explain, background, train = check_rows(442)
+    >>> len(explain), len(background), len(train), bool(set(explain) & set(background))
+    (8, 20, 200, False)
+    """
+    order = np.random.default_rng(random_state).permutation(n)
+    return (np.sort(order[:N_CHECK_ROWS]), np.sort(order[max(0, n - N_CHECK_BACKGROUND):]),
+            np.sort(order[:N_CHECK_TRAIN]))
+
+
 def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None,
                     random_state=0):
     """Build the :class:`CheckData` of ``check_explainer``.
 
     With ``X=None`` an sklearn model is cloned and fitted on a toy problem, and
     a copy of a torch module whose first layer is ``nn.Linear`` is trained on
-    random rows of its input width with learnable labels.  With ``X`` given,
-    the first 8 rows are explained against a background of the last (at most)
-    20 rows; an unfitted sklearn model is fitted on ``(X, y)``.
+    random rows of its input width with learnable labels.  Then
+    ``N_CHECK_ROWS`` (8) rows are explained against a background of
+    ``N_CHECK_BACKGROUND`` (20) other rows, and data randomization retrains on
+    ``N_CHECK_TRAIN`` (200) rows, all drawn at random with ``random_state``
+    (see :func:`check_rows`); an unfitted sklearn model is fitted on those
+    training rows of ``(X, y)``.
     """
     thresholds = check_thresholds(thresholds)
     if train_fn is not None and not callable(train_fn):
@@ -247,13 +278,13 @@ def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None
                 raise ValueError(f"y must have one entry per row of X ({X.shape[0]}); "
                                  f"got {y.shape[0]}.")
         fitted, origin = None, "user data"
-        if model_type(model) == "sklearn" and not _is_fitted(model):
-            if y is None:
-                raise ValueError(f"The model {type(model).__name__} is not fitted; pass y "
-                                 "so that check_explainer can fit it on X, or fit it first.")
-            fitted = clone(model).fit(X, y)
-    n = X.shape[0]
-    take = (lambda a, s: a.iloc[s]) if isinstance(X, pd.DataFrame) else (lambda a, s: a[s])
-    return CheckData(X=take(X, slice(0, min(8, n))), background=take(X, slice(max(0, n - 20), n)),
-                     X_train=X, y=y, model=fitted, thresholds=thresholds, train_fn=train_fn,
-                     random_state=random_state, description=origin)
+    explain, background, train = check_rows(X.shape[0], random_state)
+    X_train, y = select_rows(X, train), None if y is None else y[train]
+    if fitted is None and model_type(model) == "sklearn" and not _is_fitted(model):
+        if y is None:
+            raise ValueError(f"The model {type(model).__name__} is not fitted; pass y "
+                             "so that check_explainer can fit it on X, or fit it first.")
+        fitted = clone(model).fit(X_train, y)
+    return CheckData(X=select_rows(X, explain), background=select_rows(X, background),
+                     X_train=X_train, y=y, model=fitted, thresholds=thresholds,
+                     train_fn=train_fn, random_state=random_state, description=origin)
