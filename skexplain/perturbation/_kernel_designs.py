@@ -34,7 +34,7 @@ from ._lattice import group_differences
 from ._samplers import plan_coalitions, sample_units
 from ._solvers import SharedDesign
 
-__all__ = ["DesignCache", "Task", "explain_block"]
+__all__ = ["DesignCache", "Task", "explain_block", "row_blocks"]
 
 # With ``tol``, the sampled coalitions are evaluated in this many rounds.
 _ROUNDS = 8
@@ -76,6 +76,7 @@ class Task:
         return int(self.n_samples)
 
     def plan(self, n_players):
+        """The :class:`~skexplain.perturbation._samplers.CoalitionPlan` of a design."""
         return _cached_plan(n_players, self.budget(n_players), self.sampler, self.paired)
 
     def work_bytes(self, X, evaluator=None):

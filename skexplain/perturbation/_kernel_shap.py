@@ -94,7 +94,13 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
     batch_size : int, default=None
         Model rows per ``predict`` call.  None sends 2^14 hybrid rows per call
         (fewer when they exceed 64 MiB) through one reused buffer, small
-        enough for the model to read them from cache.
+        enough for the model to read them from cache.  It also bounds the
+        working memory, whatever the background size and the number of rows:
+        designs and coalition values are processed in pieces of about as
+        many bytes as one call's hybrid rows (at least 16 MiB), except that a
+        single design (about ``17 * n_samples * n_features`` bytes once
+        factored) is never split, and that with ``tol`` a row keeps its
+        coalition values between rounds.
     n_jobs : int, default=None
         joblib workers over blocks of rows (``joblib.parallel_config`` is
         honoured, e.g. ``backend="dask"``).  Results do not depend on it.
