@@ -38,16 +38,11 @@ from ..exceptions import ApproximationWarning
 from ..utils._parallel import n_workers
 from ..utils._param_validation import Interval, StrOptions
 from ..utils._validation import select_rows
-from ._coalitions import CoalitionEvaluator
 from ._groups import resolve_feature_groups
-from ._kernel_designs import Task, explain_block
+from ._kernel_designs import DesignCache, Task, explain_block, row_blocks
 from ._samplers import SIZE_DISTRIBUTIONS
 
 __all__ = ["KernelSHAP"]
-
-# Bound on the coalition values one block of rows holds (rows x background x
-# coalitions x outputs); the solver's temporaries are a few times this.
-_BLOCK_VALUES = 2**22
 
 
 class KernelSHAP(PerturbationMixin, BaseExplainer):
@@ -99,7 +94,13 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
     batch_size : int, default=None
         Model rows per ``predict`` call.  None sends 2^14 hybrid rows per call
         (fewer when they exceed 64 MiB) through one reused buffer, small
-        enough for the model to read them from cache.
+        enough for the model to read them from cache.  It also bounds the
+        working memory, whatever the background size and the number of rows:
+        designs and coalition values are processed in pieces of about as
+        many bytes as one call's hybrid rows (at least 16 MiB), except that a
+        single design (about ``17 * n_samples * n_features`` bytes once
+        factored) is never split, and that with ``tol`` a row keeps its
+        coalition values between rounds.
     n_jobs : int, default=None
         joblib workers over blocks of rows (``joblib.parallel_config`` is
         honoured, e.g. ``backend="dask"``).  Results do not depend on it.
@@ -172,7 +173,6 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
                                                self.n_features_in_)
         self.feature_groups_ = groups
         self.feature_names_out_ = names
-        self.background_predictions_ = self.model_.predict(background)
 
     def _feature_names_out_groups(self):
         return self.feature_names_out_
@@ -185,30 +185,24 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
                      self.feature_groups_, self.n_samples, self.sampler, bool(self.paired),
                      self.tol, self.batch_size, int(self.verbose))
 
-    def _blocks(self, n, n_groups):
-        nb, k = self.background_predictions_.shape
-        coalitions = min(self._task().budget(n_groups), 2 ** min(n_groups, 40))
-        size = max(1, _BLOCK_VALUES // max(1, nb * coalitions * k))
-        size = min(size, -(-n // n_workers(self.n_jobs)))
-        return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
-
     def _explain_all(self, X):
         n = X.shape[0]
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        active = CoalitionEvaluator(
-            self.model_, self.background_, feature_groups=self.feature_groups_,
-            background_predictions=self.background_predictions_).group_differences(X)
-        task, blocks = self._task(), self._blocks(n, active.shape[2])
+        task = self._task()
+        blocks = row_blocks(task, X, n_workers(self.n_jobs))
         if len(blocks) == 1 or self.n_jobs in (None, 1):
-            results, cache = [], {}
+            # designs that fit in a quarter of the working budget serve the next
+            # blocks and rounds
+            reused = len(blocks) > 1 or self.tol is not None
+            results, cache = [], DesignCache(task.work_bytes(X) // 4 if reused else 0)
             for r in blocks:
-                results.append(explain_block(task, select_rows(X, r), seed, active[r], cache))
+                results.append(explain_block(task, select_rows(X, r), seed, cache))
                 if self.verbose:
                     print(f"[KernelSHAP] {r[-1] + 1}/{n} rows explained, "
                           f"{sum(res[2] for res in results)} model rows", file=sys.stderr)
         else:  # joblib reports the blocks done
             results = Parallel(n_jobs=self.n_jobs, verbose=10 * int(self.verbose))(
-                delayed(explain_block)(task, select_rows(X, r), seed, active[r]) for r in blocks)
+                delayed(explain_block)(task, select_rows(X, r), seed) for r in blocks)
         phi = np.concatenate([r[0] for r in results])
         var = np.concatenate([r[1] for r in results])
         converged = np.concatenate([r[3] for r in results])

@@ -491,7 +491,7 @@ def test_fill_grid_copies_values_exactly(rng, dtype):
 
 
 def test_blocks_reuse_designs_with_the_same_result(rng, monkeypatch):
-    import skexplain.perturbation._kernel_shap as kernel_module
+    import skexplain.perturbation._kernel_designs as designs_module
 
     background, X = rng.normal(size=(6, 6)), rng.normal(size=(9, 6))
     background[:, 2] = np.round(background[:, 2])  # ties change the designs from row to row
@@ -504,10 +504,10 @@ def test_blocks_reuse_designs_with_the_same_result(rng, monkeypatch):
                 background).explain(X)
 
     refs = [explain(), explain(tol=0.3)]
-    monkeypatch.setattr(kernel_module, "_BLOCK_VALUES", 1)  # one row per block
+    monkeypatch.setattr(designs_module, "_MIN_WORK_BYTES", 1)  # one row per block
     for ref, kw in zip(refs, ({}, {"tol": 0.3})):
         for n_jobs in (None, 2):
-            out = explain(n_jobs=n_jobs, **kw)
+            out = explain(n_jobs=n_jobs, batch_size=1, **kw)
             np.testing.assert_allclose(out.values, ref.values, rtol=0, atol=1e-12)
             np.testing.assert_allclose(out.stderr, ref.stderr, rtol=0, atol=1e-12)
             assert out.metadata["n_model_rows"] == ref.metadata["n_model_rows"]
