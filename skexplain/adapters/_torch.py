@@ -172,7 +172,10 @@ class TorchModel(Model):
 
         if isinstance(X, torch.Tensor):
             return X.to(device=self.device, dtype=self.dtype)
-        return torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device)
+        arr = np.asarray(X)
+        if not arr.flags.writeable:  # torch would share its memory and warn: copy it
+            arr = arr.copy()
+        return torch.as_tensor(arr, dtype=self.dtype, device=self.device)
 
     def forward(self, X):
         """Differentiable forward pass: tensor in, tensor (n, k) out.

@@ -75,7 +75,7 @@ class GradientEngine:
         arr = np.asarray(X)
         if arr.dtype.kind not in "biuf":
             arr = check_numbers(X, name=name, owner=self.model.describe())
-        return torch.as_tensor(arr, dtype=self.dtype, device=self.device)
+        return self.model.to_tensor(arr)
 
     def chunk_size(self, point_numel):
         """Points per forward+backward pass for points of ``point_numel`` elements."""
