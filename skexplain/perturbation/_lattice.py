@@ -17,6 +17,10 @@ import numpy as np
 
 __all__ = ["group_differences", "difference_codes", "evaluate_subset_table"]
 
+# Floor of the floats held per background chunk (8 MiB), so that a tiny
+# batch_size does not cut the background into very many chunks.
+_MIN_TABLE_FLOATS = 2**20
+
 
 def group_differences(x_codes, b_codes, group_of_column):
     """Whether each row differs from each background row, per feature group.
@@ -73,6 +77,10 @@ def evaluate_subset_table(model, builder, weights, group_of_column, X, diff, act
                           background_predictions, rows_per_call):
     """Coalition values for every subset of ``active``, and the model rows used.
 
+    The background is taken in chunks whose tables (``F`` and its gather,
+    ``rows x chunk x 2^m`` values) stay within the memory of one model call
+    of ``rows_per_call`` rows, so memory does not grow with the background.
+
     Parameters
     ----------
     model : Model
@@ -92,22 +100,41 @@ def evaluate_subset_table(model, builder, weights, group_of_column, X, diff, act
     """
     r, nb = diff.shape
     k = background_predictions.shape[1]
+    weights = np.full(nb, 1.0 / nb) if weights is None else weights
+    fx = model.predict(X)
+    table = np.zeros((r, 2**active.size, k))
+    budget = max(_MIN_TABLE_FLOATS, rows_per_call * max(builder.n_columns, k))
+    step = max(1, budget // max(1, r * 2**(active.size + 1) * k))
+    used = r
+    for start in range(0, nb, step):
+        part = slice(start, min(start + step, nb))
+        used += _add_background_chunk(table, model, builder, weights[part], group_of_column, X,
+                                      diff[:, part], start, active, background_predictions[part],
+                                      fx, rows_per_call)
+    return table, used
+
+
+def _add_background_chunk(table, model, builder, weights, group_of_column, X, diff, offset,
+                          active, background_predictions, fx, rows_per_call):
+    """Add ``sum_b w_b F[x, b, S & D_b]`` over one chunk of background rows to ``table``.
+
+    ``diff`` and ``background_predictions`` hold the chunk's columns/rows, which
+    start at background row ``offset``.  Returns the model rows evaluated.
+    """
+    r, nb = diff.shape
+    k = background_predictions.shape[1]
     span = int(diff.max()) + 1 if diff.size else 1
     F = np.empty((r, nb, span, k))
     F[:, :, 0] = background_predictions[None]
-    fx = model.predict(X)
     F[np.arange(r)[:, None], np.arange(nb)[None, :], diff] = fx[:, None, :]
     rows, bgs, subsets = _pending_triples(diff)
     for start in range(0, rows.size, rows_per_call):
         stop = start + rows_per_call
         masks = _column_masks(subsets[start:stop], active, group_of_column)
-        batch = builder.build_pairs(X, rows[start:stop], bgs[start:stop], masks)
+        batch = builder.build_pairs(X, rows[start:stop], bgs[start:stop] + offset, masks)
         F[rows[start:stop], bgs[start:stop], subsets[start:stop]] = model.predict(batch)
     all_codes = np.arange(2**active.size, dtype=np.int64)
     gathered = F[np.arange(r)[:, None, None], np.arange(nb)[None, :, None],
                  all_codes[None, None, :] & diff[:, :, None]]
-    if weights is None:
-        table = gathered.mean(axis=1)
-    else:
-        table = (gathered * weights[None, :, None, None]).sum(axis=1)
-    return table, int(rows.size) + r
+    table += np.einsum("b,rbsk->rsk", weights, gathered)
+    return int(rows.size)
