@@ -52,6 +52,10 @@ def _type_code(value, column, row):
     if value is pd.NA:
         return _NA
     if isinstance(value, str):
+        if value.endswith("\x00"):  # numpy's unicode arrays drop trailing NULs
+            raise ValueError(
+                f"data column {column} holds a string ending in a NUL character (row {row}): "
+                f"{value!r}; save would store it without the NUL. Strip it first.")
         return _STR
     if isinstance(value, (bool, np.bool_)):
         return _BOOL

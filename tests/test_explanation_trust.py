@@ -201,3 +201,12 @@ def test_foreign_or_corrupt_files_raise_one_clear_error(tmp_path):
 def test_missing_file_stays_a_file_not_found_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         Explanation.load(tmp_path / "nothing.npz")
+
+
+def test_save_refuses_a_string_that_would_lose_its_trailing_nul(tmp_path):
+    data = np.array([["a\x00"], ["b"]], dtype=object)
+    expl = Explanation(np.zeros((2, 1)), np.zeros(2), data=data)
+    with pytest.raises(ValueError, match=r"data column 0 holds a string ending in a NUL "
+                                         r"character \(row 0\)"):
+        expl.save(tmp_path / "e")
+    assert not (tmp_path / "e.npz").exists()
