@@ -10,7 +10,7 @@ column takes the dtype that carries both exactly, or the value is refused
 import numpy as np
 import pandas as pd
 
-from ..utils._dtypes import as_hybrid_dtype, hybrid_dtype
+from ..utils._dtypes import as_hybrid_dtype, hybrid_dtype, typed_codes
 
 __all__ = ["HybridBuilder"]
 
@@ -132,20 +132,31 @@ class HybridBuilder:
         DataFrame columns are factorised jointly in their hybrid dtype (so
         strings, categories and missing values compare by value, and a value
         that no dtype holds together with the background is refused here,
-        before any model call); arrays are returned as they are.
+        before any model call).  Object values compare by type and value
+        (``True``, ``1`` and ``1.0`` differ); other arrays are returned as they
+        are.
 
         Returns
         -------
         x_codes : ndarray of shape (n, n_columns)
         b_codes : ndarray of shape (n_background, n_columns)
         """
-        if not self.is_frame:
-            return X.reshape(X.shape[0], -1), self.background_flat
         n = X.shape[0]
+        if not self.is_frame:
+            flat = X.reshape(n, -1)
+            if flat.dtype != object and self.background_flat.dtype != object:
+                return flat, self.background_flat
+            pools = np.concatenate([flat.astype(object), self.background_flat.astype(object)])
+            pools = pools.T
+        else:
+            pools = self._pools(X)
         codes = np.empty((n + self.n_background, self.n_columns), dtype=np.int64)
-        for j, pool in enumerate(self._pools(X)):
-            # values equal in the hybrid dtype are the same model input
-            codes[:, j] = pd.factorize(pool, use_na_sentinel=False)[0]
+        for j, pool in enumerate(pools):
+            # values equal in the hybrid dtype are the same model input; object
+            # values only when of the same type too (True, 1 and 1.0 differ)
+            by_type = isinstance(pool, np.ndarray) and pool.dtype == object
+            codes[:, j] = (typed_codes(pool) if by_type
+                           else pd.factorize(pool, use_na_sentinel=False)[0])
         return codes[:n], codes[n:]
 
     def _pools(self, X):

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-__all__ = ["align_rows", "as_hybrid_dtype", "hybrid_dtype"]
+__all__ = ["align_rows", "as_hybrid_dtype", "hybrid_dtype", "typed_codes"]
 
 
 def hybrid_dtype(name, background, x):
@@ -56,7 +56,7 @@ def hybrid_dtype(name, background, x):
     bg, xt = background.dtype, x.dtype
     if _same_dtype(xt, bg):
         return bg
-    if _extends(xt, bg):
+    if _extends(xt, bg) and _all_fit(background, xt):  # int64 above 2**53 is no float64
         return xt
     fits = _fits(x, bg)
     if fits is not None and fits.all():
@@ -159,9 +159,39 @@ def _equal_values(a, b):
 
 
 def _equal(u, v):
+    if str(getattr(u, "tzinfo", None)) != str(getattr(v, "tzinfo", None)):
+        return False  # the same instant in another time zone is another value to a model
     try:
         return bool(u == v)
     except (TypeError, ValueError):  # values whose == is not a bool
+        return False
+
+
+def typed_codes(values):
+    """Codes of object values that are equal only when type and value are.
+
+    ``==`` (and so ``pd.factorize``) calls ``True``, ``1`` and ``1.0`` equal,
+    and ``None`` and NaN, but a model may treat them differently: hybrids are
+    only deduplicated, and features only called equal, when they are the same
+    value of the same type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skexplain.utils._dtypes import typed_codes
+    >>> typed_codes(np.array([1, True, 1.0, 1, None, np.nan], dtype=object)).tolist()
+    [0, 1, 2, 0, 3, 4]
+    """
+    keys = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        keys[i] = (type(value), "<missing>" if _is_missing(value) else value)
+    return pd.factorize(keys, use_na_sentinel=False)[0]
+
+
+def _is_missing(value):
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # array-like values: never "missing"
         return False
 
 
