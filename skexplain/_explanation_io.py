@@ -117,7 +117,8 @@ def _encode_data(data, arrays):
     if data.dtype.kind != "O":
         arrays["data"] = data
         return {"kind": "plain"}
-    flat = data.reshape(data.shape[0], -1)
+    # explicit width: reshape(0, -1) cannot infer it when there are no rows
+    flat = data.reshape(data.shape[0], int(np.prod(data.shape[1:])))
     for j in range(flat.shape[1]):
         arrays[f"data_types{j}"], arrays[f"data_col{j}"] = _encode_object_column(flat[:, j], j)
     return {"kind": "typed_columns", "shape": list(data.shape)}

@@ -318,9 +318,13 @@ class PerturbationMixin:
             raise
         if target is None:
             return expl
+        if np.ndim(target) == 1 and len(target) != expl.n_rows:
+            # checked here too: a one-output explanation has no axis to select from
+            raise ValueError(f"target must be a single output or have one entry per row of X "
+                             f"({expl.n_rows}); got {len(target)} entries.")
         resolve = self.model_.resolve_output  # validates the target in every case
         idx = resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
-        return expl.select_output(idx) if expl.has_output_axis else expl
+        return expl.select_output(idx, name="target") if expl.has_output_axis else expl
 
     def _make_explanation(self, X, values, base, *, stderr=None, **meta):
         """Build the Explanation from values of shape (n, m[, m], n_outputs).
@@ -366,12 +370,21 @@ class PerturbationMixin:
 def _check_weights(sample_weight, n):
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight, dtype=float)
+    try:
+        w = np.asarray(sample_weight, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must hold numbers (one weight per background row); "
+                         f"got {_describe_weights(sample_weight)}: {exc}.") from exc
     if w.shape != (n,):
         raise ValueError(f"sample_weight must have shape ({n},) like the background; got {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError("sample_weight must be finite, non-negative and not all zero.")
     return w / w.sum()
+
+
+def _describe_weights(sample_weight):
+    text = repr(sample_weight)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _weighted_mean(preds, weights):

@@ -230,13 +230,16 @@ class Explanation:
             raise IndexError(f"output {output} is out of range for {self.n_outputs} outputs.")
         return int(output) % self.n_outputs
 
-    def select_output(self, output):
+    def select_output(self, output, *, name="output"):
         """Keep one output per row and drop the output axis.
 
         Parameters
         ----------
         output : int, str or array-like of shape (n,)
             An output name or position for all rows, or one per row.
+        name : str, default="output"
+            What the caller called ``output``, named in error messages
+            (``explain`` passes ``"target"``).
 
         Returns
         -------
@@ -248,7 +251,7 @@ class Explanation:
         if per_row:
             if len(output) != self.n_rows:
                 raise ValueError(
-                    f"target must have one entry per row ({self.n_rows}); got {len(output)}."
+                    f"{name} must have one entry per row ({self.n_rows}); got {len(output)}."
                 )
             idx = np.asarray([self.output_index(o) for o in output], dtype=int)
         else:

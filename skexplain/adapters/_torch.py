@@ -203,7 +203,24 @@ class TorchModel(Model):
                 f"model ({self.describe()}) must return {expected}; got {got}. Does its "
                 "forward reduce over the batch (e.g. .sum() or .mean()) or drop the batch axis?"
             )
+        self._check_output_values(out)
         return out.reshape(n, -1) if out.ndim != 2 else out
+
+    def _check_output_values(self, out):
+        import torch
+
+        # Complex or bool outputs would lose their imaginary part (or raise in argmax)
+        # far from here, and a zero-width one gives empty attributions.
+        if out.is_complex() or out.dtype == torch.bool:
+            got = f"a tensor of dtype {out.dtype}"
+        elif out.ndim >= 2 and out.shape[0] > 0 and out[0].numel() == 0:
+            got = f"a tensor of shape {tuple(out.shape)} with no output column"
+        else:
+            return
+        raise ModelEvaluationError(
+            f"model ({self.describe()}) must return real floating or integer outputs with "
+            f"at least one column per row; got {got}."
+        )
 
     def _call(self, X):
         import torch

@@ -16,7 +16,7 @@ import numpy as np
 from ..base import ExplainerTags
 from ..explanation import Explanation
 from ..utils._param_validation import Interval
-from ..utils._validation import check_numbers, check_rows
+from ..utils._validation import _is_tensor, check_numbers, check_rows
 
 __all__ = ["GRADIENT_CONSTRAINTS", "GradientMixin", "check_finite_background"]
 
@@ -25,10 +25,6 @@ GRADIENT_CONSTRAINTS = {
     "output": "no_validation",
     "batch_size": [Interval(Integral, 1, None, closed="left"), None],
 }
-
-
-def _is_tensor(X):
-    return hasattr(X, "detach") and hasattr(X, "device") and hasattr(X, "dim")
 
 
 def _to_numpy(t, dtype=np.float64):

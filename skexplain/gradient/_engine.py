@@ -13,7 +13,7 @@ import torch
 
 from ..adapters._torch import eval_mode
 from ..exceptions import ModelEvaluationError
-from ..utils._validation import check_numbers
+from ..utils._validation import check_numbers, complex_error
 
 __all__ = ["GradientEngine", "sum_rows"]
 
@@ -70,6 +70,8 @@ class GradientEngine:
     def to_tensor(self, X, *, name="X"):
         """``X`` (array or tensor) as a tensor on the module's device and dtype."""
         if torch.is_tensor(X):
+            if X.is_complex():  # the cast below would drop the imaginary part
+                raise complex_error(name, X.dtype)
             x = X.detach().to(device=self.device, dtype=self.dtype)
             return x.clone() if x.is_inference() else x
         arr = np.asarray(X)

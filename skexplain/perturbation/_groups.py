@@ -98,4 +98,16 @@ def resolve_feature_groups(feature_groups, feature_names, n_columns):
             seen.add(g)
             groups.append(user_groups[g][1])
             names.append(user_groups[g][0])
+    _refuse_duplicate_names(names)
     return groups, names
+
+
+def _refuse_duplicate_names(names):
+    # expl[:, name] and get_feature_names_out must name one column each
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(
+                f"feature_groups must give every output feature its own name; {name!r} names "
+                "a group and another group or ungrouped column. Rename the group.")
+        seen.add(name)

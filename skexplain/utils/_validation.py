@@ -19,6 +19,12 @@ def _is_tensor(obj):
     return hasattr(obj, "detach") and hasattr(obj, "cpu") and hasattr(obj, "numpy")
 
 
+def complex_error(name, dtype):
+    """The ``ValueError`` for complex data in parameter ``name`` (array or tensor ``dtype``)."""
+    return ValueError(f"{name} must hold real numbers; got complex values (dtype {dtype}). "
+                      "Complex data not supported.")
+
+
 def as_data(X, *, name="X", numeric=False, owner="this explainer"):
     """Return ``X`` as a DataFrame (unchanged) or a numpy array.
 
@@ -47,7 +53,10 @@ def as_data(X, *, name="X", numeric=False, owner="this explainer"):
             "series.to_frame() for one feature."
         )
     if _is_tensor(X):
-        return X.detach().cpu().numpy()
+        arr = X.detach().cpu().numpy()
+        if arr.dtype.kind == "c":  # checked here: tensors skip the array checks below
+            raise complex_error(name, X.dtype)
+        return arr
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise TypeError(
             f"{name} must be a dense array-like; got a sparse matrix "
@@ -60,9 +69,7 @@ def as_data(X, *, name="X", numeric=False, owner="this explainer"):
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name} could not be converted to an array: {exc}") from exc
     if arr.dtype.kind == "c" or (arr.dtype.kind == "O" and _holds_complex(arr)):
-        raise ValueError(
-            f"{name} must hold real numbers; got complex values (dtype {arr.dtype}). "
-            "Complex data not supported.")
+        raise complex_error(name, arr.dtype)
     if arr.dtype.kind not in "biufOUSb":
         raise TypeError(f"{name} must hold numbers or strings; got dtype {arr.dtype}.")
     if numeric and arr.dtype.kind in "OUS":
