@@ -175,7 +175,7 @@ class Explanation:
                              data=take(self.data), stderr=take(self.stderr),
                              delta=take(self.delta))
 
-    def _featurepositions(self, key):
+    def _feature_positions(self, key):
         n = self.feature_shape[0]
         if isinstance(key, slice):
             return np.arange(n)[key]
@@ -200,7 +200,7 @@ class Explanation:
                 "Selecting features by name or position needs one feature axis; this "
                 f"explanation has feature shape {self.feature_shape}. Index .values instead."
             )
-        pos = self._featurepositions(key)
+        pos = self._feature_positions(key)
         values = np.take(self.values, pos, axis=1)
         stderr = None if self.stderr is None else np.take(self.stderr, pos, axis=1)
         if self.metadata.get("interactions"):

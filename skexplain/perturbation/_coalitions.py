@@ -196,7 +196,7 @@ class CoalitionEvaluator:
         """
         k = self.background_predictions.shape[1]
         out = [np.empty((len(rows), masks.shape[0], k)) for rows, _, masks, _ in designs]
-        step = self._design_chunk_rows(X)
+        step = self.design_chunk_rows(X)
         pieces = [p for i, design in enumerate(designs) for p in _pieces(i, design, step)]
         chunks, size = [[]], 0
         for piece in pieces:
@@ -226,7 +226,7 @@ class CoalitionEvaluator:
             used += start
         return out, used
 
-    def _design_chunk_rows(self, X):
+    def design_chunk_rows(self, X):
         """Rows per call for :meth:`evaluate_designs`: ``batch_size``, or 2^14 within 64 MiB."""
         if self.batch_size is not None:
             return int(self.batch_size)

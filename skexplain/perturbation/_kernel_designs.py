@@ -82,7 +82,7 @@ class Task:
     def work_bytes(self, X, evaluator=None):
         """The working budget: as many float64 numbers as one ``predict`` call's hybrids."""
         evaluator = self.evaluator() if evaluator is None else evaluator
-        rows = evaluator._design_chunk_rows(X)
+        rows = evaluator.design_chunk_rows(X)
         return max(_MIN_WORK_BYTES, 8 * rows * max(evaluator.builder.n_columns, 1))
 
 
