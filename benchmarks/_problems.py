@@ -28,7 +28,7 @@ def synthetic_f(X):
 
 
 def make_problem(name):
-    """dict(name, d, f, bg, X) with f: (n, d) array -> (n,) array."""
+    """dict(name, d, f, bg, X, Xtr) with f: (n, d) array -> (n,) array (Xtr: training rows)."""
     if name == "gbr_diabetes":
         from sklearn.datasets import load_diabetes
         from sklearn.ensemble import GradientBoostingRegressor
@@ -59,7 +59,7 @@ def make_problem(name):
     # shap.sample(X, 20, random_state=0) is sklearn.utils.resample without replacement
     bg = resample(Xtr, n_samples=N_BACKGROUND, replace=False, random_state=SEED)
     return dict(name=name, d=Xtr.shape[1], f=f, bg=np.asarray(bg, dtype=float),
-                X=np.asarray(Xte[:N_EXPLAIN], dtype=float))
+                X=np.asarray(Xte[:N_EXPLAIN], dtype=float), Xtr=np.asarray(Xtr, dtype=float))
 
 
 def interleaved_best_times(funcs, repeats=3):

@@ -5,7 +5,7 @@ Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
 """
 from .base import BaseExplainer
 from .explanation import Explanation
-from .perturbation import ExactShapley, KernelSHAP, LinearSHAP
+from .perturbation import LIME, ExactShapley, KernelSHAP, LinearSHAP
 from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
                        IntegratedGradients, Saliency, SmoothGrad)
 from .testing import check_explainer
@@ -22,6 +22,7 @@ __all__ = [
     "GuidedBackprop",
     "IntegratedGradients",
     "KernelSHAP",
+    "LIME",
     "LinearSHAP",
     "Saliency",
     "SmoothGrad",

@@ -162,8 +162,13 @@ def save_explanation(expl, path):
         value = getattr(expl, name)
         if value is not None:
             arrays[name] = value
+    extras = {}  # entry -> name: numbered entries, so that any name is a safe key
+    for i, (name, value) in enumerate(expl.extras.items()):
+        arrays[f"extras_{i}"] = value
+        extras[f"extras_{i}"] = name
     meta = {
         "format_version": FORMAT_VERSION,
+        "extras": extras,
         "feature_names": expl.feature_names,
         "output_names": expl.output_names,
         "metadata": _jsonable(expl.metadata),
@@ -223,6 +228,7 @@ def _read_fields(npz, path):
         raise _not_ours(path, f"it lacks the entries {missing}")
     fields = {name: npz[name] for name in _ARRAY_FIELDS if name in npz.files}
     fields["data"] = _decode_data(meta["data"], npz)
+    fields["extras"] = {name: npz[key] for key, name in meta.get("extras", {}).items()}
     fields.update(feature_names=meta["feature_names"], output_names=meta["output_names"],
                   metadata=meta["metadata"])
     return fields

@@ -326,14 +326,16 @@ class PerturbationMixin:
         idx = resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
         return expl.select_output(idx, name="target") if expl.has_output_axis else expl
 
-    def _make_explanation(self, X, values, base, *, stderr=None, **meta):
+    def _make_explanation(self, X, values, base, *, stderr=None, extras=None, **meta):
         """Build the Explanation from values of shape (n, m[, m], n_outputs).
 
         ``m`` counts the flattened columns (or the groups).  Without groups
         and interactions the feature axis takes the input's feature shape
         back, as the contract says: values are (n, \\*feature_shape[, k]).
-        The output axis is dropped for one-output models.
+        The output axis is dropped for one-output models (also from
+        ``extras``, per-row arrays of the shape of ``base``).
         """
+        extras = dict(extras or {})
         grouped = getattr(self, "feature_groups_", None) is not None
         if not grouped and not meta.get("interactions") and len(self.feature_shape_) > 1:
             shape = (values.shape[0], *self.feature_shape_, values.shape[-1])
@@ -342,9 +344,10 @@ class PerturbationMixin:
         if values.shape[-1] == 1:
             values, base = values[..., 0], base[..., 0]
             stderr = None if stderr is None else stderr[..., 0]
+            extras = {k: v[..., 0] for k, v in extras.items()}
         data = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
         return Explanation(values, base, data, self._feature_names_out_groups(),
-                           self.model_.output_names, stderr=stderr,
+                           self.model_.output_names, stderr=stderr, extras=extras,
                            metadata=self._metadata(**meta))
 
     def _feature_names_out_groups(self):

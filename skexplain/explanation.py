@@ -36,6 +36,11 @@ class Explanation:
         Standard errors of sampled estimates.
     delta : array-like of the shape of ``base_values``, default=None
         Completeness gap ``sum(values) - (f(x) - base_values)`` per row.
+    extras : dict of str to array-like of the shape of ``base_values``, default=None
+        Other per-row (and per-output) quantities of the method, e.g. the
+        intercept, weighted R^2 and local prediction of
+        :class:`~skexplain.LIME`'s surrogates.  Each is sliced with the rows,
+        selected with the outputs (as ``delta``), saved and loaded.
     metadata : dict, default=None
         Method name, parameters, number of model rows evaluated, ...
 
@@ -53,7 +58,7 @@ class Explanation:
     """
 
     def __init__(self, values, base_values, data=None, feature_names=None,
-                 output_names=None, *, stderr=None, delta=None, metadata=None):
+                 output_names=None, *, stderr=None, delta=None, extras=None, metadata=None):
         self.values = real_array(values, "values")
         self.base_values = real_array(base_values, "base_values")
         if self.base_values.ndim not in (1, 2):
@@ -72,6 +77,7 @@ class Explanation:
         self._check_names()
         self.stderr = optional_array(stderr, "stderr", self.values.shape)
         self.delta = optional_array(delta, "delta", self.base_values.shape)
+        self.extras = _check_extras(extras, self.base_values.shape)
         self.metadata = dict(metadata or {})
 
     # ------------------------------------------------------------------ shape
@@ -135,7 +141,8 @@ class Explanation:
     def _replace(self, **changes):
         fields = dict(values=self.values, base_values=self.base_values, data=self.data,
                       feature_names=self.feature_names, output_names=self.output_names,
-                      stderr=self.stderr, delta=self.delta, metadata=self.metadata)
+                      stderr=self.stderr, delta=self.delta, extras=self.extras,
+                      metadata=self.metadata)
         fields.update(changes)
         values, base_values = fields.pop("values"), fields.pop("base_values")
         data, fnames, onames = fields.pop("data"), fields.pop("feature_names"), fields.pop(
@@ -173,7 +180,8 @@ class Explanation:
         take = lambda a: None if a is None else a[rows]  # noqa: E731
         return self._replace(values=self.values[rows], base_values=self.base_values[rows],
                              data=take(self.data), stderr=take(self.stderr),
-                             delta=take(self.delta))
+                             delta=take(self.delta),
+                             extras={k: v[rows] for k, v in self.extras.items()})
 
     def _feature_positions(self, key):
         n = self.feature_shape[0]
@@ -264,6 +272,7 @@ class Explanation:
         meta = dict(self.metadata, selected_outputs=idx.tolist())
         return self._replace(values=pick(self.values), base_values=pick(self.base_values),
                              stderr=pick(self.stderr), delta=pick(self.delta),
+                             extras={k: pick(v) for k, v in self.extras.items()},
                              output_names=names, metadata=meta)
 
     # ---------------------------------------------------------------- summary
@@ -356,8 +365,8 @@ class Explanation:
 
         Notes
         -----
-        ``values``, ``base_values``, ``stderr``, ``delta`` and numeric ``data``
-        load back exactly.  Object ``data`` (DataFrame rows with strings or
+        ``values``, ``base_values``, ``stderr``, ``delta``, ``extras`` and
+        numeric ``data`` load back exactly.  Object ``data`` (DataFrame rows with strings or
         mixed columns) may hold None, ``pd.NA``, str, bool, int and float
         values, which load back equal and of the same Python type (numpy
         scalars as Python scalars); other objects are refused with a
@@ -407,6 +416,8 @@ class Explanation:
             parts.append(f"n_model_rows={self.metadata['n_model_rows']}")
         if self.stderr is not None:
             parts.append("stderr=yes")
+        if self.extras:
+            parts.append(f"extras={sorted(self.extras)}")
         text = f"Explanation({', '.join(parts)})"
         if self.feature_names is not None and len(self.feature_shape) == 1:
             imp = self.global_importance()
@@ -415,3 +426,17 @@ class Explanation:
             text += "\n  top features (mean |value|): " + ", ".join(
                 f"{self.feature_names[i]}={imp[i]:.4g}" for i in top)
         return text
+
+
+def _check_extras(extras, shape):
+    """``extras`` as a dict of float arrays of the shape of ``base_values``."""
+    if extras is None:
+        return {}
+    if not isinstance(extras, dict):
+        raise TypeError(f"extras must be a dict of name -> array; got {type(extras).__name__}.")
+    out = {}
+    for name, value in extras.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"extras names must be non-empty strings; got {name!r}.")
+        out[name] = optional_array(value, f"extras[{name!r}]", shape)
+    return out

@@ -18,7 +18,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks as sklearn_parametrize_with_checks)
 
 import skexplain
-from skexplain import ExactShapley, KernelSHAP, LinearSHAP
+from skexplain import LIME, ExactShapley, KernelSHAP, LinearSHAP
 from skexplain.exceptions import ApproximationWarning
 from skexplain.base import BaseExplainer
 from skexplain.testing import parametrize_with_checks
@@ -37,6 +37,12 @@ INIT_PARAMS = {
     KernelSHAP: [
         dict(model=Ridge(), random_state=0),
         dict(model=LogisticRegression(), feature_groups={"pair": [2, 3]}, random_state=0),
+    ],
+    LIME: [
+        dict(model=Ridge(), n_samples=2000, random_state=0),
+        dict(model=LogisticRegression(), n_samples=2000, discretizer=None, random_state=0),
+        dict(model=Ridge(), n_samples=2000, feature_groups=[[0, 2]], n_features=2,
+             random_state=0),
     ],
 }
 
@@ -107,6 +113,7 @@ def sklearn_instances():
 
     yield ExactShapley(AnyWidthFunction())
     yield KernelSHAP(AnyWidthFunction(), n_samples=64, random_state=0)
+    yield LIME(AnyWidthFunction(), n_samples=64, random_state=0)
     # an imputer: LinearSHAP's tags allow NaN where the model does
     linear = make_pipeline(SimpleImputer(keep_empty_features=True), Ridge())
     yield LinearSHAP(linear.fit(_LINEAR_X, _LINEAR_X @ np.arange(1.0, 4.0)))

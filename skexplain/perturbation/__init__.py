@@ -1,8 +1,11 @@
 """Perturbation explainers: a sampler of masks, weights and a solver over
 :class:`CoalitionEvaluator`."""
 from ._coalitions import CoalitionEvaluator
+from ._groups import grid_segments
 from ._exact import ExactShapley
 from ._kernel_shap import KernelSHAP
+from ._lime import LIME
 from ._linear import LinearSHAP
 
-__all__ = ["CoalitionEvaluator", "ExactShapley", "KernelSHAP", "LinearSHAP"]
+__all__ = ["CoalitionEvaluator", "ExactShapley", "KernelSHAP", "LIME", "LinearSHAP",
+           "grid_segments"]

@@ -100,7 +100,7 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
     def _fit(self, background):
         names = self._feature_names()
         groups, out_names = resolve_feature_groups(self.feature_groups, names,
-                                                   self.n_features_in_)
+                                                   self.n_features_in_, self.feature_shape_)
         self.feature_groups_ = groups
         self.feature_names_out_ = out_names
 

@@ -170,7 +170,7 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
 
     def _fit(self, background):
         groups, names = resolve_feature_groups(self.feature_groups, self._feature_names(),
-                                               self.n_features_in_)
+                                               self.n_features_in_, self.feature_shape_)
         self.feature_groups_ = groups
         self.feature_names_out_ = names
 
