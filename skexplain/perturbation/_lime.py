@@ -134,6 +134,9 @@ class LIME(PerturbationMixin, BaseExplainer):
     means_, scales_ : ndarray of shape (n_columns,)
         Mean and scale of the continuous columns (``discretizer=None``;
         NaN for other columns).
+    stats_ : object
+        The sampling statistics above, with each column's background rows in
+        the canonical order of its values (the donor draw's inverse CDF).
 
     Notes
     -----

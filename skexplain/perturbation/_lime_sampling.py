@@ -232,7 +232,15 @@ class TabularStats:
         """(x - mean) / scale of the continuous columns (0 elsewhere), shape (n, C)."""
         out = np.zeros((X.shape[0], len(self.kind)))
         for c in np.flatnonzero(self.continuous):
-            out[:, c] = (_numeric_values(_column(X, c)) - self.mean[c]) / self.scale[c]
+            values = _numeric_values(_column(X, c))
+            if np.isnan(values).any():
+                row = int(np.flatnonzero(np.isnan(values))[0])
+                raise ValueError(
+                    f"X holds a missing value in numeric column {c} (row {row}): with "
+                    "discretizer=None LIME scales x by the column's mean and std and cannot "
+                    "place it. Use discretizer='quartile' (missing values form their own "
+                    "bin) or impute X.")
+            out[:, c] = (values - self.mean[c]) / self.scale[c]
         return out
 
 

@@ -368,3 +368,25 @@ def test_categorical_features_errors(rng):
 def test_surrogate_without_coef_or_weights(rng, surrogate, needle):
     with pytest.raises(ValueError, match=rf"surrogate .*{needle}"):
         LIME(linear_f, surrogate=surrogate).fit(rng.normal(size=(5, 4)))
+
+
+def test_missing_values(rng):
+    background, X = rng.normal(size=(30, 3)), rng.normal(size=(3, 3))
+    background[::5, 1] = np.nan
+    X[1, 1] = np.nan
+    f = lambda Z: np.nan_to_num(np.asarray(Z, dtype=float)).sum(axis=1)  # noqa: E731
+    values = LIME(f, n_samples=300, random_state=0).fit(background).explain(X).values
+    assert np.all(np.isfinite(values))  # missing values form a bin of their own
+    with pytest.raises(ValueError, match=r"X holds a missing value in numeric column 1 \(row 1\)"):
+        LIME(f, n_samples=300, discretizer=None, random_state=0).fit(background).explain(X)
+
+
+def test_loky_workers_give_the_same_values(rng):
+    background, X = rng.normal(size=(30, 3)), rng.normal(size=(4, 3))
+    ref = LIME(linear_f3, n_samples=200, random_state=0).fit(background).explain(X).values
+    par = LIME(linear_f3, n_samples=200, n_jobs=2, random_state=0).fit(background).explain(X)
+    np.testing.assert_allclose(par.values, ref, rtol=0, atol=1e-12)
+
+
+def linear_f3(X):
+    return np.asarray(X, dtype=float) @ np.array([1.0, -1.0, 0.5])
