@@ -52,10 +52,10 @@ class LIME(PerturbationMixin, BaseExplainer):
     Euclidean on these binary rows and ``w = 0.75 * sqrt(n_columns)``.  One
     documented difference with lime: the model sees background values (lime
     draws a truncated normal inside the sampled bin), so every column keeps
-    its dtype (integers stay integers, strings strings).  With ``discretizer=None`` numeric columns are lime's
-    ``mean + std * N(0, 1)`` draws, their interpretable value ``N(0, 1)`` (x's:
-    ``(x - mean) / std``), and a coefficient is a slope per standard
-    deviation.
+    its dtype (integers stay integers, strings strings).  With
+    ``discretizer=None`` numeric columns are lime's ``mean + std * N(0, 1)``
+    draws, their interpretable value ``N(0, 1)`` (x's: ``(x - mean) / std``),
+    and a coefficient is a slope per standard deviation.
 
     **Group mode** (``feature_groups`` given, e.g. an image segment map or
     :func:`~skexplain.perturbation.grid_segments`), as ``lime_image``: each
