@@ -265,8 +265,8 @@ class LIME(PerturbationMixin, BaseExplainer):
 
     def _task(self, X, rng):
         S, groups = self.n_samples, self.feature_groups_
-        width = self.n_features_in_ if not hasattr(X, "columns") else X.shape[1]
-        rows = self.batch_size or min(_MAX_AUTO_ROWS, _CHUNK_BYTES // (8 * max(width, 1)))
+        # as CoalitionEvaluator: 2^17 rows at most, within 64 MiB of float64 hybrids
+        rows = self.batch_size or min(_MAX_AUTO_ROWS, _CHUNK_BYTES // (8 * self.n_features_in_))
         common = dict(model=self.model_, n_samples=S, batch_rows=int(rows),
                       rows_per_chunk=max(1, int(rows) // S), surrogate=self.surrogate,
                       selection=None if self.n_features is None else self.feature_selection,
