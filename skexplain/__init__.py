@@ -6,6 +6,7 @@ Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
 from .base import BaseExplainer
 from .explanation import Explanation
 from .perturbation import ExactShapley, KernelSHAP, LinearSHAP
+from .perturbation import Occlusion
 from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
                        IntegratedGradients, Saliency, SmoothGrad)
 from .testing import check_explainer
@@ -23,6 +24,7 @@ __all__ = [
     "IntegratedGradients",
     "KernelSHAP",
     "LinearSHAP",
+    "Occlusion",
     "Saliency",
     "SmoothGrad",
     "check_explainer",
