@@ -123,3 +123,27 @@ def test_bad_window_types_and_combinations():
         _fit((1, 2, 2), feature_groups=[[0, 1]])
     # a window as wide as a dimension allows any stride up to the input's size there
     assert _fit((3, 2, 2), (3, 2, 2)).window_ == (3, 2, 2)
+
+
+def test_many_windows_on_a_large_image_are_masked_in_chunks(capsys):
+    import tracemalloc
+
+    # 95 x 95 = 9025 windows over 3 x 96 x 96 = 27648 columns: all masks at once
+    # would take 250 MB (and hybrids of every window 1 GB in float32).
+    shape = (3, 96, 96)
+    image = np.random.default_rng(0).random((1,) + shape, dtype=np.float32)
+    model = lambda X: X[:, :, 40:44, 50:52].sum(axis=(1, 2, 3))  # noqa: E731
+    explainer = Occlusion(model, window=(3, 2, 2), stride=(3, 1, 1), batch_size=64,
+                          verbose=1).fit(np.zeros((1,) + shape, dtype=np.float32))
+    tracemalloc.start()
+    try:
+        expl = explainer.explain(image)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    assert expl.metadata["n_model_rows"] == 9025 + 1
+    expected = brute_force(model, image, np.zeros((1,) + shape, dtype=np.float32),
+                           (3, 2, 2), (3, 1, 1))
+    np.testing.assert_allclose(expl.values, expected, rtol=1e-5, atol=1e-6)
+    assert "9025/9025 windows" in capsys.readouterr().err
