@@ -72,8 +72,8 @@ class Occlusion(PerturbationMixin, BaseExplainer):
     batch_size : int, default=None
         Maximum model rows per ``predict`` call; None bounds a chunk by 64 MiB.
     n_jobs : int, default=None
-        joblib workers over chunks of model rows (``joblib.parallel_config``
-        is honoured).  Results do not depend on it nor on ``batch_size``.
+        Number of joblib workers over chunks of model rows
+        (``joblib.parallel_config`` is honoured).  Results do not depend on it nor on ``batch_size``.
     verbose : int, default=0
         When positive, print progress (windows done) to stderr.
 
@@ -95,7 +95,7 @@ class Occlusion(PerturbationMixin, BaseExplainer):
 
     See Also
     --------
-    ExactShapley : exact Shapley values; equal to Occlusion on an additive
+    ExactShapley : Exact Shapley values; equal to Occlusion on an additive
         model with a single background row.
 
     Examples
