@@ -5,7 +5,7 @@ Every explainer is an estimator: ``fit(background)``, ``explain(X)``,
 """
 from .base import BaseExplainer
 from .explanation import Explanation
-from .perturbation import LIME, ExactShapley, KernelSHAP, LinearSHAP
+from .perturbation import LIME, ExactShapley, KernelSHAP, LinearSHAP, Occlusion
 from .gradient import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
                        IntegratedGradients, Saliency, SmoothGrad)
 from .testing import check_explainer
@@ -24,6 +24,7 @@ __all__ = [
     "KernelSHAP",
     "LIME",
     "LinearSHAP",
+    "Occlusion",
     "Saliency",
     "SmoothGrad",
     "check_explainer",

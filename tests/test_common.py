@@ -18,7 +18,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks as sklearn_parametrize_with_checks)
 
 import skexplain
-from skexplain import LIME, ExactShapley, KernelSHAP, LinearSHAP
+from skexplain import LIME, ExactShapley, KernelSHAP, LinearSHAP, Occlusion
 from skexplain.exceptions import ApproximationWarning
 from skexplain.base import BaseExplainer
 from skexplain.testing import parametrize_with_checks
@@ -43,6 +43,13 @@ INIT_PARAMS = {
         dict(model=LogisticRegression(), n_samples=2000, discretizer=None, random_state=0),
         dict(model=Ridge(), n_samples=2000, feature_groups=[[0, 2]], n_features=2,
              random_state=0),
+    ],
+    Occlusion: [
+        dict(model=GradientBoostingRegressor(n_estimators=20, max_depth=2, random_state=0)),
+        dict(model=LogisticRegression(), feature_groups=[[0, 2]]),
+        # a sliding window claims linearity only (a window credits a feature for its
+        # neighbours); over the 5 columns of the toy problem the last window is cut off
+        dict(model=LogisticRegression(), window=2, stride=2),
     ],
 }
 
@@ -114,6 +121,7 @@ def sklearn_instances():
     yield ExactShapley(AnyWidthFunction())
     yield KernelSHAP(AnyWidthFunction(), n_samples=64, random_state=0)
     yield LIME(AnyWidthFunction(), n_samples=64, random_state=0)
+    yield Occlusion(AnyWidthFunction())
     # an imputer: LinearSHAP's tags allow NaN where the model does
     linear = make_pipeline(SimpleImputer(keep_empty_features=True), Ridge())
     yield LinearSHAP(linear.fit(_LINEAR_X, _LINEAR_X @ np.arange(1.0, 4.0)))

@@ -6,6 +6,7 @@ from ._exact import ExactShapley
 from ._kernel_shap import KernelSHAP
 from ._lime import LIME
 from ._linear import LinearSHAP
+from ._occlusion import Occlusion
 
 __all__ = ["CoalitionEvaluator", "ExactShapley", "KernelSHAP", "LIME", "LinearSHAP",
-           "grid_segments"]
+           "Occlusion", "grid_segments"]
