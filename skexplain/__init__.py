@@ -50,14 +50,14 @@ __all__ = [
 
 
 def __getattr__(name):
+    # Nothing is cached in globals(): a submodule imported again after leaving
+    # sys.modules (pytester's in-process runs do that) must not leave a stale
+    # class behind; the look-up is a dict access in sys.modules.
     if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():

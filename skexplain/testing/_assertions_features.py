@@ -120,6 +120,7 @@ def assert_top_features(explanation, expected, k=None, aggregate="mean_abs", *,
     ...
     AssertionError: features ['zip'] are not among the top 2 by mean |attribution| ...
     """
+    __tracebackhide__ = True  # pytest shows the caller's frame, not the helper's
     explanation, label, names = _tabular(explanation, output, "assert_top_features")
     wanted = _positions(expected, names, "expected")
     if k is None:
@@ -194,6 +195,7 @@ def assert_feature_unused(explanation, feature, max_share=0.01, *, aggregate="me
     ...
     AssertionError: feature 'gender' is used: 9.09% of the total mean |attribution| ...
     """
+    __tracebackhide__ = True  # pytest shows the caller's frame, not the helper's
     explanation, label, names = _tabular(explanation, output, "assert_feature_unused")
     which = _positions(feature, names, "feature")
     ok = isinstance(max_share, numbers.Real) and not isinstance(max_share, bool)
@@ -309,6 +311,7 @@ def assert_sign(explanation, feature, sign, *, min_correlation=0.5, output=None)
     ...
     AssertionError: feature 'x1' does not have a positive effect: ...
     """
+    __tracebackhide__ = True  # pytest shows the caller's frame, not the helper's
     explanation, label, names = _tabular(explanation, output, "assert_sign")
     if isinstance(sign, bool) or not isinstance(sign, (str, numbers.Integral)) or (
             sign not in _SIGNS):

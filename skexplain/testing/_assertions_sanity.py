@@ -102,6 +102,7 @@ def assert_passes_sanity_checks(explainer, X, y=None, *, checks=_CHECKS, X_expla
     ...
     AssertionError: ConstantExplainer fails 1 of 1 randomization sanity checks ...
     """
+    __tracebackhide__ = True  # pytest shows the caller's frame, not the helper's
     checks = _check_arguments(explainer, y, checks)
     X_explain = X[:min(_ROWS, len(X))] if X_explain is None else X_explain
     if n_repeats is None:

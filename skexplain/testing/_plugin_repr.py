@@ -23,17 +23,15 @@ def _short(expl):
 
 def compare_explanations(left, right, max_lines=10):
     """Lines explaining why ``left == right`` is False (exact comparison)."""
-    lines = [f"{_short(left)} == {_short(right)}",
-             "Explanations are equal when values, base_values, feature_names and output_names "
-             "are (exactly)."]
+    lines = [f"{_short(left)} == {_short(right)}"]
     structure = structure_differences(left, right)
-    lines += structure
     if structure:
-        return lines
+        return lines + structure
     n_values, table = difference_table(left.values, right.values, column_labels(left),
                                        max_lines=max_lines, names=("left", "right"))
     if n_values:
-        lines.append(f"values differ at {n_values} of {left.values.size} entries:")
+        lines.append(f"values differ at {n_values} of {left.values.size} entries (exact "
+                     "comparison; pytest.approx(expected) allows a tolerance):")
         lines += ["  " + line for line in table]
     n_base, table = difference_table(left.base_values.reshape(len(left), -1),
                                      right.base_values.reshape(len(right), -1),
@@ -63,17 +61,19 @@ def _approx_tolerance(approx, expected):
 
 def compare_with_approx(expl, approx, max_lines=10):
     """Lines explaining why ``expl == pytest.approx(expected)`` is False."""
-    lines = [f"{_short(expl)} == {approx!r}"[:200],
-             "An Explanation compared with pytest.approx compares its values."]
+    lines = [f"{_short(expl)} == {approx!r}"[:200]]
     try:
         expected = np.asarray(approx.expected, dtype=float)
         expected = np.broadcast_to(expected, expl.values.shape) if expected.ndim == 0 else expected
     except (TypeError, ValueError):
-        return lines + [f"expected must be numbers of shape {expl.values.shape}."]
+        return lines + [f"pytest.approx compares the values of an Explanation: expected must "
+                        f"be numbers of shape {expl.values.shape}."]
     if expected.shape != expl.values.shape:
-        return lines + [f"shapes differ: values {expl.values.shape}, expected {expected.shape}"]
+        return lines + [f"shapes differ: the explanation's values {expl.values.shape}, "
+                        f"expected {expected.shape}"]
     n, table = difference_table(expl.values, expected, column_labels(expl),
                                 tolerance=_approx_tolerance(approx, expected),
                                 max_lines=max_lines, names=("values", "expected"))
-    lines.append(f"values differ beyond the tolerance at {n} of {expected.size} entries:")
+    lines.append(f"values differ beyond pytest.approx's tolerance at {n} of {expected.size} "
+                 "entries:")
     return lines + ["  " + line for line in table]
