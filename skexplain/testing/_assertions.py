@@ -204,12 +204,13 @@ def assert_additive(explanation, atol=1e-6, *, prediction=None, rtol=1e-5, outpu
 def _additive_message(expl, total, fx, gap, tol, bad, label, how):
     atol, rtol, source = how
     rows = np.unique(np.nonzero(bad)[0])
-    badness = np.where(bad, exceed_ratio(np.abs(gap), tol), -1.0).reshape(len(gap), -1)
+    badness = np.where(bad, np.nan_to_num(np.abs(gap), nan=np.inf), -1.0).reshape(len(gap), -1)
     order = np.argsort(-badness.max(axis=1), kind="stable")[:_SHOWN]
     outputs = expl.output_names or [str(k) for k in range(expl.n_outputs)]
     lines = [f"attributions do not add up to the model output for {len(rows)} of "
              f"{len(gap)} rows{output_note(label)}: |sum(values) + base_values - f(x)| must "
-             f"be at most atol={atol:g} + rtol={rtol:g} * |f(x)| (f(x) from {source})."]
+             f"be at most atol={atol:g} + rtol={rtol:g} * |f(x)| (f(x) from {source}); largest "
+             "gaps first:"]
     for r in order:
         if not bad[r].any():
             break

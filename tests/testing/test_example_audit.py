@@ -4,8 +4,6 @@ import json
 import pathlib
 import shutil
 
-import pytest
-
 pytest_plugins = ["pytester"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
