@@ -61,7 +61,7 @@ def test_additive(nets):
         assert_additive(coarse)
     lines = str(info.value).splitlines()
     assert re.match(r"attributions do not add up to the model output for \d+ of 40 rows: .* "
-                    r"\(f\(x\) from the explanation's delta\)\.", lines[0])
+                    r"\(f\(x\) from the explanation's delta\); largest gaps first:$", lines[0])
     worst = int(np.argmax(np.abs(coarse.delta)))
     assert lines[1].startswith(f"  row {worst}: sum(values) + base_values = ")
     assert f"gap {coarse.delta[worst]:+.3g}" in lines[1]
