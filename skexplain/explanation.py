@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ._explanation_checks import is_full_slice, optional_array, positions, real_array
+from ._explanation_compare import explanations_equal
 from ._explanation_io import load_explanation, save_explanation
 from .exceptions import ExplanationFileError
 
@@ -404,6 +405,34 @@ class Explanation:
             raise ExplanationFileError(
                 f"{path!s} is not a skexplain explanation file: its entries do not form "
                 f"an Explanation ({exc})") from exc
+
+    # ------------------------------------------------------------- comparison
+    def __eq__(self, other):
+        """Exact equality with another Explanation, as one ``bool``.
+
+        True when ``values`` and ``base_values`` are equal element by element
+        (NaN equals NaN at the same place) and ``feature_names`` and
+        ``output_names`` are identical; ``data``, ``stderr``, ``delta`` and
+        ``metadata`` are not compared.  For a tolerance compare with
+        ``pytest.approx`` (``expl == pytest.approx(other)`` compares values) or
+        :func:`skexplain.testing.assert_explanations_close`.  Explanations
+        are mutable, hence unhashable, as arrays are.
+        """
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return explanations_equal(self, other)
+
+    __hash__ = None
+    # No arithmetic: ``array == expl`` defers to __eq__ instead of broadcasting.
+    __array_ufunc__ = None
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(expl)`` is ``expl.values`` (what ``pytest.approx`` compares)."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.values.dtype:
+            raise ValueError(f"values have dtype {self.values.dtype}; converting them to "
+                             f"{np.dtype(dtype)} needs a copy (copy=False was given).")
+        values = self.values if dtype is None else self.values.astype(dtype, copy=False)
+        return values.copy() if copy else values
 
     def __repr__(self):
         method = self.metadata.get("method", "?")

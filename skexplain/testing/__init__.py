@@ -1,20 +1,46 @@
-"""Testing tools for explainers: check_explainer, sanity checks, metrics.
+"""Testing tools for explainers and explanations.
 
 ``check_explainer`` is scikit-learn's ``check_estimator`` for explainers:
 API conformance, the axioms an explainer claims in its tags, and the
-randomization sanity checks of Adebayo et al. (2018).  This package imports
-neither torch nor matplotlib; they are imported when a torch model is
+randomization sanity checks of Adebayo et al. (2018).  The ``assert_*``
+helpers state properties of explanations in a test suite (the pytest plugin,
+:mod:`skexplain.testing.pytest_plugin`, reports them).  Names are imported
+on first use (PEP 562), so that importing the pytest plugin imports no
+explainer; no name imports torch or matplotlib until a torch model is
 randomized or a report is plotted.
 """
-from . import metrics
-from ._check_explainer import (ALL_CHECKS, CheckResult, CheckResults, check_explainer,
-                               parametrize_with_checks)
-from ._check_utils import DEFAULT_THRESHOLDS, CheckFailedWarning, CheckFailure
-from ._controls import ConstantExplainer, RandomExplainer
-from ._randomize import randomizable_layers, randomize_model, train_on_permuted_labels
-from ._report import SanityReport
-from ._sanity import (METRICS, data_randomization, map_similarity,
-                      model_parameter_randomization, similarity_scores)
+import importlib
+
+# public name -> the submodule that defines it (one entry per name)
+_LAZY_NAMES = {
+    "ALL_CHECKS": "._check_explainer",
+    "CheckFailedWarning": "._check_utils",
+    "CheckFailure": "._check_utils",
+    "CheckResult": "._check_explainer",
+    "CheckResults": "._check_explainer",
+    "ConstantExplainer": "._controls",
+    "DEFAULT_THRESHOLDS": "._check_utils",
+    "METRICS": "._sanity",
+    "RandomExplainer": "._controls",
+    "SanityReport": "._report",
+    "assert_additive": "._assertions",
+    "assert_explanations_close": "._assertions",
+    "assert_feature_unused": "._assertions_features",
+    "assert_passes_sanity_checks": "._assertions_sanity",
+    "assert_sign": "._assertions_features",
+    "assert_top_features": "._assertions_features",
+    "check_explainer": "._check_explainer",
+    "data_randomization": "._sanity",
+    "map_similarity": "._sanity",
+    "model_parameter_randomization": "._sanity",
+    "parametrize_with_checks": "._check_explainer",
+    "randomizable_layers": "._randomize",
+    "randomize_model": "._randomize",
+    "similarity_scores": "._sanity",
+    "train_on_permuted_labels": "._randomize",
+}
+# public submodules, reachable as attributes (``skexplain.testing.metrics``)
+_SUBMODULES = ("metrics", "pytest_plugin")
 
 __all__ = [
     "ALL_CHECKS",
@@ -27,6 +53,12 @@ __all__ = [
     "METRICS",
     "RandomExplainer",
     "SanityReport",
+    "assert_additive",
+    "assert_explanations_close",
+    "assert_feature_unused",
+    "assert_passes_sanity_checks",
+    "assert_sign",
+    "assert_top_features",
     "check_explainer",
     "data_randomization",
     "map_similarity",
@@ -38,3 +70,18 @@ __all__ = [
     "similarity_scores",
     "train_on_permuted_labels",
 ]
+
+
+def __getattr__(name):
+    # Nothing is cached in globals(): a submodule imported again after leaving
+    # sys.modules (pytester's in-process runs do that) must not leave a stale
+    # class behind; the look-up is a dict access in sys.modules.
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
