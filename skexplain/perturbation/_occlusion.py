@@ -100,17 +100,17 @@ class Occlusion(PerturbationMixin, BaseExplainer):
     feature_names_out_ : list of str or None
         Names of the attributed features (group names when grouped).
 
+    See Also
+    --------
+    ExactShapley : Exact Shapley values; equal to Occlusion on an additive
+        model with a single background row.
+
     Notes
     -----
     ``explain(X)`` returns one map per model output, all from the same model
     rows.  For a classifier with many classes pass ``target=`` (a class for
     all rows, or one per row): only the selected maps are then built, which
     keeps the memory at one map per row.
-
-    See Also
-    --------
-    ExactShapley : Exact Shapley values; equal to Occlusion on an additive
-        model with a single background row.
 
     Examples
     --------
