@@ -17,6 +17,11 @@ from ._windows import FeatureAblation, SlidingWindows, check_windows
 
 __all__ = ["Occlusion"]
 
+# Input bytes per forward pass of a torch module on the CPU when batch_size is
+# None: small CNNs ran 2x faster with batches of 384-768 KiB of images (their
+# activations then stay in cache) than with 64 MiB (benchmarks/RESULTS.md).
+_TORCH_CPU_BATCH_BYTES = 2**19
+
 
 class Occlusion(PerturbationMixin, BaseExplainer):
     """Occlusion (Zeiler & Fergus 2014): ``f(x) - f(x with a part replaced)``.
@@ -70,7 +75,9 @@ class Occlusion(PerturbationMixin, BaseExplainer):
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
     batch_size : int, default=None
-        Maximum model rows per ``predict`` call; None bounds a chunk by 64 MiB.
+        Maximum model rows per ``predict`` call.  None bounds a call by 64 MiB
+        of hybrid rows, or by 512 KiB of input for a torch module on the CPU
+        (a batch whose activations stay in cache).
     n_jobs : int, default=None
         Number of joblib workers over chunks of model rows
         (``joblib.parallel_config`` is honoured).  Results do not depend on it nor on ``batch_size``.
@@ -97,6 +104,13 @@ class Occlusion(PerturbationMixin, BaseExplainer):
     --------
     ExactShapley : Exact Shapley values; equal to Occlusion on an additive
         model with a single background row.
+
+    Notes
+    -----
+    ``explain(X)`` returns one map per model output, all from the same model
+    rows.  For a classifier with many classes pass ``target=`` (a class for
+    all rows, or one per row): only the selected maps are then built, which
+    keeps the memory at one map per row.
 
     Examples
     --------
@@ -152,7 +166,7 @@ class Occlusion(PerturbationMixin, BaseExplainer):
             self.window_, self.stride_ = check_windows(self.window, self.stride,
                                                        self.feature_shape_, cls)
         groups, names = resolve_feature_groups(self.feature_groups, self._feature_names(),
-                                               self.n_features_in_)
+                                               self.n_features_in_, self.feature_shape_)
         self.feature_groups_ = groups
         self.feature_names_out_ = names
         self.reference_ = occlusion_reference(background, self.background_weights_)
@@ -176,7 +190,15 @@ class Occlusion(PerturbationMixin, BaseExplainer):
         return CoalitionEvaluator(
             self.model_, self.reference_, feature_groups=self.feature_groups_,
             base_value=preds[0], background_predictions=preds,
-            batch_size=self.batch_size, n_jobs=self.n_jobs)
+            batch_size=self._batch_rows(), n_jobs=self.n_jobs)
+
+    def _batch_rows(self):
+        """``batch_size``, or a cache-sized batch for torch modules on the CPU."""
+        device = getattr(self.model_, "device", None)
+        if self.batch_size is not None or getattr(device, "type", None) != "cpu":
+            return self.batch_size
+        row_bytes = self.n_features_in_ * getattr(self.model_.dtype, "itemsize", 4)
+        return max(1, _TORCH_CPU_BATCH_BYTES // row_bytes)
 
     # ---------------------------------------------------------------- explain
     def _explain(self, X, target=None):

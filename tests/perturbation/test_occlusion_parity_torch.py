@@ -69,3 +69,25 @@ def test_module_mode_and_inputs_unchanged():
         X, target=1)
     assert net.training and torch.equal(X, before)
     assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items())
+
+
+def test_cpu_batches_are_cache_sized_and_change_nothing():
+    class Counting(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net, self.sizes = net, []
+
+        def forward(self, x):
+            self.sizes.append(x.shape[0])
+            return self.net(x)
+
+    model = Counting(small_cnn(3, 10))
+    X = torch.randn(6, 3, 10, 10)
+    reference = np.zeros((1, 3, 10, 10), dtype=np.float32)
+    default = Occlusion(model, window=(3, 2, 2), stride=(3, 1, 1)).fit(reference)
+    model.sizes.clear()
+    values = default.explain(X, target=1).values
+    # 512 KiB of float32 rows of 300 values: 436 rows per forward pass
+    assert max(model.sizes) == 2**19 // (300 * 4) and sum(model.sizes) == 6 * (81 + 1)
+    big = Occlusion(model, window=(3, 2, 2), stride=(3, 1, 1), batch_size=10**6).fit(reference)
+    np.testing.assert_allclose(big.explain(X, target=1).values, values, rtol=0, atol=1e-6)
