@@ -226,6 +226,13 @@ class LIME(PerturbationMixin, BaseExplainer):
                              f"features ({m}); got n_features={self.n_features}.")
 
     def _fit_tabular(self, background, names):
+        if background.shape[0] == 1 and self.discretizer is not None:
+            # every sample would take the one row's values: all values 0
+            raise ValueError(
+                "LIME samples each column from the background's values, and a background "
+                "of 1 sample gives every perturbed row the same values, so every attribution "
+                "would be 0. Fit on more rows (lime uses the training data), pass "
+                "discretizer=None (normal draws around the mean) or use feature_groups.")
         categorical = resolve_categorical(self.categorical_features, background, names)
         stats = TabularStats(background, self.background_weights_, categorical,
                              self.discretizer)
@@ -280,7 +287,7 @@ class LIME(PerturbationMixin, BaseExplainer):
             kw = 0.25 if self.kernel_width is None else float(self.kernel_width)
             return LimeTask(**common, kernel_width=kw, builder=HybridBuilder(self.background_),
                             donor_rows=bg_rows,
-                            masks=on[:, column_groups(groups, self.n_features_in_)],
+                            on=on, group_of_column=column_groups(groups, self.n_features_in_),
                             Z=Z, weights=_kernel(distance, kw)[None])
         stats = self.stats_
         donors, donor_rows, normals = draw_tabular_design(stats, self.background_, rng, S)
@@ -309,7 +316,8 @@ class LimeTask:
     kernel_width: float
     builder: HybridBuilder
     donor_rows: np.ndarray  # (S,) the builder's row of each sample
-    masks: np.ndarray = None  # group mode: (S, n_columns), shared
+    on: np.ndarray = None  # group mode: (S, G) groups taken from x, shared
+    group_of_column: np.ndarray = None  # group mode: (n_columns,)
     Z: np.ndarray = None  # group mode: (1, S, G)
     weights: np.ndarray = None  # group mode: (1, S)
     donor_keys: np.ndarray = None  # tabular mode, (S, C)
@@ -338,7 +346,7 @@ def explain_chunk(task, X, rows):
         masks = masks.reshape(r * S, -1)
     else:
         Z, weights = task.Z, task.weights
-        masks = np.broadcast_to(task.masks[None], (r,) + task.masks.shape).reshape(r * S, -1)
+        masks = None  # shared by every row: taken per call (an image's masks are large)
     Y = _predict(task, X, masks, r).reshape(r, S, -1)
     # Many small products (m x S by S x m per row): threaded BLAS only adds
     # overhead, and spins badly on a busy machine (2.4 s instead of 5 ms for
@@ -369,23 +377,41 @@ def _predict(task, X, masks, r):
     out = []
     for start in range(0, r * S, task.batch_rows):
         part = slice(start, min(start + task.batch_rows, r * S))
-        batch = task.builder.build_pairs(X, row_of[part], donor_of[part], masks[part])
+        if masks is None:  # group mode: column masks of this call only
+            part_masks = task.on[np.arange(part.start, part.stop) % S][:, task.group_of_column]
+        else:
+            part_masks = masks[part]
+        batch = task.builder.build_pairs(X, row_of[part], donor_of[part], part_masks)
         out.append(task.model.predict(batch))
     return np.concatenate(out, axis=0)
 
 
 def _check_surrogate(surrogate):
-    """Fit a clone on a tiny weighted problem: it must take weights and expose coef_."""
+    """Fit a clone on a tiny weighted problem: a linear regressor with coef_.
+
+    The values are read as the surrogate's slopes next to its intercept and
+    local prediction, so its predictions must be ``Z @ coef_ + intercept_``
+    (a GLM with a log link, say, would give slopes on another scale).
+    """
     rng = np.random.default_rng(0)
-    Z = rng.random((8, 2))
+    Z, Z_new = rng.random((8, 2)), rng.random((4, 2))
+    name = type(surrogate).__name__
     try:
         fitted = clone(surrogate).fit(Z, Z @ np.array([1.0, -1.0]), sample_weight=np.ones(8))
-    except TypeError as exc:
-        raise ValueError(f"surrogate must be a regressor whose fit takes sample_weight; "
-                         f"{surrogate!r} failed: {exc}") from exc
+        prediction = np.asarray(fitted.predict(Z_new), dtype=float).reshape(-1)
+    except Exception as exc:  # whatever the estimator raises, the parameter is ours
+        raise ValueError(f"surrogate must be a regressor fitted as surrogate.fit(Z, y, "
+                         f"sample_weight=w) on real-valued y; {name} failed on a small test "
+                         f"problem: {type(exc).__name__}: {exc}") from exc
     coef = getattr(fitted, "coef_", None)
     if coef is None or np.size(coef) != 2:
         raise ValueError(
             f"surrogate must be a linear regressor with coef_ after fitting (e.g. Ridge, "
-            f"Lasso, LinearRegression); {type(surrogate).__name__} has "
+            f"Lasso, LinearRegression); {name} has "
             f"{'no coef_' if coef is None else f'coef_ of shape {np.shape(coef)}'}.")
+    linear = Z_new @ np.ravel(coef) + float(np.ravel(getattr(fitted, "intercept_", 0.0))[0])
+    if not np.allclose(prediction, linear, rtol=1e-6, atol=1e-9):
+        raise ValueError(
+            f"surrogate must predict Z @ coef_ + intercept_ (a linear model) so that its "
+            f"coefficients are the explanation; {name}'s predictions differ from it by up to "
+            f"{np.abs(prediction - linear).max():.3g} (a link function or a non-linear model).")

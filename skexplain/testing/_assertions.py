@@ -3,7 +3,7 @@
 Each helper raises ``AssertionError`` with what was measured, where and
 against which threshold, and reports its verdict to the pytest plugin's
 ``--skexplain-report`` (:mod:`skexplain.testing._registry`).  Wrong arguments
-raise ``TypeError``, ``KeyError``, ``IndexError`` or ``ValueError`` instead.
+raise ``TypeError``, ``KeyError`` or ``ValueError`` instead.
 Failures are raised explicitly, never with ``assert``, so ``python -O`` cannot
 silence them.  The feature helpers live in :mod:`._assertions_features`.
 """
@@ -43,7 +43,7 @@ def select_one_output(explanation, output, helper):
     A multi-output explanation needs ``output`` (a name or a position); a
     single-output one accepts None or an ``output`` that names its output.
     """
-    if output is not None and (isinstance(output, (list, tuple, np.ndarray))
+    if output is not None and (isinstance(output, (list, tuple, np.ndarray, bool))
                                or not isinstance(output, (str, numbers.Integral))):
         raise TypeError(f"output must be an output name (str) or position (int); got "
                         f"{output!r} ({type(output).__name__}).")
@@ -65,7 +65,10 @@ def select_one_output(explanation, output, helper):
             f"{helper} needs one output, and this explanation holds {explanation.n_outputs} "
             f"(output_names={names}); choose one by name or position, e.g. "
             f"output={example!r}.")
-    index = explanation.output_index(output)
+    try:
+        index = explanation.output_index(output)
+    except IndexError as exc:  # an argument error, not a lookup the caller can catch
+        raise ValueError(str(exc)) from None
     return explanation.select_output(index), names[index] if names else index
 
 

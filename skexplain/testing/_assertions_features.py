@@ -44,7 +44,7 @@ def _positions(features, names, param):
             found.append(names.index(f))
         elif isinstance(f, numbers.Integral) and not isinstance(f, bool):
             if not -len(names) <= f < len(names):
-                raise IndexError(f"{param}: feature position {f} is out of range for "
+                raise ValueError(f"{param}: feature position {f} is out of range for "
                                  f"{len(names)} features {names}.")
             found.append(int(f) % len(names))
         else:
@@ -232,6 +232,14 @@ _SIGNS = {"positive": 1, "negative": -1, 1: 1, -1: -1}
 def _numeric_column(explanation, j, name):
     """The feature's data as floats (NaN where missing); strings are refused."""
     data = explanation.data
+    groups = explanation.metadata.get("params", {}).get("feature_groups", "None")
+    if groups != "None":
+        # a group's attribution has no single column of data to correlate with,
+        # and a group's position need not be its column's position
+        raise ValueError(f"assert_sign needs one attribution per data column; this explanation "
+                         f"attributes feature groups (feature_groups={groups}), whose values "
+                         "are not one column of explanation.data. Explain without "
+                         "feature_groups to test the direction of a feature's effect.")
     if data is None or data.ndim != 2 or data.shape[1] != explanation.feature_shape[0]:
         raise ValueError(f"assert_sign needs the explained rows in explanation.data (one "
                          f"column per feature); got "

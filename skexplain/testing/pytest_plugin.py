@@ -19,6 +19,7 @@ disables it) and adds:
 Loading it imports pytest and the standard library only: no numpy, torch,
 matplotlib or explainer until a fixture or hook needs one.
 """
+import json
 import pathlib
 import sys
 
@@ -74,9 +75,20 @@ class _ReportWriter:
         self.recorder.current_test = None
 
     def pytest_sessionfinish(self, session):
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # a pytest-xdist worker: the controller writes
+            workeroutput["skexplain_records"] = json.dumps(self.recorder.records)
+            return
         from ._plugin_report import write_report
 
         self.payload = write_report(self.path, self.recorder.records)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        # pytest-xdist: each worker sends its records when it finishes
+        records = getattr(node, "workeroutput", {}).get("skexplain_records")
+        if records:
+            self.recorder.records.extend(json.loads(records))
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.payload is not None:

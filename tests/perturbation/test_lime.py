@@ -370,6 +370,18 @@ def test_surrogate_without_coef_or_weights(rng, surrogate, needle):
         LIME(linear_f, surrogate=surrogate).fit(rng.normal(size=(5, 4)))
 
 
+def test_surrogate_with_a_link_or_failing_fit_is_refused(rng):
+    # a log link has coef_ but its slopes are not on the scale of the outputs
+    from sklearn.linear_model import LogisticRegression, TweedieRegressor
+
+    with pytest.raises(ValueError, match=r"surrogate must predict Z @ coef_ \+ intercept_"):
+        LIME(linear_f, surrogate=TweedieRegressor(power=0, link="log")).fit(
+            rng.normal(size=(5, 4)))
+    # the estimator's own error on real-valued targets is reported under our parameter
+    with pytest.raises(ValueError, match=r"surrogate must be a regressor .*LogisticRegression"):
+        LIME(linear_f, surrogate=LogisticRegression()).fit(rng.normal(size=(5, 4)))
+
+
 def test_missing_values(rng):
     background, X = rng.normal(size=(30, 3)), rng.normal(size=(3, 3))
     background[::5, 1] = np.nan
@@ -390,3 +402,36 @@ def test_loky_workers_give_the_same_values(rng):
 
 def linear_f3(X):
     return np.asarray(X, dtype=float) @ np.array([1.0, -1.0, 0.5])
+
+
+def test_group_mode_memory_is_bounded_by_batch_size():
+    # the column masks of an image's samples (n_samples x n_columns bools, 55 MB
+    # here) are built per model call, not for the whole design at once
+    import tracemalloc
+
+    from skexplain.perturbation import grid_segments
+
+    shape = (3, 96, 96)
+    explainer = LIME(lambda Z: Z.reshape(len(Z), -1)[:, :50].mean(1), n_samples=2000,
+                     feature_groups=grid_segments(shape, (16, 16)), batch_size=50,
+                     random_state=0).fit(np.zeros((1,) + shape, np.float32))
+    x = np.random.default_rng(0).random((1,) + shape).astype(np.float32)
+    tracemalloc.start()
+    try:
+        expl = explainer.explain(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert expl.values.shape == (1, 36)
+    assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_one_row_background_is_refused_in_tabular_mode(rng):
+    # one row: every donor is that row, every bin the same, every value 0
+    X = rng.normal(size=(3, 4))
+    with pytest.raises(ValueError, match="background of 1 sample"):
+        LIME(linear_f).fit(X[:1])
+    # normal draws and group mode do not depend on the background's spread
+    assert np.abs(LIME(linear_f, discretizer=None, n_samples=200, random_state=0)
+                  .fit(X[:1]).explain(X[1:]).values).max() > 0
+    LIME(linear_f, feature_groups=[[0, 1]], n_samples=50, random_state=0).fit(X[:1]).explain(X)

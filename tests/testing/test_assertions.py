@@ -161,7 +161,7 @@ def test_top_features_arguments(credit):
         assert_top_features(expl, "age", aggregate="max", output="1")
     with pytest.raises(ValueError, match="k must be None or 1"):
         assert_top_features(expl, "age", k=2, ordered=True, output="1")
-    with pytest.raises(IndexError, match="feature position 7 is out of range for 4"):
+    with pytest.raises(ValueError, match="feature position 7 is out of range for 4"):
         assert_top_features(expl, 7, output="1")
     with pytest.raises(ValueError, match="one feature axis"):
         assert_top_features(Explanation(np.zeros((2, 3, 3)), np.zeros(2)), 0)
@@ -310,3 +310,29 @@ def test_sanity_checks_arguments(credit):
     with pytest.raises(ValueError, match="checks must be a non-empty subset"):
         assert_passes_sanity_checks(ExactShapley(credit["fair"]), credit["frame"],
                                     checks=["cascade"])
+
+
+def test_sign_refuses_grouped_explanations():
+    # group j is not data column j: a segment map [1, 0, 2] puts column 0 in group 1
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skexplain import Occlusion
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    model = HistGradientBoostingRegressor(monotonic_cst=[1, -1, 0], max_iter=30).fit(
+        X, 3 * X[:, 0] - X[:, 1])
+    grouped = Occlusion(model, feature_groups=np.array([1, 0, 2])).fit(X[:50]).explain(X[:40])
+    with pytest.raises(ValueError, match=r"assert_sign needs one attribution per data column"
+                                         r".*feature_groups"):
+        assert_sign(grouped, "group_1", "positive")
+    plain = Occlusion(model).fit(X[:50]).explain(X[:40])
+    assert_sign(plain, "x0", "positive")
+    assert_sign(plain, "x1", "negative")
+
+
+def test_output_argument_errors_are_not_lookups(credit):
+    expl = credit["e_fair"]
+    with pytest.raises(TypeError, match="output must be an output name .* got True"):
+        assert_top_features(expl, ["age"], output=True)
+    with pytest.raises(ValueError, match="output 5 is out of range for 2 outputs"):
+        assert_top_features(expl, ["age"], output=5)

@@ -274,3 +274,34 @@ def test_p_no_skexplain_disables_it(pytester, installed_run):
     result.stderr.fnmatch_lines(["*unrecognized arguments: --skexplain-report=report.json*"])
     result = installed_run("-p", "no:skexplain", "--strict-markers", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*'explanation' not found in `markers` configuration option*"])
+
+
+def test_report_gathers_the_records_of_xdist_workers(tmp_path):
+    # pytest-xdist: workers hand their records to the controller through
+    # workeroutput (xdist's channel), and only the controller writes the file
+    from types import SimpleNamespace
+
+    from skexplain.testing import _registry
+    from skexplain.testing.pytest_plugin import _ReportWriter
+
+    path = tmp_path / "report.json"
+    outputs = []
+    for worker in range(2):
+        writer = _ReportWriter(path)
+        previous = _registry.install(writer.recorder)
+        try:
+            writer.recorder.current_test = f"test_{worker}"
+            _registry.record("assert_additive", passed=bool(worker), statistic=worker,
+                             threshold=0.5)
+        finally:
+            _registry.install(previous)
+        config = SimpleNamespace(workeroutput={})
+        writer.pytest_sessionfinish(SimpleNamespace(config=config))
+        outputs.append(config.workeroutput)
+    assert not path.exists()
+    controller = _ReportWriter(path)
+    for output in outputs:
+        controller.pytest_testnodedown(SimpleNamespace(workeroutput=output), None)
+    controller.pytest_sessionfinish(SimpleNamespace(config=SimpleNamespace()))
+    report = json.loads(path.read_text())
+    assert report["summary"]["assertions"] == 2 and report["summary"]["failed"] == 1
