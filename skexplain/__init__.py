@@ -7,7 +7,7 @@ Names are imported on first use (PEP 562), so that ``import skexplain`` and
 the pytest plugin stay cheap: ``from skexplain import KernelSHAP`` imports the
 perturbation explainers, not torch's gradient ones.
 """
-import importlib
+from ._lazy import lazy_attributes
 
 __version__ = "0.1.0.dev0"
 
@@ -53,16 +53,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # Nothing is cached in globals(): a submodule imported again after leaving
-    # sys.modules (pytester's in-process runs do that) must not leave a stale
-    # class behind; the look-up is a dict access in sys.modules.
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY_NAMES, _SUBMODULES)

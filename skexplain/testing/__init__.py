@@ -9,7 +9,7 @@ on first use (PEP 562), so that importing the pytest plugin imports no
 explainer; no name imports torch or matplotlib until a torch model is
 randomized or a report is plotted.
 """
-import importlib
+from .._lazy import lazy_attributes
 
 # public name -> the submodule that defines it (one entry per name)
 _LAZY_NAMES = {
@@ -72,16 +72,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    # Nothing is cached in globals(): a submodule imported again after leaving
-    # sys.modules (pytester's in-process runs do that) must not leave a stale
-    # class behind; the look-up is a dict access in sys.modules.
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY_NAMES, _SUBMODULES)
