@@ -136,8 +136,8 @@ class CoalitionEvaluator:
         bounds = self._chunk_bounds(total)
         jobs = self._split(bounds)
         call = delayed(evaluate_chunks)
-        args = (self.model, self.builder, self.background_weights, self.group_of_column,
-                self.base_value)
+        args = (self.model, self.builder, self.background_weights,
+                None if self._groups_are_columns else self.group_of_column, self.base_value)
         if len(jobs) == 1:
             results = [evaluate_chunks(*args, X, masks, jobs[0])]
         else:

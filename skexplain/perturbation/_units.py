@@ -24,14 +24,18 @@ def job_inputs(X, masks, job, n_masks):
 
 
 def evaluate_chunks(model, builder, weights, group_of_column, base_value, X, masks, bounds):
-    """Evaluate the units of every chunk in ``bounds``; returns (values, n_rows)."""
+    """Evaluate the units of every chunk in ``bounds``; returns (values, n_rows).
+
+    ``group_of_column`` maps mask entries to columns; None when they are the columns.
+    """
     n_masks = masks.shape[-2]
     out, n_rows = [], 0
     for start, stop in bounds:
         units = np.arange(start, stop)
         rows, mask_idx = np.divmod(units, n_masks)
         group_masks = masks[mask_idx] if masks.ndim == 2 else masks[rows, mask_idx]
-        column_masks = group_masks[:, group_of_column]
+        # None: one group per column, in order (no gather: 15% of Occlusion's own time)
+        column_masks = group_masks if group_of_column is None else group_masks[:, group_of_column]
         values, used = _evaluate_units(model, builder, weights, base_value, X, rows,
                                        column_masks)
         out.append(values)
