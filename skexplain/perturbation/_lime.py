@@ -88,7 +88,8 @@ class LIME(PerturbationMixin, BaseExplainer):
     feature_selection : {"auto", "none", "forward", "highest_weights", "lasso"}, default="auto"
         How ``n_features`` features are kept (lime's procedures: "auto" is
         forward selection for ``n_features <= 6``, else highest weights);
-        the others get exactly 0.  Ignored when ``n_features`` is None.
+        the others get exactly 0.  "none" keeps every feature whatever
+        ``n_features`` says (as lime).  Ignored when ``n_features`` is None.
     n_features : int, default=None
         Number of features kept per row and output; None keeps all (lime's
         ``num_features`` set to the number of features).
