@@ -318,13 +318,20 @@ class PerturbationMixin:
             raise
         if target is None:
             return expl
-        if np.ndim(target) == 1 and len(target) != expl.n_rows:
-            # checked here too: a one-output explanation has no axis to select from
-            raise ValueError(f"target must be a single output or have one entry per row of X "
-                             f"({expl.n_rows}); got {len(target)} entries.")
-        resolve = self.model_.resolve_output  # validates the target in every case
-        idx = resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
+        idx = self._target_outputs(target, expl.n_rows)
         return expl.select_output(idx, name="target") if expl.has_output_axis else expl
+
+    def _target_outputs(self, target, n):
+        """Output position of ``target`` (int), or one per row (list of n ints).
+
+        Validated in every case, also for a one-output model, whose
+        explanation has no output axis to select from.
+        """
+        if np.ndim(target) == 1 and len(target) != n:
+            raise ValueError(f"target must be a single output or have one entry per row of X "
+                             f"({n}); got {len(target)} entries.")
+        resolve = self.model_.resolve_output
+        return resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
 
     def _make_explanation(self, X, values, base, *, stderr=None, extras=None, **meta):
         """Build the Explanation from values of shape (n, m[, m], n_outputs).

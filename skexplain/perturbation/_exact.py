@@ -8,7 +8,7 @@ from ..exceptions import TooManyFeaturesError
 from ..utils._param_validation import Interval
 from ..utils._validation import select_rows
 from ._coalitions import CoalitionEvaluator
-from ._groups import resolve_feature_groups
+from ._groups import FeatureGroupsMixin
 from ._shapley import interactions_from_table, shapley_from_table
 
 __all__ = ["ExactShapley"]
@@ -17,7 +17,7 @@ __all__ = ["ExactShapley"]
 _TABLE_FLOATS = 2**23
 
 
-class ExactShapley(PerturbationMixin, BaseExplainer):
+class ExactShapley(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Exact interventional Shapley values over a background set.
 
     Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` is computed once
@@ -98,14 +98,7 @@ class ExactShapley(PerturbationMixin, BaseExplainer):
                              estimates_shapley=True)
 
     def _fit(self, background):
-        names = self._feature_names()
-        groups, out_names = resolve_feature_groups(self.feature_groups, names,
-                                                   self.n_features_in_, self.feature_shape_)
-        self.feature_groups_ = groups
-        self.feature_names_out_ = out_names
-
-    def _feature_names_out_groups(self):
-        return self.feature_names_out_
+        self._fit_feature_groups()
 
     def _evaluator(self):
         return CoalitionEvaluator(

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["column_groups", "grid_segments", "resolve_feature_groups"]
+__all__ = ["FeatureGroupsMixin", "column_groups", "grid_segments", "resolve_feature_groups"]
 
 
 def column_groups(groups, n_columns):
@@ -194,3 +194,22 @@ def _refuse_duplicate_names(names):
                 f"feature_groups must give every output feature its own name; {name!r} names "
                 "a group and another group or ungrouped column. Rename the group.")
         seen.add(name)
+
+
+class FeatureGroupsMixin:
+    """Perturbation explainers whose ``feature_groups`` parameter groups columns.
+
+    One place resolves the parameter at fit (against the input's names and
+    feature shape, so segment maps of images work everywhere) and names the
+    attributed features.
+    """
+
+    def _fit_feature_groups(self):
+        """Set ``feature_groups_`` and ``feature_names_out_``; return the groups."""
+        self.feature_groups_, self.feature_names_out_ = resolve_feature_groups(
+            self.feature_groups, self._feature_names(), self.n_features_in_,
+            self.feature_shape_)
+        return self.feature_groups_
+
+    def _feature_names_out_groups(self):
+        return self.feature_names_out_

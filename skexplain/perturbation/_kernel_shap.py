@@ -38,14 +38,14 @@ from ..exceptions import ApproximationWarning
 from ..utils._parallel import n_workers
 from ..utils._param_validation import Interval, StrOptions
 from ..utils._validation import select_rows
-from ._groups import resolve_feature_groups
+from ._groups import FeatureGroupsMixin
 from ._kernel_designs import DesignCache, Task, explain_block, row_blocks
 from ._samplers import SIZE_DISTRIBUTIONS
 
 __all__ = ["KernelSHAP"]
 
 
-class KernelSHAP(PerturbationMixin, BaseExplainer):
+class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Interventional Shapley values estimated from a budget of coalitions.
 
     For every explained row and background row, ``n_samples`` coalitions are
@@ -169,13 +169,7 @@ class KernelSHAP(PerturbationMixin, BaseExplainer):
                              stochastic=True, estimates_shapley=True)
 
     def _fit(self, background):
-        groups, names = resolve_feature_groups(self.feature_groups, self._feature_names(),
-                                               self.n_features_in_, self.feature_shape_)
-        self.feature_groups_ = groups
-        self.feature_names_out_ = names
-
-    def _feature_names_out_groups(self):
-        return self.feature_names_out_
+        self._fit_feature_groups()
 
     def _task(self):
         weights = self.background_weights_

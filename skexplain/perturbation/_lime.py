@@ -23,7 +23,7 @@ from ..utils._parallel import n_workers
 from ..utils._param_validation import HasMethods, Interval, StrOptions
 from ..utils._validation import select_rows
 from ._coalitions import _CHUNK_BYTES, _MAX_AUTO_ROWS
-from ._groups import column_groups, resolve_feature_groups
+from ._groups import FeatureGroupsMixin, column_groups
 from ._hybrids import HybridBuilder
 from ._lime_sampling import (TabularStats, draw_group_design, draw_tabular_design,
                              group_samples, resolve_categorical, tabular_samples)
@@ -34,7 +34,7 @@ __all__ = ["LIME"]
 _SELECTIONS = {"auto", "none", "forward", "highest_weights", "lasso"}
 
 
-class LIME(PerturbationMixin, BaseExplainer):
+class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Local Interpretable Model-agnostic Explanations, vectorized over rows.
 
     Around each row ``x``, ``n_samples`` perturbed rows are drawn, the model
@@ -205,17 +205,13 @@ class LIME(PerturbationMixin, BaseExplainer):
 
     # -------------------------------------------------------------------- fit
     def _fit(self, background):
-        names = self._feature_names()
-        groups, out_names = resolve_feature_groups(self.feature_groups, names,
-                                                   self.n_features_in_, self.feature_shape_)
-        self.feature_groups_ = groups
-        self.feature_names_out_ = out_names
+        groups = self._fit_feature_groups()
         n_interpretable = self.n_features_in_ if groups is None else len(groups)
         self._check_sizes(n_interpretable)
         if self.surrogate is not None:
             _check_surrogate(self.surrogate)
         if groups is None:
-            self._fit_tabular(background, names)
+            self._fit_tabular(background, self._feature_names())
 
     def _check_sizes(self, m):
         if self.n_samples < m + 1:
@@ -243,9 +239,6 @@ class LIME(PerturbationMixin, BaseExplainer):
         self.bin_frequencies_ = stats.bin_freq
         self.category_frequencies_ = stats.categories
         self.means_, self.scales_ = stats.mean, stats.scale
-
-    def _feature_names_out_groups(self):
-        return self.feature_names_out_
 
     # ---------------------------------------------------------------- explain
     def _explain_all(self, X):

@@ -11,7 +11,7 @@ from ..utils._dtypes import align_rows
 from ..utils._failing_rows import raise_for_failing_rows
 from ..utils._param_validation import Interval
 from ._coalitions import CoalitionEvaluator
-from ._groups import resolve_feature_groups
+from ._groups import FeatureGroupsMixin
 from ._reference import occlusion_reference
 from ._windows import FeatureAblation, SlidingWindows, check_windows
 
@@ -23,7 +23,7 @@ __all__ = ["Occlusion"]
 _TORCH_CPU_BATCH_BYTES = 2**19
 
 
-class Occlusion(PerturbationMixin, BaseExplainer):
+class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Occlusion (Zeiler & Fergus 2014): ``f(x) - f(x with a part replaced)``.
 
     Each feature (or group, or window of an array) of ``x`` is replaced by a
@@ -165,19 +165,13 @@ class Occlusion(PerturbationMixin, BaseExplainer):
         if self.window is not None:
             self.window_, self.stride_ = check_windows(self.window, self.stride,
                                                        self.feature_shape_, cls)
-        groups, names = resolve_feature_groups(self.feature_groups, self._feature_names(),
-                                               self.n_features_in_, self.feature_shape_)
-        self.feature_groups_ = groups
-        self.feature_names_out_ = names
+        self._fit_feature_groups()
         self.reference_ = occlusion_reference(background, self.background_weights_)
         if background.shape[0] == 1:
             preds = self.background_predictions_
         else:  # the evaluator evaluates its (one-row) background
             preds = CoalitionEvaluator(self.model_, self.reference_).background_predictions
         self.reference_prediction_ = float(preds[0, 0]) if preds.shape[1] == 1 else preds[0]
-
-    def _feature_names_out_groups(self):
-        return self.feature_names_out_
 
     def _windows(self):
         if self.window_ is None:
@@ -216,11 +210,7 @@ class Occlusion(PerturbationMixin, BaseExplainer):
         """(n,) output positions selected by ``target``; None keeps every output."""
         if target is None:
             return None
-        if np.ndim(target) == 1 and len(target) != n:
-            raise ValueError(f"target must be a single output or have one entry per row of X "
-                             f"({n}); got {len(target)} entries.")
-        resolve = self.model_.resolve_output  # validates the target in every case
-        picks = resolve(target) if np.ndim(target) == 0 else [resolve(t) for t in target]
+        picks = self._target_outputs(target, n)
         if self.model_.n_outputs == 1:
             return None  # nothing to select: the explanation has no output axis
         return np.broadcast_to(np.asarray(picks, dtype=int), (n,))
