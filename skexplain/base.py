@@ -276,9 +276,13 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         """Outputs laid out in the columns of :meth:`transform` (hook)."""
         return self.model_.output_names
 
-    def plot(self, X, kind="bar", *, ax=None, target=None, **kwargs):
-        """Explain ``X`` and plot it; returns a ``*Display`` (see Explanation.plot)."""
-        return self.explain(X, target=target).plot(kind, ax=ax, **kwargs)
+    def plot(self, X, kind="bar", *, ax=None, target=None, output=None, **kwargs):
+        """Explain ``X`` and plot it; returns a ``*Display`` (see Explanation.plot).
+
+        ``target`` chooses the outputs explained (as in :meth:`explain`),
+        ``output`` the one a single-output display shows.
+        """
+        return self.explain(X, target=target).plot(kind, ax=ax, output=output, **kwargs)
 
     # ---------------------------------------------------------------- helpers
     def _feature_names(self):

@@ -330,22 +330,45 @@ class Explanation:
         cols = pd.MultiIndex.from_product([outs, feats], names=["output", "feature"])
         return pd.DataFrame(flat, columns=cols)
 
-    def plot(self, kind="bar", *, ax=None, **kwargs):
+    def plot(self, kind="bar", *, ax=None, output=None, **kwargs):
         """Plot the explanation; returns a ``*Display`` with ``ax_`` and ``figure_``.
 
         Parameters
         ----------
-        kind : {"bar"}, default="bar"
-            ``"bar"``: mean absolute attribution per feature
-            (:class:`skexplain.plotting.BarDisplay`).
+        kind : str, default="bar"
+            The display (:func:`skexplain.plotting.get_display` lists them):
+            ``"bar"`` mean absolute attribution per feature,
+            ``"beeswarm"`` every row's attribution per feature coloured by the
+            feature's value, ``"waterfall"`` one row from the base value to the
+            prediction, ``"scatter"`` a feature's value against its attribution
+            (dependence), ``"heatmap"`` rows x features, ``"text"`` tokens
+            coloured by attribution.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure is created when None.
+        output : int or str, default=None
+            Which model output to show, by position or name.  Needed when the
+            explanation has several outputs and the display shows one
+            (every kind but ``"bar"``, which groups the outputs).
         **kwargs
             Passed to the Display's ``from_explanation``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.array([[1.0, -2.0], [0.5, 3.0]]), np.zeros(2),
+        ...                 feature_names=["a", "b"])
+        >>> type(e.plot("bar")).__name__
+        'BarDisplay'
         """
         from .plotting import get_display
 
-        return get_display(kind).from_explanation(self, ax=ax, **kwargs)
+        display = get_display(kind)
+        if output is not None:
+            kwargs["output"] = output
+        return display.from_explanation(self, ax=ax, **kwargs)
 
     # -------------------------------------------------------------------- I/O
     def save(self, path):

@@ -1,7 +1,8 @@
 """``BarDisplay``: mean absolute attribution per feature."""
 import numpy as np
 
-from ._base import axes_and_figure
+from ._base import (axes_and_figure, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
 
 __all__ = ["BarDisplay"]
 
@@ -47,7 +48,7 @@ class BarDisplay:
         self.output_names = output_names
 
     @classmethod
-    def from_explanation(cls, explanation, *, max_display=10, ax=None):
+    def from_explanation(cls, explanation, *, max_display=10, output=None, ax=None):
         """Compute the mean absolute value per feature and plot the ``max_display`` largest.
 
         Parameters
@@ -55,20 +56,24 @@ class BarDisplay:
         explanation : Explanation
             With one feature axis (tabular explanations).
         max_display : int, default=10
+        output : int or str, default=None
+            One output to show (by position or name); None shows every output
+            of a multi-output explanation as grouped bars.
         ax : matplotlib Axes, default=None
+
+        Returns
+        -------
+        BarDisplay
         """
-        if len(explanation.feature_shape) != 1:
-            raise ValueError(
-                "BarDisplay needs one feature axis; got feature shape "
-                f"{explanation.feature_shape}. Use an image display for n-d attributions."
-            )
-        if not isinstance(max_display, int) or max_display < 1:
-            raise ValueError(f"max_display must be a positive integer; got {max_display!r}.")
+        require_one_feature_axis(explanation, "bar")
+        check_max_display(max_display)
+        if output is not None:
+            explanation = one_output(explanation, output, "bar")
         importance = explanation.global_importance("mean_abs")
         errors = None
         if explanation.stderr is not None:
             errors = np.sqrt((explanation.stderr ** 2).sum(axis=0)) / explanation.n_rows
-        names = explanation.feature_names or [f"x{i}" for i in range(importance.shape[0])]
+        names = feature_names(explanation)
         total = importance if importance.ndim == 1 else importance.sum(axis=1)
         keep = np.argsort(-total, kind="stable")[:max_display][::-1]
         disp = cls(importance[keep], [names[i] for i in keep],

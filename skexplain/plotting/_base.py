@@ -1,6 +1,8 @@
 """Shared plumbing for Display objects (matplotlib is imported lazily)."""
+import numbers
 
-__all__ = ["axes_and_figure"]
+__all__ = ["axes_and_figure", "check_max_display", "feature_names", "one_output",
+           "require_one_feature_axis"]
 
 
 def axes_and_figure(ax=None):
@@ -13,3 +15,50 @@ def axes_and_figure(ax=None):
 
         _, ax = plt.subplots()
     return ax, ax.figure
+
+
+def one_output(explanation, output, kind):
+    """The explanation of a single output, chosen by name or position.
+
+    Displays that draw one value per row and feature (all but ``"bar"``) need
+    a single output.  A one-output explanation is returned as it is (``output``
+    may then be None, 0 or its name); with several outputs ``output`` must say
+    which, and None raises an error listing the outputs.
+    """
+    if not explanation.has_output_axis:
+        if output is not None and output not in (0, -1) and not (
+                explanation.output_names and str(output) in explanation.output_names):
+            raise ValueError(f"output={output!r} does not exist: this explanation has a "
+                             "single output.")
+        return explanation
+    if output is None:
+        if explanation.n_outputs == 1:
+            return explanation.select_output(0)
+        raise ValueError(
+            f"The {kind!r} plot shows one output and this explanation has "
+            f"{explanation.n_outputs}: {explanation.output_names or list(range(explanation.n_outputs))}"
+            ". Choose one with output= (a name or an index).")
+    if isinstance(output, (list, tuple)) or not isinstance(output, (str, numbers.Integral)):
+        raise TypeError(f"output must be one output name or index; got {output!r}.")
+    return explanation.select_output(output)
+
+
+def require_one_feature_axis(explanation, kind):
+    """Refuse n-d attributions (images) in displays of tabular features."""
+    if len(explanation.feature_shape) != 1:
+        raise ValueError(
+            f"The {kind!r} plot needs one feature axis; got feature shape "
+            f"{explanation.feature_shape}. Use an image display for n-d attributions.")
+
+
+def check_max_display(max_display):
+    """``max_display`` must be a positive integer (bools refused)."""
+    if isinstance(max_display, bool) or not isinstance(max_display, numbers.Integral) \
+            or max_display < 1:
+        raise ValueError(f"max_display must be a positive integer; got {max_display!r}.")
+    return int(max_display)
+
+
+def feature_names(explanation):
+    """The explanation's feature names, or ``x0, x1, ...`` when it has none."""
+    return explanation.feature_names or [f"x{i}" for i in range(explanation.feature_shape[0])]
