@@ -101,10 +101,12 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         True targets of ``X``.  Enables the model's score on the data given
         and the data-randomization sanity check (skipped without it).
     explainer : {"auto", "exact", "kernel"} or skexplain explainer, default="auto"
-        ``"auto"``: ExactShapley for at most ``EXACT_MAX_UNITS`` (14) features
-        or feature groups, KernelSHAP beyond (see :mod:`skexplain.audit._choose`
-        for the measurement).  An unfitted explainer instance is cloned, set
-        to ``model`` and used as given.
+        ``"auto"``: ExactShapley for at most 13 features
+        or feature groups, KernelSHAP beyond: measured on 2 cores for a
+        GradientBoosting Pipeline (100 rows x 50 background rows), exact is
+        no slower up to 13 features (49 s vs 59 s) and 2.7x slower at 14.
+        An unfitted explainer instance is cloned, set to ``model`` and used
+        as given.
     background : DataFrame or array-like, default=None
         Reference rows; None draws ``n_background`` rows of ``X`` at random
         (seeded), and the report says so.
@@ -128,8 +130,8 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         coalition below 12 features and returns the exact values.
     sanity_check : bool, default=True
         Run the data-randomization test (Adebayo et al., 2018) on 20 rows:
-        a clone of the model refitted on permuted labels must get different
-        explanations.  Needs ``y`` and a scikit-learn estimator.
+        clones of the model refitted on three permutations of the labels
+        must get different explanations (mean signed Spearman <= 0.5).  Needs ``y`` and a scikit-learn estimator.
     top : int, default=5
         Number of top features (findings, dependence plots, agreement).
     random_state : int or None, default=0

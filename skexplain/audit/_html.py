@@ -111,7 +111,9 @@ def _sanity(report):
     rows = [["test", s["test"]], ["similarity metric", s["metric"]],
             ["similarity (trained vs permuted-label model)", _num(s["statistic"])],
             ["pass threshold (at most)", _num(s["threshold"])], ["rows compared", s["n_rows"]],
-            ["training score of the permuted-label model", _num(s["permuted_train_score"])]]
+            ["label permutations averaged", s["n_permutations"]],
+            ["training score of the permuted-label models (mean)",
+             _num(s["permuted_train_score"])]]
     return f"<p>Verdict: {verdict}.</p>" + _table(["quantity", "value"], rows)
 
 
