@@ -238,7 +238,8 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
                     + F.additivity_findings(add, type(fitted).__name__))
 
         t = time.perf_counter()
-        figures = make_figures(expl, table, main, top, predictions, classifier)
+        row_ids = list(X_rows.index) if hasattr(X_rows, "index") else [int(r) for r in rows]
+        figures = make_figures(expl, table, main, top, predictions, classifier, row_ids)
         step("figures", t)
     finally:
         bar.close()

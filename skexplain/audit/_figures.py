@@ -71,8 +71,11 @@ def _example_rows(predictions, k):
     return out
 
 
-def make_figures(expl, table, main, top, predictions, classifier):
-    """dict of section -> list of ``{"caption", "png"}``, plus ``"notes"``."""
+def make_figures(expl, table, main, top, predictions, classifier, row_ids):
+    """dict of section -> list of ``{"caption", "png"}``, plus ``"notes"``.
+
+    ``row_ids`` labels the explained rows as in X (its index, or positions).
+    """
     notes, names = [], list(expl.feature_names)
     d, figs = len(names), {}
     n_show = min(d, 15)
@@ -111,8 +114,8 @@ def make_figures(expl, table, main, top, predictions, classifier):
     k_rows = main if main is not None or not expl.has_output_axis else 0
     for label, row, value in _example_rows(predictions, k_rows):
         figs["example_rows"] += _figure(
-            "waterfall", f"Row with the {label} prediction ({value:.3g}), explained row "
-            f"#{row}", lambda ax, row=row: expl.plot("waterfall", ax=ax, row=row,
+            "waterfall", f"Row {row_ids[row]} of X: the {label} prediction among the "
+            f"explained rows ({value:.4g})", lambda ax, row=row: expl.plot("waterfall", ax=ax, row=row,
                                                     **_output_kw(expl, k_rows)),
             (8, 0.35 * min(d, 10) + 2), notes)
     figs["notes"] = sorted(set(notes))

@@ -39,7 +39,8 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d0d7de;padding
 margin-top:1.8em}.how{color:#57606a;font-style:italic;margin-top:-.4em}
 nav a{margin-right:.9em;color:#0969da;text-decoration:none}
 .box{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.8em 1.2em}
-.box table td{padding:.15em .8em .15em 0;border:none}
+.box table td,.box table th{padding:.15em .8em .15em 0;border:none}
+table.kv th{font-weight:600;color:#424a53;vertical-align:top}
 table{border-collapse:collapse;margin:.6em 0}th,td{border-bottom:1px solid #d8dee4;
 padding:.3em .7em;text-align:left}td.num,th.num{text-align:right;
 font-variant-numeric:tabular-nums}
@@ -71,6 +72,12 @@ def _table(header, rows, numeric=()):
         f'<td class="num">{_e(c)}</td>' if i in numeric else f"<td>{_e(c)}</td>"
         for i, c in enumerate(row)) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _kv_table(rows):
+    """A two-column table of labels and values, without a header row."""
+    body = "".join(f"<tr><th scope=\"row\">{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<table class="kv"><tbody>{body}</tbody></table>'
 
 
 def _figures(items):
@@ -114,7 +121,7 @@ def _sanity(report):
             ["label permutations averaged", s["n_permutations"]],
             ["training score of the permuted-label models (mean)",
              _num(s["permuted_train_score"])]]
-    return f"<p>Verdict: {verdict}.</p>" + _table(["quantity", "value"], rows)
+    return f"<p>Verdict: {verdict}.</p>" + _kv_table(rows)
 
 
 def _agreement(report):
@@ -126,9 +133,10 @@ def _agreement(report):
             ["mean per-row Spearman over the top features (1 = same order)",
              _num(a["spearman_mean"])],
             [f"top-{a['k']} overlap of the global rankings", f"{a['top_k_overlap']:.0%}"],
-            [f"top {a['k']} by {report.explainer_name}", ", ".join(a["top_k_main"])],
-            [f"top {a['k']} by {a['other']}", ", ".join(a["top_k_other"])]]
-    return _table(["quantity", "value"], rows)
+            [f"top {a['k']} by {report.explainer_name} on these rows",
+             ", ".join(a["top_k_main"])],
+            [f"top {a['k']} by {a['other']} on these rows", ", ".join(a["top_k_other"])]]
+    return _kv_table(rows)
 
 
 def _details(report):
@@ -145,14 +153,16 @@ def _details(report):
         rows.append(["additivity: max |sum + base - f(x)|", _num(report.additivity["max_gap"])])
     types = _table(["column", "type"], list(d["column_types"].items()))
     notes = "".join(f"<p>{_e(n)}</p>" for n in report.figures.get("notes", []))
-    return (_table(["", ""], rows) + "<h3>Columns</h3>" + types + "<h3>Model</h3><pre>"
+    return (_kv_table(rows) + "<h3>Columns</h3>" + types + "<h3>Model</h3><pre>"
             + _e(d["model"]) + "</pre>" + notes)
 
 
 def _summary_box(report):
     warnings = sum(f["severity"] == "warning" for f in report.findings)
     s, a = report.sanity, report.agreement
-    sanity = ("skipped" if not s["ran"] else ("passed" if s["passed"] else "FAILED"))
+    sanity = ("skipped" if not s["ran"] else (
+        f"{'passed' if s['passed'] else 'FAILED'} (similarity {_num(s['statistic'])}, "
+        f"at most {_num(s['threshold'])} to pass)"))
     rows = [["task", f"{report.task}: {report.main_view}"],
             ["explainer", report.explainer_name],
             ["rows explained", report.details["rows_note"]],
@@ -163,7 +173,7 @@ def _summary_box(report):
             ["agreement", "skipped" if a is None else
              f"Spearman {_num(a['spearman_mean'])} with {a['other']}"],
             ["findings", f"{len(report.findings)} ({warnings} warning(s))"]]
-    return '<div class="box">' + _table(["", ""], rows) + "</div>"
+    return '<div class="box">' + _kv_table(rows) + "</div>"
 
 
 def render(report):
