@@ -1,4 +1,5 @@
 """``audit()``: explain a model on a sample of rows and check the explanations."""
+import contextlib
 import sys
 import time
 
@@ -159,26 +160,15 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
     >>> list(report.to_frame().columns[:4])
     ['feature', 'mean_abs', 'ci_low', 'ci_high']
     """
-    from tqdm.auto import tqdm
-
     from ._figures import make_figures
     from ._report import AuditReport
 
     X, y, background, n_rows, n_background, top = check_inputs(
         X, y, background, n_rows=n_rows, n_background=n_background, top=top,
         random_state=random_state, verbose=verbose)
-    timings, rng = {}, np.random.default_rng(random_state)
-    rows = _sample(X.shape[0], n_rows, rng)
-    X_rows = take_rows(X, rows)
-    if background is None:
-        bg_rows = _sample(X.shape[0], n_background, rng)
-        background = take_rows(X, bg_rows)
-        bg_note = (f"{len(bg_rows)} rows of X drawn at random (seed {random_state}); "
-                   "attributions explain f(x) minus the model's mean over them")
-    else:
-        bg_note = f"the {background.shape[0]} rows given as background"
-    classifier = is_classifier(model)
-    output = _output_for(model)
+    rows, X_rows, background, bg_note = _samples(X, background, n_rows, n_background,
+                                                 random_state)
+    classifier, output = is_classifier(model), _output_for(model)
     main_explainer, reason = choose_explainer(
         explainer, model, n_features=X.shape[1], feature_groups=feature_groups, output=output,
         n_rows=len(rows), n_background=background.shape[0], random_state=random_state,
@@ -186,48 +176,24 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
     other = comparison_explainer(
         compare_with, model, main_name=type(main_explainer).__name__, n_features=X.shape[1],
         feature_groups=feature_groups, output=output, random_state=random_state, n_jobs=n_jobs)
-    bar = tqdm(total=len(_STEPS), disable=verbose <= 0, file=sys.stderr, desc="audit")
-
-    def step(name, start):
-        timings[name] = round(time.perf_counter() - start, 3)
-        bar.set_postfix_str(f"{name} done")
-        bar.update(1)
-
-    try:
-        t = time.perf_counter()
-        bar.set_postfix_str("explaining")
-        fitted = main_explainer.fit(background)
-        expl = fitted.explain(X_rows)
-        predictions = fitted.model_.predict(X_rows)
-        step("explain", t)
-
-        t = time.perf_counter()
-        main, main_note = _main_output(expl, classifier)
-        table = importance_table(expl, main, random_state=random_state)
-        top = min(top, len(table))
-        add = (additivity(expl, predictions)
-               if "efficiency" in fitted.__skexplain_tags__().axioms else None)
-        score = _score(model, X, y, classifier)
-        step("importance", t)
-
-        t = time.perf_counter()
-        sanity = (run_sanity_check(main_explainer, model, X, y, X_rows, background, random_state)
-                  if sanity_check else {"ran": False, "reason": "skipped: sanity_check=False."})
-        step("sanity", t)
-
-        t = time.perf_counter()
-        agree = None
-        if other is not None:
-            m = min(AGREEMENT_ROWS, len(rows))
-            other_values = other.fit(background).explain(take_rows(X_rows, np.arange(m))).values
-            top_index = [list(expl.feature_names).index(f)
-                         for f in table["feature"].iloc[:max(top, 3)]]
-            agree = agreement(expl.values[:m], other_values, top_index, k=top)
-            agree.update(other=type(other).__name__, n_rows=m,
-                         top_k_main=[expl.feature_names[i] for i in agree["top_k_main"]],
-                         top_k_other=[expl.feature_names[i] for i in agree["top_k_other"]])
-        step("agreement", t)
-
+    with _Progress(verbose) as progress:
+        with progress.step("explain"):
+            fitted = main_explainer.fit(background)
+            expl = fitted.explain(X_rows)
+            predictions = fitted.model_.predict(X_rows)
+        with progress.step("importance"):
+            main, main_note = _main_output(expl, classifier)
+            table = importance_table(expl, main, random_state=random_state)
+            top = min(top, len(table))
+            add = (additivity(expl, predictions)
+                   if "efficiency" in fitted.__skexplain_tags__().axioms else None)
+            score = _score(model, X, y, classifier)
+        with progress.step("sanity"):
+            sanity = (run_sanity_check(main_explainer, model, X, y, X_rows, background,
+                                       random_state) if sanity_check
+                      else {"ran": False, "reason": "skipped: sanity_check=False."})
+        with progress.step("agreement"):
+            agree = _agreement(other, background, X_rows, expl, table, top)
         findings = (F.concentration_findings(table) + F.order_findings(table, top)
                     + _effect_findings(expl, X_rows, table, top, main, classifier,
                                        feature_groups)
@@ -236,20 +202,69 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
                     + F.agreement_findings(agree, type(fitted).__name__,
                                            agree["other"] if agree else "")
                     + F.additivity_findings(add, type(fitted).__name__))
-
-        t = time.perf_counter()
-        row_ids = list(X_rows.index) if hasattr(X_rows, "index") else [int(r) for r in rows]
-        figures = make_figures(expl, table, main, top, predictions, classifier, row_ids)
-        step("figures", t)
-    finally:
-        bar.close()
+        with progress.step("figures"):
+            row_ids = list(X_rows.index) if hasattr(X_rows, "index") else [int(r) for r in rows]
+            figures = make_figures(expl, table, main, top, predictions, classifier, row_ids)
     return AuditReport(
         explanation=expl, importance=table, top_features=list(table["feature"].iloc[:top]),
         explainer_name=type(fitted).__name__, explainer_reason=reason, task=(
             "classification" if classifier else "regression"), main_output=main,
         main_view=main_note, sanity=sanity, agreement=agree, additivity=add, score=score,
         findings=findings, figures=figures, details=_details(
-            model, X, y, rows, background, bg_note, random_state, timings, fitted))
+            model, X, y, rows, background, bg_note, random_state, progress.timings, fitted))
+
+
+class _Progress:
+    """tqdm bar over the audit's steps (stderr, only when verbose > 0) and their timings."""
+
+    def __init__(self, verbose):
+        self.verbose, self.timings = verbose, {}
+
+    def __enter__(self):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=len(_STEPS), disable=self.verbose <= 0, file=sys.stderr,
+                        desc="audit")
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+
+    @contextlib.contextmanager
+    def step(self, name):
+        self.bar.set_postfix_str(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        self.bar.update(1)
+
+
+def _samples(X, background, n_rows, n_background, random_state):
+    """Explained rows (positions and data), the background and a sentence about it."""
+    rng = np.random.default_rng(random_state)
+    rows = _sample(X.shape[0], n_rows, rng)
+    if background is not None:
+        return rows, take_rows(X, rows), background, (
+            f"the {background.shape[0]} rows given as background")
+    bg_rows = _sample(X.shape[0], n_background, rng)
+    note = (f"{len(bg_rows)} rows of X drawn at random (seed {random_state}); attributions "
+            "explain f(x) minus the model's mean over them")
+    return rows, take_rows(X, rows), take_rows(X, bg_rows), note
+
+
+def _agreement(other, background, X_rows, expl, table, top):
+    """The second explainer on the first (up to) AGREEMENT_ROWS explained rows."""
+    if other is None:
+        return None
+    m = min(AGREEMENT_ROWS, expl.n_rows)
+    other_values = other.fit(background).explain(take_rows(X_rows, np.arange(m))).values
+    names = list(expl.feature_names)
+    top_index = [names.index(f) for f in table["feature"].iloc[:max(top, 3)]]
+    agree = agreement(expl.values[:m], other_values, top_index, k=top)
+    agree.update(other=type(other).__name__, n_rows=m,
+                 top_k_main=[names[i] for i in agree["top_k_main"]],
+                 top_k_other=[names[i] for i in agree["top_k_other"]])
+    return agree
 
 
 def _details(model, X, y, rows, background, bg_note, random_state, timings, fitted):
