@@ -223,3 +223,29 @@ def test_logistic_regression_passes_the_sanity_check_over_three_permutations(bin
     # one permutation (seed 0) alone gives similarity 0.71 on this model: see SANITY_REPEATS
     s = binary_report.sanity
     assert s["ran"] and s["n_permutations"] == 3 and s["passed"], s
+
+
+def test_multiclass_importance_figure_is_the_summed_view(agg, monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+
+    from skexplain.audit import _figures
+
+    drawn = []
+    original = _figures.png_base64
+
+    def spy(draw, figsize):
+        fig, ax = agg.subplots()
+        draw(ax)
+        drawn.append([b.get_width() for b in ax.patches])
+        agg.close(fig)
+        return original(draw, figsize)
+
+    monkeypatch.setattr(_figures, "png_base64", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.argmax(X * [3, 1, 1], axis=1)
+    report = audit(LogisticRegression().fit(X, y), X, y, n_rows=20, n_background=10,
+                   compare_with=None, sanity_check=False)
+    # the first figure is the importance bar: one bar per feature, the summed mean |attr|
+    widths = sorted(drawn[0])
+    assert np.allclose(widths, sorted(report.to_frame()["mean_abs"]))
