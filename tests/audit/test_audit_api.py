@@ -249,3 +249,28 @@ def test_multiclass_importance_figure_is_the_summed_view(agg, monkeypatch):
     # the first figure is the importance bar: one bar per feature, the summed mean |attr|
     widths = sorted(drawn[0])
     assert np.allclose(widths, sorted(report.to_frame()["mean_abs"]))
+
+
+def test_feature_groups_are_the_players(linear_data):
+    model, X, y = linear_data
+    groups = {"signal": ["up", "down"], "rest": ["unused", "group"]}
+    report = audit(model, X, y, feature_groups=groups, n_rows=10, n_background=5,
+                   compare_with=None, sanity_check=False, top=2)
+    assert sorted(report.to_frame()["feature"]) == ["rest", "signal"]
+    assert "2 feature groups -> 4 coalitions per row" in report.explainer_reason
+    # no direction finding for a group of columns: it has no single value
+    assert not [f for f in report.findings if f["kind"] in ("direction", "categorical")]
+
+
+def test_a_plain_function_is_audited_without_score_or_sanity_check():
+    w = np.array([1.0, -2.0, 0.0])
+
+    def f(X):
+        return np.asarray(X) @ w
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    report = audit(f, X, X @ w, n_rows=10, n_background=5, compare_with=None)
+    assert report.score is None and not report.sanity["ran"]
+    assert "not a scikit-learn estimator" in report.sanity["reason"]
+    assert report.top_features[:2] == ["x1", "x0"]
+    assert report.additivity["max_gap"] < 1e-10
