@@ -104,7 +104,12 @@ def make_figures(expl, table, main, top, predictions, classifier, row_ids):
                                       **_output_kw(expl, k)),
             (8, 0.4 * n_show + 1.5), notes)
     figs["dependence"] = []
-    for name in table["feature"].iloc[:top]:
+    data = expl.data
+    one_column_each = data is not None and np.ndim(data) == 2 and np.shape(data)[1] == d
+    if not one_column_each:
+        notes.append("Dependence plots need one data column per feature; feature groups "
+                     "(or an explanation without data) have none, so they are left out.")
+    for name in table["feature"].iloc[:top] if one_column_each else []:
         k = _class_of(expl, names.index(name), main)
         figs["dependence"] += _figure(
             "scatter", f"{name}: value against attribution" + (
