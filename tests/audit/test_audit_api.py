@@ -10,6 +10,8 @@ from sklearn.linear_model import LinearRegression
 import skexplain
 from skexplain import ExactShapley, KernelSHAP, audit
 from skexplain.audit._choose import EXACT_MAX_UNITS, choose_explainer
+from audit_fixtures import (agg, binary_data, binary_report, linear_data,  # noqa: F401
+                            linear_report)
 
 COLUMNS = ["feature", "mean_abs", "ci_low", "ci_high", "stderr", "share", "rank"]
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from skexplain.audit._html import SECTIONS
+from audit_fixtures import (agg, binary_data, binary_report, linear_data,  # noqa: F401
+                            linear_report)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
