@@ -123,3 +123,24 @@ def test_randomized_model_explanations_differ_from_a_constant_explainer():
     assert report.sanity["ran"] and not report.sanity["passed"]
     (f,) = [f for f in report.findings if f["kind"] == "sanity"]
     assert f["severity"] == "warning"
+
+
+def test_pandas_categorical_column_of_a_histgradientboosting_model():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from skexplain import audit
+
+    rng = np.random.default_rng(0)
+    n = 200
+    X = pd.DataFrame({"size": rng.normal(size=n),
+                      "color": pd.Categorical(rng.choice(["red", "green", "blue"], n))})
+    y = 2 * X["size"] + np.where(X["color"] == "red", 3.0, 0.0)
+    model = HistGradientBoostingRegressor(max_iter=30, categorical_features="from_dtype",
+                                          random_state=0).fit(X, y)
+    report = audit(model, X, y, n_rows=40, n_background=20, compare_with=None,
+                   sanity_check=False, top=2)
+    (text,) = texts(report, "categorical")
+    assert text.startswith("color = red raises the prediction by ")
+    (direction,) = texts(report, "direction")
+    assert direction.startswith("Higher size raises the prediction")
+    assert report.details["column_types"]["color"] == "category"
