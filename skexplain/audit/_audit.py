@@ -140,7 +140,8 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
     sanity_check : bool, default=True
         Run the data-randomization test (Adebayo et al., 2018) on 20 rows:
         clones of the model refitted on three permutations of the labels
-        must get different explanations (mean signed Spearman <= 0.5).  Needs ``y`` and a scikit-learn estimator.
+        must get different explanations (mean signed Spearman <= 0.5).
+        Needs ``y`` and a scikit-learn estimator.
     top : int, default=5
         Number of top features (findings, dependence plots, agreement).
     random_state : int or None, default=0

@@ -3,7 +3,8 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.base import BaseEstimator, clone
 
-__all__ = ["additivity", "agreement", "sanity_check", "SANITY_REPEATS", "SANITY_ROWS", "AGREEMENT_ROWS"]
+__all__ = ["AGREEMENT_ROWS", "SANITY_REPEATS", "SANITY_ROWS", "additivity", "agreement",
+           "sanity_check"]
 
 #: Rows explained twice (trained and permuted-label model) by the sanity check.
 SANITY_ROWS = 20

@@ -125,11 +125,14 @@ def make_figures(expl, table, main, top, predictions, classifier, row_ids):
             (8, 0.5 * n_show + 1.5), notes)
     figs["example_rows"] = []
     k_rows = main if main is not None or not expl.has_output_axis else 0
+    what = ("prediction" if not expl.has_output_axis or main is not None else
+            f"predicted probability of class {expl.output_names[k_rows]}")
     for label, row, value in _example_rows(predictions, k_rows):
         figs["example_rows"] += _figure(
-            "waterfall", f"Row {row_ids[row]} of X: the {label} prediction among the "
-            f"explained rows ({value:.4g})", lambda ax, row=row: expl.plot("waterfall", ax=ax, row=row,
-                                                    **_output_kw(expl, k_rows)),
+            "waterfall", f"Row {row_ids[row]} of X: the {label} {what} among the explained "
+            f"rows ({value:.4g})",
+            lambda ax, row=row: expl.plot("waterfall", ax=ax, row=row,
+                                          **_output_kw(expl, k_rows)),
             (8, 0.35 * min(d, 10) + 2), notes)
     figs["notes"] = sorted(set(notes))
     return figs
