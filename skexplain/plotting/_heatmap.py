@@ -145,8 +145,7 @@ class HeatmapDisplay:
             # constrained layout ignores insets: keep the top free for the line
             self.figure_.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 0.86))
         self.image_ = self.ax_.imshow(self.values_.T, aspect="auto", cmap=diverging_cmap(),
-                                      vmin=-self.vmax_, vmax=self.vmax_,
-                                      interpolation="nearest")
+                                      vmin=-self.vmax_, vmax=self.vmax_)
         self.ax_.set_yticks(np.arange(n_shown), self.feature_names_)
         self.ax_.tick_params(axis="y", length=0)
         self._row_ticks(n_rows)
