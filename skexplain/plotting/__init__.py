@@ -1,10 +1,12 @@
 """Display objects for explanations (sklearn style: ``from_explanation``,
 ``plot(ax=None)`` returning ``self`` with ``ax_`` and ``figure_``)."""
 from ._bar import BarDisplay
+from ._scatter import ScatterDisplay
 
-__all__ = ["BarDisplay", "get_display"]
+__all__ = ["BarDisplay", "ScatterDisplay", "get_display"]
 
 _DISPLAYS = {"bar": BarDisplay}
+_DISPLAYS.update(scatter=ScatterDisplay, dependence=ScatterDisplay)
 
 
 def get_display(kind):
