@@ -2,11 +2,13 @@
 ``plot(ax=None)`` returning ``self`` with ``ax_`` and ``figure_``)."""
 from ._bar import BarDisplay
 from ._scatter import ScatterDisplay
+from ._text import TextDisplay
 
-__all__ = ["BarDisplay", "ScatterDisplay", "get_display"]
+__all__ = ["BarDisplay", "ScatterDisplay", "TextDisplay", "get_display"]
 
 _DISPLAYS = {"bar": BarDisplay}
 _DISPLAYS.update(scatter=ScatterDisplay, dependence=ScatterDisplay)
+_DISPLAYS.update(text=TextDisplay)
 
 
 def get_display(kind):

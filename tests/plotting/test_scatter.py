@@ -20,6 +20,7 @@ def mixed_explanation():
 
 
 def test_numeric_feature_offsets_labels_and_missing_rows(pyplot):
+    pyplot.close("all")  # figures left by earlier tests; this one counts its own
     e = mixed_explanation()
     disp = e.plot("scatter", feature="size")
     offsets = disp.scatter_.get_offsets()
@@ -143,6 +144,7 @@ def test_multi_output_needs_output(pyplot):
 
 
 def test_bad_inputs(pyplot):
+    pyplot.close("all")  # figures left by earlier tests; this one counts its own
     e = mixed_explanation()
     with pytest.raises(ValueError, match=r"feature='weight' is not a feature.*'size', 'pet'"):
         e.plot("scatter", feature="weight")
@@ -171,6 +173,7 @@ def test_bad_inputs(pyplot):
 
 
 def test_given_axes_used_and_inputs_not_mutated(pyplot):
+    pyplot.close("all")  # figures left by earlier tests; this one counts its own
     e = mixed_explanation()
     values, data = e.values.copy(), e.data.copy()
     fig, ax = pyplot.subplots()
