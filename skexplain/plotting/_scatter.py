@@ -165,7 +165,10 @@ class ScatterDisplay:
         ----------
         ax : matplotlib Axes, default=None
         cmap : str or Colormap, default="coolwarm"
-            Colormap of a numeric colour feature (low blue, high red).
+            Colormap of a numeric colour feature (low blue, high red).  Its
+            range is the feature's 5th to 95th percentile, so that a few
+            outliers do not wash out the others (the colourbar's arrows say
+            so); missing values are grey.
         s : float, default=16
             Dot area in points squared.
         alpha : float, default=0.8
@@ -207,7 +210,8 @@ class ScatterDisplay:
         ax = self.ax_
         xlabel = self.feature_name
         if self.n_missing:
-            xlabel += f"  ({self.n_missing} rows with missing values not shown)"
+            rows = "row" if self.n_missing == 1 else "rows"
+            xlabel += f"  ({self.n_missing} {rows} with a missing value not shown)"
         ax.set_xlabel(xlabel)
         ax.set_ylabel(self.ylabel)
         if self.categories is not None:

@@ -247,7 +247,7 @@ class TextDisplay:
         while n_lines * line_h + cbar_px > bbox.height * 1.001 and fontsize > 6:
             fontsize = max(6, fontsize * 0.85)  # a given axes: shrink the font to fit
             lines, lefts, line_h = self._lines(fontsize, bbox.width)
-            n_lines = lines.max() + 1
+            n_lines = lines.max() + 1 if len(lines) else 1
         if n_lines * line_h + cbar_px > bbox.height * 1.001:
             warnings.warn(f"{len(self.tokens)} tokens need {n_lines} lines and do not fit the "
                           "axes even at font size 6; give a taller axes.", UserWarning,

@@ -26,7 +26,7 @@ def test_numeric_feature_offsets_labels_and_missing_rows(pyplot):
     offsets = disp.scatter_.get_offsets()
     # The NaN row is left out (it cannot be placed) and the x label says so.
     np.testing.assert_allclose(offsets, [[3.0, 0.3], [1.0, 0.1], [2.0, 0.2], [5.0, 0.5]])
-    assert disp.ax_.get_xlabel() == "size  (1 rows with missing values not shown)"
+    assert disp.ax_.get_xlabel() == "size  (1 row with a missing value not shown)"
     assert disp.ax_.get_ylabel() == "attribution of size (price)"
     assert disp.categories_ is None and disp.color_feature_ is None
     assert disp.colorbar_ is None and disp.legend_ is None
@@ -112,7 +112,7 @@ def test_auto_colour_finds_the_planted_interaction(pyplot):
     one = Explanation(e.values[:, :1], e.base_values, data=e.data[:, :1], feature_names=["x0"])
     assert one.plot("scatter", feature=0, color="auto").color_feature_ is None
     # explainer.plot dispatches too, with its keyword arguments.
-    disp = explainer.plot(X[:30], kind="dependence", feature="x2", color="x0")
+    disp = explainer.plot(X[:30], kind="scatter", feature="x2", color="x0")
     assert isinstance(disp, ScatterDisplay) and disp.color_feature_ == "x0"
     np.testing.assert_allclose(disp.scatter_.get_offsets()[:, 0], X[:30, 2])
 
@@ -200,14 +200,15 @@ def diabetes_pipeline_explanation():
         GradientBoostingRegressor(n_estimators=30, random_state=0)).fit(X, y)
     X_rows = X.iloc[:40]
     before = X_rows.copy()
-    expl = ExactShapley(model).fit(X.sample(10, random_state=0)).explain(X_rows)
+    explainer = ExactShapley(model).fit(X.sample(10, random_state=0))
+    expl = explainer.explain(X_rows)
     pd.testing.assert_frame_equal(X_rows, before)
-    return X_rows, expl
+    return explainer, X_rows, expl
 
 
 def test_pipeline_with_string_column(pyplot, diabetes_pipeline_explanation):
-    X, expl = diabetes_pipeline_explanation
-    sex = expl.plot("scatter", feature="sex")
+    explainer, X, expl = diabetes_pipeline_explanation
+    sex = expl.plot("dependence", feature="sex")
     assert sex.categories_ == ["female", "male"]
     assert [t.get_text() for t in sex.ax_.get_xticklabels()] == ["female", "male"]
     np.testing.assert_array_equal(np.round(sex.scatter_.get_offsets()[:, 0]),
@@ -217,3 +218,6 @@ def test_pipeline_with_string_column(pyplot, diabetes_pipeline_explanation):
                                np.c_[X["bmi"], expl[:, "bmi"].values[:, 0]])
     assert [t.get_text() for t in bmi.legend_.get_texts()] == ["female", "male"]
     assert expl.plot("scatter", feature="bmi", color="auto").color_feature_ in expl.feature_names
+    disp = explainer.plot(X.iloc[:8], kind="scatter", feature="sex", color="age")
+    assert disp.categories_ == ["female", "male"] and disp.colorbar_ is not None
+    np.testing.assert_array_equal(disp.scatter_.get_array(), X["age"].iloc[:8])
