@@ -3,12 +3,16 @@
 from ._bar import BarDisplay
 from ._beeswarm import BeeswarmDisplay
 from ._heatmap import HeatmapDisplay
+from ._scatter import ScatterDisplay
+from ._text import TextDisplay
 from ._waterfall import WaterfallDisplay
 
 __all__ = [
     "BarDisplay",
     "BeeswarmDisplay",
     "HeatmapDisplay",
+    "ScatterDisplay",
+    "TextDisplay",
     "WaterfallDisplay",
     "get_display",
 ]
@@ -16,7 +20,10 @@ __all__ = [
 _DISPLAYS = {
     "bar": BarDisplay,
     "beeswarm": BeeswarmDisplay,
+    "dependence": ScatterDisplay,
     "heatmap": HeatmapDisplay,
+    "scatter": ScatterDisplay,
+    "text": TextDisplay,
     "waterfall": WaterfallDisplay,
 }
 
