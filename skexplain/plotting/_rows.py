@@ -98,9 +98,13 @@ def _is_missing(v):
 
 
 def attribution_label(output_names):
-    """Axis label: ``"attribution (<output>)"``, the unit of the values."""
+    """Axis label: ``"attribution (<output>)"``, the unit of the values.
+
+    A regressor's single output is named ``"output"``: that adds nothing, so
+    the label is then just ``"attribution"``.
+    """
     if output_names and len(output_names) == 1:
-        return f"attribution ({output_names[0]})"
+        return "attribution" if output_names[0] == "output" else f"attribution ({output_names[0]})"
     return "attribution (model output)"
 
 

@@ -22,7 +22,7 @@ def _check_data(explanation):
 
 def _output_label(explanation):
     names = explanation.output_names
-    return f" ({names[0]})" if names and len(names) == 1 else ""
+    return f" ({names[0]})" if names and len(names) == 1 and names[0] != "output" else ""
 
 
 class ScatterDisplay:

@@ -124,7 +124,8 @@ class TextDisplay:
             raise ValueError(f"tokens must be a list of {d} strings (one per feature); "
                              f"got {got}.")
         names = explanation.output_names
-        label = "attribution" + (f" ({names[0]})" if names and len(names) == 1 else "")
+        label = "attribution" + (f" ({names[0]})" if names and len(names) == 1
+                                 and names[0] != "output" else "")
         return cls.from_tokens(tokens, explanation.values[row], vmax=vmax, label=label, ax=ax)
 
     @classmethod

@@ -180,7 +180,9 @@ class WaterfallDisplay:
     def _value_text(self, i, start, value, color):
         """``+3.2`` inside a wide bar (white) or just past the end of a narrow one."""
         lo, hi = self.ax_.get_xlim()
-        label = format_number(value, 3, sign=True)
+        # float noise (an unused feature's 1e-14) reads as zero at the axis' scale
+        shown = 0.0 if abs(value) < 1e-9 * max(hi - lo, abs(self.base_value)) else value
+        label = format_number(shown, 3, sign=True)
         end = start + value
         if abs(value) > 0.12 * (hi - lo):
             return self.ax_.text((start + end) / 2, i, label, ha="center", va="center",
