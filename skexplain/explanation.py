@@ -340,9 +340,9 @@ class Explanation:
             ``"bar"`` mean absolute attribution per feature,
             ``"beeswarm"`` every row's attribution per feature coloured by the
             feature's value, ``"waterfall"`` one row from the base value to the
-            prediction, ``"scatter"`` a feature's value against its attribution
-            (dependence), ``"heatmap"`` rows x features, ``"text"`` tokens
-            coloured by attribution.
+            prediction, ``"scatter"`` (alias ``"dependence"``) a feature's
+            value against its attribution, ``"heatmap"`` rows x features,
+            ``"text"`` tokens coloured by attribution.
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure is created when None.
         output : int or str, default=None

@@ -1,10 +1,31 @@
 """Display objects for explanations (sklearn style: ``from_explanation``,
 ``plot(ax=None)`` returning ``self`` with ``ax_`` and ``figure_``)."""
 from ._bar import BarDisplay
+from ._beeswarm import BeeswarmDisplay
+from ._heatmap import HeatmapDisplay
+from ._scatter import ScatterDisplay
+from ._text import TextDisplay
+from ._waterfall import WaterfallDisplay
 
-__all__ = ["BarDisplay", "get_display"]
+__all__ = [
+    "BarDisplay",
+    "BeeswarmDisplay",
+    "HeatmapDisplay",
+    "ScatterDisplay",
+    "TextDisplay",
+    "WaterfallDisplay",
+    "get_display",
+]
 
-_DISPLAYS = {"bar": BarDisplay}
+_DISPLAYS = {
+    "bar": BarDisplay,
+    "beeswarm": BeeswarmDisplay,
+    "dependence": ScatterDisplay,
+    "heatmap": HeatmapDisplay,
+    "scatter": ScatterDisplay,
+    "text": TextDisplay,
+    "waterfall": WaterfallDisplay,
+}
 
 
 def get_display(kind):
