@@ -1,10 +1,15 @@
 """The ``skexplain`` command line: ``skexplain audit``."""
 import argparse
+import os
+import pathlib
 import sys
 import time
+import warnings
 
 from ._demo import DATASETS
 from ._loading import EX_DATAERR, EX_NOINPUT, EX_NOPERM, EX_UNAVAILABLE, LoadError
+
+EX_CANTCREAT = 73  # sysexits.h: cannot create an output file
 
 EPILOG = f"""\
 examples:
@@ -26,6 +31,8 @@ exit status:
       --target column it lacks, columns that do not match the model's
   {EX_NOINPUT}  missing or unreadable input file (EX_NOINPUT)
   {EX_UNAVAILABLE}  a .skops model but the skops package is not installed (EX_UNAVAILABLE)
+  {EX_CANTCREAT}  cannot write the report (EX_CANTCREAT): --out/--json in a folder that
+      cannot be created, a directory, or no permission
   {EX_NOPERM}  untrusted model (EX_NOPERM): a pickle/joblib file or untrusted skops
       types without --trust-model
 """
@@ -136,13 +143,43 @@ def _summary(report, say):
     """The explainer and why, the findings: what a person reads first."""
     name = getattr(report, "explainer_name", None)
     why = getattr(report, "explainer_reason", None)
-    if name:
+    if why and name and str(why).startswith(str(name)):
+        say(f"Explainer: {why}")  # the reason already names it
+    elif name:
         say(f"Explainer: {name}" + (f" ({why})" if why else ""))
     findings = list(getattr(report, "findings", []) or [])
     say(f"Findings ({len(findings)}):")
     for finding in findings:
-        text = getattr(finding, "text", finding)
-        say(f"  - {text}")
+        if isinstance(finding, dict):
+            severity, text = finding.get("severity", "info"), finding.get("text", finding)
+        else:
+            severity, text = getattr(finding, "severity", "info"), getattr(finding, "text",
+                                                                          finding)
+        say(f"  - {'' if severity == 'info' else severity.upper() + ': '}{text}")
+
+
+def _writable(path, option):
+    """``path`` as a Path whose folder exists (created); checked before a long audit."""
+    path = pathlib.Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LoadError(f"{option} {str(path)!r}: cannot create its folder "
+                        f"({exc.strerror or exc})", EX_CANTCREAT) from None
+    if path.is_dir():
+        raise LoadError(f"{option} {str(path)!r}: expected a file name, found a directory",
+                        EX_CANTCREAT)
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise LoadError(f"{option} {str(path)!r}: no permission to write there", EX_CANTCREAT)
+    return path
+
+
+def _write(write, path, option):
+    try:
+        return write(path)
+    except OSError as exc:  # the disk filled up, the folder vanished
+        raise LoadError(f"{option} {str(path)!r}: cannot write the file "
+                        f"({exc.strerror or exc})", EX_CANTCREAT) from None
 
 
 def run(args, say):
@@ -150,11 +187,14 @@ def run(args, say):
     from skexplain.audit import audit
 
     start = time.perf_counter()
-    model, X, y, _ = _inputs(args, say)
-    report = audit(model, X, y, **_audit_kwargs(args))
-    out = report.to_html(args.out)
-    if args.json:
-        report.to_json(args.json)
+    out = _writable(args.out, "--out")
+    json_out = _writable(args.json, "--json") if args.json else None
+    with warnings.catch_warnings():  # filters set while loading end with the audit
+        model, X, y, _ = _inputs(args, say)
+        report = audit(model, X, y, **_audit_kwargs(args))
+    out = _write(report.to_html, out, "--out")
+    if json_out:
+        _write(report.to_json, json_out, "--json")
     _summary(report, say)
     say(f"Report written to {out} ({time.perf_counter() - start:.0f} s)")
     if args.json:
