@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"
 
 # public name -> the submodule that defines it (one entry per name)
 _LAZY_NAMES = {
+    "AuditReport": ".audit",
     "BaseExplainer": ".base",
     "DeepLIFT": ".gradient",
     "ExactShapley": ".perturbation",
@@ -27,6 +28,7 @@ _LAZY_NAMES = {
     "Occlusion": ".perturbation",
     "Saliency": ".gradient",
     "SmoothGrad": ".gradient",
+    "audit": ".audit",
     "check_explainer": ".testing",
 }
 # subpackages reachable as attributes (``skexplain.gradient``) after ``import skexplain``
@@ -34,6 +36,7 @@ _SUBMODULES = ("adapters", "base", "exceptions", "explanation", "gradient", "per
                "plotting", "testing", "utils")
 
 __all__ = [
+    "AuditReport",
     "BaseExplainer",
     "DeepLIFT",
     "ExactShapley",
@@ -48,6 +51,7 @@ __all__ = [
     "Occlusion",
     "Saliency",
     "SmoothGrad",
+    "audit",
     "check_explainer",
     "__version__",
 ]
