@@ -1,7 +1,8 @@
 """The embedded demo of ``skexplain audit``: a fitted Pipeline on bundled data.
 
 The default dataset is scikit-learn's diabetes data with ``sex`` turned into
-a *string* column ("male"/"female"), so the Pipeline one-hot encodes it inside
+a *string* column ("male"/"female"; which code is which sex is not documented
+with the data, so the names are illustrative), so the Pipeline one-hot encodes it inside
 a ColumnTransformer and every attribution lands on a raw column, as it would
 for a real table.
 """
@@ -41,7 +42,9 @@ def demo_data(dataset="diabetes"):
 
     bunch = getattr(datasets, f"load_{dataset}")(as_frame=True)
     X, y = bunch.frame.drop(columns=bunch.target.name), bunch.target
-    if dataset == "diabetes":  # the scaled sex column has two values: name them
+    if dataset == "diabetes":
+        # the scaled sex column has two values; the data does not document which is
+        # which, so these names are illustrative (they make the column a string one)
         X = X.assign(sex=np.where(X["sex"] > 0, "male", "female"))
     return X, y
 
