@@ -26,8 +26,16 @@ def _sample(n, k, rng):
     return np.arange(n) if k >= n else np.sort(rng.choice(n, size=k, replace=False))
 
 
+def _is_classifier(model):
+    """sklearn's is_classifier, False for models without sklearn tags (functions, torch)."""
+    try:
+        return is_classifier(model)
+    except (AttributeError, TypeError):
+        return False
+
+
 def _output_for(model):
-    if is_classifier(model):
+    if _is_classifier(model):
         return "predict_proba" if hasattr(model, "predict_proba") else "auto"
     return "predict" if hasattr(model, "fit") and hasattr(model, "predict") else "auto"
 
@@ -168,7 +176,7 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         random_state=random_state, verbose=verbose)
     rows, X_rows, background, bg_note = _samples(X, background, n_rows, n_background,
                                                  random_state)
-    classifier, output = is_classifier(model), _output_for(model)
+    classifier, output = _is_classifier(model), _output_for(model)
     main_explainer, reason = choose_explainer(
         explainer, model, n_features=X.shape[1], feature_groups=feature_groups, output=output,
         n_rows=len(rows), n_background=background.shape[0], random_state=random_state,

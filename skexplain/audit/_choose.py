@@ -57,9 +57,8 @@ def choose_explainer(explainer, model, *, n_features, feature_groups, output, n_
     d = n_units(n_features, feature_groups)
     unit = "feature groups" if feature_groups is not None else "features"
     if isinstance(explainer, BaseExplainer):
-        given = clone(explainer)
-        if given.model is None or given.model is not model:
-            given = given.set_params(model=model)
+        # clone() also clones (unfits) an estimator held as ``model``: set the audited one
+        given = clone(explainer).set_params(model=model)
         return given, (f"{type(explainer).__name__}: the explainer given (cloned and "
                        f"set to the audited model).")
     if not isinstance(explainer, str) or explainer not in EXPLAINERS:

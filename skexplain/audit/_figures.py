@@ -79,10 +79,18 @@ def make_figures(expl, table, main, top, predictions, classifier, row_ids):
     notes, names = [], list(expl.feature_names)
     d, figs = len(names), {}
     n_show = min(d, 15)
+    shown, caption = expl, "Mean |attribution| per feature (largest first)"
+    if main is None and expl.has_output_axis:
+        # the main view of several classes: |attribution| summed over classes (per-class
+        # bars are in the per-class section)
+        from ..explanation import Explanation
+
+        shown = Explanation(np.abs(np.asarray(expl.values, float)).sum(axis=-1),
+                            np.zeros(expl.n_rows), feature_names=names)
+        caption = "Mean |attribution| per feature, summed over classes (largest first)"
     bar_kw = {} if main is None else _output_kw(expl, main)
     figs["importance"] = _figure(
-        "bar", "Mean |attribution| per feature (largest first)",
-        lambda ax: expl.plot("bar", ax=ax, max_display=n_show, **bar_kw),
+        "bar", caption, lambda ax: shown.plot("bar", ax=ax, max_display=n_show, **bar_kw),
         (8, 0.35 * n_show + 1.5), notes)
     outputs = [main] if (main is not None or not expl.has_output_axis) else list(
         range(min(expl.n_outputs, MAX_CLASS_FIGURES)))
@@ -96,7 +104,12 @@ def make_figures(expl, table, main, top, predictions, classifier, row_ids):
                                       **_output_kw(expl, k)),
             (8, 0.4 * n_show + 1.5), notes)
     figs["dependence"] = []
-    for name in table["feature"].iloc[:top]:
+    data = expl.data
+    one_column_each = data is not None and np.ndim(data) == 2 and np.shape(data)[1] == d
+    if not one_column_each:
+        notes.append("Dependence plots need one data column per feature; feature groups "
+                     "(or an explanation without data) have none, so they are left out.")
+    for name in table["feature"].iloc[:top] if one_column_each else []:
         k = _class_of(expl, names.index(name), main)
         figs["dependence"] += _figure(
             "scatter", f"{name}: value against attribution" + (

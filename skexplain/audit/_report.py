@@ -66,6 +66,19 @@ class AuditReport:
     details : dict
         Model repr, data shape and column types, background, rows, seed,
         skexplain version, explainer parameters, timings per step.
+
+    Examples
+    --------
+    >>> import json
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skexplain import audit
+    >>> X = np.random.default_rng(0).normal(size=(50, 3))
+    >>> report = audit(LinearRegression().fit(X, X[:, 1]), X, n_rows=10, compare_with=None)
+    >>> report.to_frame()["feature"].iloc[0]
+    'x1'
+    >>> json.loads(report.to_json())["explainer"]["name"]
+    'ExactShapley'
     """
 
     def __init__(self, *, explanation, importance, top_features, explainer_name,

@@ -10,6 +10,8 @@ from sklearn.linear_model import LinearRegression
 import skexplain
 from skexplain import ExactShapley, KernelSHAP, audit
 from skexplain.audit._choose import EXACT_MAX_UNITS, choose_explainer
+from audit_fixtures import (agg, binary_data, binary_report, linear_data,  # noqa: F401
+                            linear_report)
 
 COLUMNS = ["feature", "mean_abs", "ci_low", "ci_high", "stderr", "share", "rank"]
 
@@ -223,3 +225,54 @@ def test_logistic_regression_passes_the_sanity_check_over_three_permutations(bin
     # one permutation (seed 0) alone gives similarity 0.71 on this model: see SANITY_REPEATS
     s = binary_report.sanity
     assert s["ran"] and s["n_permutations"] == 3 and s["passed"], s
+
+
+def test_multiclass_importance_figure_is_the_summed_view(agg, monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+
+    from skexplain.audit import _figures
+
+    drawn = []
+    original = _figures.png_base64
+
+    def spy(draw, figsize):
+        fig, ax = agg.subplots()
+        draw(ax)
+        drawn.append([b.get_width() for b in ax.patches])
+        agg.close(fig)
+        return original(draw, figsize)
+
+    monkeypatch.setattr(_figures, "png_base64", spy)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    y = np.argmax(X * [3, 1, 1], axis=1)
+    report = audit(LogisticRegression().fit(X, y), X, y, n_rows=20, n_background=10,
+                   compare_with=None, sanity_check=False)
+    # the first figure is the importance bar: one bar per feature, the summed mean |attr|
+    widths = sorted(drawn[0])
+    assert np.allclose(widths, sorted(report.to_frame()["mean_abs"]))
+
+
+def test_feature_groups_are_the_players(linear_data):
+    model, X, y = linear_data
+    groups = {"signal": ["up", "down"], "rest": ["unused", "group"]}
+    report = audit(model, X, y, feature_groups=groups, n_rows=10, n_background=5,
+                   compare_with=None, sanity_check=False, top=2)
+    assert sorted(report.to_frame()["feature"]) == ["rest", "signal"]
+    assert "2 feature groups -> 4 coalitions per row" in report.explainer_reason
+    # no direction finding for a group of columns: it has no single value
+    assert not [f for f in report.findings if f["kind"] in ("direction", "categorical")]
+
+
+def test_a_plain_function_is_audited_without_score_or_sanity_check():
+    w = np.array([1.0, -2.0, 0.0])
+
+    def f(X):
+        return np.asarray(X) @ w
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    report = audit(f, X, X @ w, n_rows=10, n_background=5, compare_with=None)
+    assert report.score is None and not report.sanity["ran"]
+    assert "not a scikit-learn estimator" in report.sanity["reason"]
+    assert report.top_features[:2] == ["x1", "x0"]
+    assert report.additivity["max_gap"] < 1e-10

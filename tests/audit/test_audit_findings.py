@@ -5,6 +5,8 @@ import pytest
 
 from skexplain.audit import _findings as F
 from skexplain.audit._checks import agreement
+from audit_fixtures import (agg, binary_data, binary_report, linear_data,  # noqa: F401
+                            linear_report)
 
 
 def texts(report, kind):

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from skexplain.audit._html import SECTIONS
+from audit_fixtures import (agg, binary_data, binary_report, linear_data,  # noqa: F401
+                            linear_report)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -100,3 +102,19 @@ def test_json_round_trips_without_nan(linear_report, binary_report, tmp_path):
 def test_to_html_returns_the_path(linear_report, tmp_path):
     path = linear_report.to_html(str(tmp_path / "x.html"))
     assert path.exists() and path.name == "x.html"
+
+
+def test_each_figure_section_has_its_figures_or_says_why(linear_report, binary_report):
+    from skexplain.plotting import _DISPLAYS
+
+    for report in (linear_report, binary_report):
+        figs = report.figures
+        assert len(figs["importance"]) == 1
+        expect = {"summary": ("beeswarm", 1), "dependence": ("scatter", len(
+            report.top_features)), "example_rows": ("waterfall", 3)}
+        for section, (kind, count) in expect.items():
+            if kind in _DISPLAYS:
+                assert len(figs[section]) == count, section
+            else:
+                assert figs[section] == [] and any(repr(kind) in n for n in figs["notes"])
+        assert len(figs["per_class"]) == (report.task == "classification")

@@ -1,4 +1,4 @@
-"""Small models whose truth is known, and their audits (computed once per module)."""
+"""Small models whose truth is known, and their audits (imported by the audit tests)."""
 import numpy as np
 import pandas as pd
 import pytest
