@@ -14,7 +14,7 @@ import importlib
 import sys
 import xml.etree.ElementTree as ET
 
-OPTIONAL = ("torch", "captum", "shap", "lime", "skimage", "distributed", "dask")
+OPTIONAL = ("torch", "captum", "shap", "lime", "skimage", "distributed", "dask", "skops")
 
 
 def outcomes(path):

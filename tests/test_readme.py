@@ -37,10 +37,15 @@ def literal_blocks(text):
 PYTHON_BLOCKS = [code for kind, code in literal_blocks(README) if kind == "python"]
 
 
+COMMANDS = ("pip ", "python ", "skexplain ")
+
+
 def readme_commands():
-    """The shell commands of README.rst's literal blocks (pip and python lines)."""
-    return [line.strip() for kind, code in literal_blocks(README) if kind == "literal"
-            for line in code.splitlines() if line.strip().startswith(("pip ", "python "))]
+    """The shell commands of README.rst's literal blocks (pip, python and skexplain
+    lines; ``a && b`` is two commands)."""
+    return [part.strip() for kind, code in literal_blocks(README) if kind == "literal"
+            for line in code.splitlines() for part in line.split("&&")
+            if part.strip().startswith(COMMANDS)]
 
 
 def normalize(tokens):
@@ -54,7 +59,7 @@ def ci_commands():
     commands = []
     for line in CI.splitlines():
         line = line.strip()
-        if line.startswith(("python ", "pip ")):
+        if line.startswith(COMMANDS):
             commands.append(normalize(shlex.split(line)))
     return commands
 
@@ -85,7 +90,7 @@ def test_python_snippet_runs_verbatim(code, tmp_path, monkeypatch):
 
 def test_shell_commands_are_run_by_ci():
     commands = readme_commands()
-    for expected in ("pip install .", "python -m skexplain", "python -m pytest",
+    for expected in ("pip install .", "skexplain audit", "python -m pytest",
                      'pip install ".[test]"', 'pip install ".[test,parity,dask]"'):
         assert expected in commands
     missing = [c for c in commands if not runs_in_ci(c)]
@@ -94,6 +99,7 @@ def test_shell_commands_are_run_by_ci():
 
 def test_command_matching_is_strict():
     assert runs_in_ci("python -m pytest")  # run as "python -m pytest -q -ra --junitxml=..."
-    assert not runs_in_ci("python -m skexplain --rows 2")
+    assert not runs_in_ci("skexplain audit --rows 2")
     assert not runs_in_ci("pip install .[docs]")
     assert literal_blocks("Run::\n\n    python -m x\n\ntext\n") == [("literal", "python -m x\n")]
+    assert runs_in_ci("skexplain audit") and not runs_in_ci("skexplain")
