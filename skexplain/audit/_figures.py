@@ -30,17 +30,22 @@ def png_base64(draw, figsize):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _available(kind):
-    from ..plotting import _DISPLAYS
-
-    return kind in _DISPLAYS
-
-
-def _figure(kind, caption, draw, figsize, notes):
-    if not _available(kind):
-        notes.append(f"The {kind!r} display is not available in this version of skexplain.")
-        return []
+def _figure(caption, draw, figsize):
     return [{"caption": caption, "png": png_base64(draw, figsize)}]
+
+
+def _bars_with_intervals(display, table):
+    """Draw the table's bootstrap 95% intervals as error bars on ``display``'s bars."""
+    by_name = table.set_index("feature")
+    labels = [t.get_text() for t in display.ax_.get_yticklabels()]
+    widths = np.array([p.get_width() for p in display.bars_[0].patches])
+    low = widths - by_name.loc[labels, "ci_low"].to_numpy(float)
+    high = by_name.loc[labels, "ci_high"].to_numpy(float) - widths
+    display.intervals_ = display.ax_.errorbar(
+        widths, np.arange(len(labels)), xerr=np.clip([low, high], 0, None), fmt="none",
+        ecolor="#24292f", elinewidth=1, capsize=3, label="95% bootstrap interval")
+    display.ax_.legend(loc="lower right", frameon=False)
+    return display
 
 
 def _output_kw(expl, k):
@@ -76,63 +81,81 @@ def make_figures(expl, table, main, top, predictions, classifier, row_ids):
 
     ``row_ids`` labels the explained rows as in X (its index, or positions).
     """
-    notes, names = [], list(expl.feature_names)
-    d, figs = len(names), {}
-    n_show = min(d, 15)
-    shown, caption = expl, "Mean |attribution| per feature (largest first)"
+    notes, n_show = [], min(len(expl.feature_names), 15)
+    figs = {
+        "importance": _importance_figure(expl, table, main, n_show),
+        "summary": _summary_figures(expl, main, n_show),
+        "dependence": _dependence_figures(expl, table, main, top, notes),
+        "per_class": [],
+        "example_rows": _example_row_figures(expl, main, predictions, row_ids),
+    }
+    if classifier and expl.has_output_axis:
+        figs["per_class"] = _figure(
+            "Mean |attribution| per feature and class",
+            lambda ax: expl.plot("bar", ax=ax, max_display=n_show), (8, 0.5 * n_show + 1.5))
+    figs["notes"] = sorted(set(notes))
+    return figs
+
+
+def _importance_figure(expl, table, main, n_show):
+    from ..explanation import Explanation
+
+    names = list(expl.feature_names)
+    # the bars' intervals are the table's bootstrap ones (the estimator's standard errors
+    # are in the table): a copy without stderr, or BarDisplay would draw both
+    shown = Explanation(expl.values, expl.base_values, feature_names=names,
+                        output_names=expl.output_names)
+    caption = "Mean |attribution| per feature (largest first), with 95% bootstrap intervals"
     if main is None and expl.has_output_axis:
         # the main view of several classes: |attribution| summed over classes (per-class
         # bars are in the per-class section)
-        from ..explanation import Explanation
-
         shown = Explanation(np.abs(np.asarray(expl.values, float)).sum(axis=-1),
                             np.zeros(expl.n_rows), feature_names=names)
-        caption = "Mean |attribution| per feature, summed over classes (largest first)"
+        caption = ("Mean |attribution| per feature, summed over classes (largest first), "
+                   "with 95% bootstrap intervals")
     bar_kw = {} if main is None else _output_kw(expl, main)
-    figs["importance"] = _figure(
-        "bar", caption, lambda ax: shown.plot("bar", ax=ax, max_display=n_show, **bar_kw),
-        (8, 0.35 * n_show + 1.5), notes)
+    return _figure(caption, lambda ax: _bars_with_intervals(
+        shown.plot("bar", ax=ax, max_display=n_show, **bar_kw), table), (8, 0.35 * n_show + 1.5))
+
+
+def _summary_figures(expl, main, n_show):
     outputs = [main] if (main is not None or not expl.has_output_axis) else list(
         range(min(expl.n_outputs, MAX_CLASS_FIGURES)))
-    figs["summary"] = []
+    figs = []
     for k in outputs:
         title = "" if k is None or not expl.has_output_axis else f" (class {expl.output_names[k]})"
-        figs["summary"] += _figure(
-            "beeswarm", "Every explained row's attribution per feature, coloured by the "
-            f"feature's value{title}",
-            lambda ax, k=k: expl.plot("beeswarm", ax=ax, max_display=n_show,
-                                      **_output_kw(expl, k)),
-            (8, 0.4 * n_show + 1.5), notes)
-    figs["dependence"] = []
-    data = expl.data
-    one_column_each = data is not None and np.ndim(data) == 2 and np.shape(data)[1] == d
-    if not one_column_each:
+        caption = ("Every explained row's attribution per feature, coloured by the feature's "
+                   f"value{title}")
+        figs += _figure(caption, lambda ax, k=k: expl.plot(
+            "beeswarm", ax=ax, max_display=n_show, **_output_kw(expl, k)), (8, 0.4 * n_show + 1.5))
+    return figs
+
+
+def _dependence_figures(expl, table, main, top, notes):
+    names, data = list(expl.feature_names), expl.data
+    if data is None or np.ndim(data) != 2 or np.shape(data)[1] != len(names):
         notes.append("Dependence plots need one data column per feature; feature groups "
                      "(or an explanation without data) have none, so they are left out.")
-    for name in table["feature"].iloc[:top] if one_column_each else []:
+        return []
+    figs = []
+    for name in table["feature"].iloc[:top]:
         k = _class_of(expl, names.index(name), main)
-        figs["dependence"] += _figure(
-            "scatter", f"{name}: value against attribution" + (
-                "" if k is None else f" (class {expl.output_names[k]})"),
-            lambda ax, name=name, k=k: expl.plot("scatter", ax=ax, feature=name, color="auto",
-                                                 **_output_kw(expl, k)),
-            (6.5, 4.2), notes)
-    figs["per_class"] = []
-    if classifier and expl.has_output_axis:
-        figs["per_class"] = _figure(
-            "bar", "Mean |attribution| per feature and class",
-            lambda ax: expl.plot("bar", ax=ax, max_display=n_show),
-            (8, 0.5 * n_show + 1.5), notes)
-    figs["example_rows"] = []
+        caption = f"{name}: value against attribution" + (
+            "" if k is None else f" (class {expl.output_names[k]})")
+        figs += _figure(caption, lambda ax, name=name, k=k: expl.plot(
+            "scatter", ax=ax, feature=name, color="auto", **_output_kw(expl, k)), (6.5, 4.2))
+    return figs
+
+
+def _example_row_figures(expl, main, predictions, row_ids):
     k_rows = main if main is not None or not expl.has_output_axis else 0
     what = ("prediction" if not expl.has_output_axis or main is not None else
             f"predicted probability of class {expl.output_names[k_rows]}")
+    figs = []
     for label, row, value in _example_rows(predictions, k_rows):
-        figs["example_rows"] += _figure(
-            "waterfall", f"Row {row_ids[row]} of X: the {label} {what} among the explained "
-            f"rows ({value:.4g})",
-            lambda ax, row=row: expl.plot("waterfall", ax=ax, row=row,
-                                          **_output_kw(expl, k_rows)),
-            (8, 0.35 * min(d, 10) + 2), notes)
-    figs["notes"] = sorted(set(notes))
+        caption = f"Row {row_ids[row]} of X: the {label} {what} among the explained rows " \
+                  f"({value:.4g})"
+        figs += _figure(caption, lambda ax, row=row: expl.plot(
+            "waterfall", ax=ax, row=row, **_output_kw(expl, k_rows)),
+            (8, 0.35 * min(len(expl.feature_names), 10) + 2))
     return figs

@@ -47,7 +47,8 @@ font-variant-numeric:tabular-nums}
 ul.findings{padding-left:0;list-style:none}ul.findings li{padding:.45em .7em;margin:.3em 0;
 border-left:4px solid #2da44e;background:#f6fff8}ul.findings li.warning{
 border-left-color:#d1242f;background:#fff5f5}
-figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
+figure{margin:1em 0}.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));
+gap:0 1.2em}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
 figcaption{color:#57606a;font-size:.92em}.ok{color:#1a7f37;font-weight:600}
 .bad{color:#cf222e;font-weight:600}pre{white-space:pre-wrap;background:#f6f8fa;padding:.6em}
 """
@@ -84,6 +85,11 @@ def _figures(items):
     return "".join(
         f'<figure><img alt="{_e(f["caption"])}" src="data:image/png;base64,{f["png"]}">'
         f"<figcaption>{_e(f['caption'])}</figcaption></figure>" for f in items)
+
+
+def _grid(figures_html):
+    """Small figures side by side (as many columns as the window fits)."""
+    return f'<div class="grid">{figures_html}</div>' if figures_html else ""
 
 
 def _importance(report):
@@ -184,7 +190,7 @@ def render(report):
         + "</ul>",
         "importance": _importance(report),
         "summary": _figures(report.figures.get("summary", [])),
-        "dependence": _figures(report.figures.get("dependence", [])),
+        "dependence": _grid(_figures(report.figures.get("dependence", []))),
         "per-class": _per_class(report),
         "example-rows": _figures(report.figures.get("example_rows", [])),
         "sanity": _sanity(report), "agreement": _agreement(report),

@@ -129,7 +129,9 @@ class WaterfallDisplay:
         self._mark_base_and_prediction(n)
         self.value_texts_ = [self._value_text(i, s, v, c) for i, (s, v, c) in
                              enumerate(zip(starts, self.contributions_, colors))]
-        self.ax_.set_xlabel(attribution_label(self.output_names))
+        # the axis is the model's output scale (E[f(X)] ... f(x)), not attribution units
+        self.ax_.set_xlabel(attribution_label(self.output_names).replace(
+            "attribution", "model output", 1))
         self.ax_.spines[["top", "right", "left"]].set_visible(False)
         self.ax_.tick_params(axis="y", length=0)
         return self

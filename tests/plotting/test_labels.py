@@ -20,3 +20,9 @@ def test_waterfall_shows_float_noise_as_zero(pyplot):
                     feature_names=["a", "b", "c"])
     texts = [t.get_text() for t in e.plot("waterfall").value_texts_]
     assert "+0" in texts and not any("e-14" in t for t in texts), texts
+
+
+def test_waterfall_axis_is_the_model_output(pyplot):
+    e = Explanation(np.array([[1.0, -2.0]]), np.array([5.0]), feature_names=["a", "b"],
+                    output_names=["malignant"])
+    assert e.plot("waterfall").ax_.get_xlabel() == "model output (malignant)"
