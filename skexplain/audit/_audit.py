@@ -110,10 +110,10 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         True targets of ``X``.  Enables the model's score on the data given
         and the data-randomization sanity check (skipped without it).
     explainer : {"auto", "exact", "kernel"} or skexplain explainer, default="auto"
-        ``"auto"``: ExactShapley for at most 13 features
-        or feature groups, KernelSHAP beyond: measured on 2 cores for a
-        GradientBoosting Pipeline (100 rows x 50 background rows), exact is
-        no slower up to 13 features (49 s vs 59 s) and 2.7x slower at 14.
+        ``"auto"``: ExactShapley for at most 12 features or feature groups
+        (its 2^d coalitions then cost at most about twice KernelSHAP's
+        default budget of 2 d + 2048), KernelSHAP beyond; the report says
+        which was used and why.
         An unfitted explainer instance is cloned, set to ``model`` and used
         as given.
     background : DataFrame or array-like, default=None

@@ -124,6 +124,7 @@ def _sanity(report):
     rows = [["test", s["test"]], ["similarity metric", s["metric"]],
             ["similarity (trained vs permuted-label model)", _num(s["statistic"])],
             ["pass threshold (at most)", _num(s["threshold"])], ["rows compared", s["n_rows"]],
+            ["background rows (subsample of the audit's)", s.get("n_background", "")],
             ["label permutations averaged", s["n_permutations"]],
             ["training score of the permuted-label models (mean)",
              _num(s["permuted_train_score"])]]
