@@ -42,6 +42,14 @@ def is_categorical(column):
     return column.nunique(dropna=True) <= 2
 
 
+def _name_list(names, limit=6):
+    """``a, b, c`` or ``a, b, c and 7 more``: a sentence stays readable with 30 features."""
+    names = [str(n) for n in names]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+
+
 def concentration_findings(table):
     """How few features carry most of the total mean |attribution|."""
     shares = table["share"].to_numpy()
@@ -49,7 +57,7 @@ def concentration_findings(table):
         return []
     k = int(np.searchsorted(np.cumsum(shares), CONCENTRATION_SHARE) + 1)
     k = min(k, len(shares))
-    names = ", ".join(table["feature"].iloc[:k])
+    names = _name_list(table["feature"].iloc[:k])
     carried = float(shares[:k].sum())
     return [_finding("concentration",
                      f"{k} of {len(shares)} features carry {carried:.0%} of the total mean "
@@ -110,7 +118,7 @@ def negligible_findings(table):
     small = table[table["share"] < NEGLIGIBLE_SHARE]
     if small.empty or len(small) == len(table):
         return []
-    names = ", ".join(small["feature"])
+    names = _name_list(small["feature"])
     return [_finding("negligible",
                      f"{len(small)} feature(s) have a negligible effect on the explained rows "
                      f"(each under {NEGLIGIBLE_SHARE:.0%} of the total mean |attribution|): "

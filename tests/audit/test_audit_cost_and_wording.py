@@ -1,4 +1,4 @@
-"""The sanity check runs on a few rows and a subsample of the background."""
+"""The sanity check's cost (few rows, a background subsample) and findings that stay readable."""
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import Ridge
@@ -36,3 +36,15 @@ def test_sanity_check_keeps_a_small_background_whole():
     model = Ridge().fit(X, y)
     result = sanity_check(ExactShapley(model), model, X, y, X[:5], X[:8], 0)
     assert result["n_rows"] == 5 and result["n_background"] == 8
+
+
+def test_long_feature_lists_in_findings_are_shortened():
+    from skexplain.audit._findings import concentration_findings, negligible_findings
+
+    names = [f"f{i}" for i in range(30)]
+    share = np.r_[np.full(20, 0.049), np.full(10, 0.002)]
+    table = pd.DataFrame({"feature": names, "share": share / share.sum()})
+    text = concentration_findings(table)[0]["text"]
+    assert "f0, f1, f2, f3, f4, f5 and " in text and "f10" not in text, text
+    small = negligible_findings(table)[0]["text"]
+    assert small.startswith("10 feature(s)") and "and 4 more" in small, small
