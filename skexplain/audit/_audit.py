@@ -283,7 +283,8 @@ def _details(model, X, y, rows, background, bg_note, random_state, timings, fitt
         types = {str(c): str(t) for c, t in X.dtypes.items()}
     else:
         types = {"all columns": str(X.dtype)}
-    return {"model": repr(model), "data_shape": [int(s) for s in X.shape],
+    return {"model": repr(model), "model_name": model_name(model),
+            "data_shape": [int(s) for s in X.shape],
             "column_types": types, "y_given": y is not None,
             "rows_explained": int(len(rows)),
             "rows_note": (f"{len(rows)} of {X.shape[0]} rows of X" + (
@@ -293,3 +294,12 @@ def _details(model, X, y, rows, background, bg_note, random_state, timings, fitt
             "explainer_params": {k: repr(v) for k, v in fitted.get_params(deep=False).items()
                                  if k != "model"},
             "timings_s": timings}
+
+
+def model_name(model):
+    """A short name: the class, or a Pipeline's steps (``ColumnTransformer -> Ridge``)."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and all(isinstance(s, tuple) and len(s) == 2 for s in steps):
+        return " -> ".join(type(est).__name__ for _, est in steps
+                           if est is not None and not isinstance(est, str))
+    return getattr(model, "__name__", None) or type(model).__name__

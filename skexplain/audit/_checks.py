@@ -3,7 +3,8 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.base import BaseEstimator, clone
 
-__all__ = ["AGREEMENT_ROWS", "SANITY_BACKGROUND", "SANITY_REPEATS", "SANITY_ROWS", "additivity", "agreement",
+__all__ = ["AGREEMENT_ROWS", "SANITY_BACKGROUND", "SANITY_REPEATS", "SANITY_ROWS", "additivity",
+           "agreement",
            "sanity_check"]
 
 #: Rows explained by the trained model and each permuted-label model in the sanity

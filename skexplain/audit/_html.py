@@ -170,7 +170,8 @@ def _summary_box(report):
     sanity = ("skipped" if not s["ran"] else (
         f"{'passed' if s['passed'] else 'FAILED'} (similarity {_num(s['statistic'])}, "
         f"at most {_num(s['threshold'])} to pass)"))
-    rows = [["task", f"{report.task}: {report.main_view}"],
+    rows = [["model", report.details.get("model_name", "")],
+            ["task", f"{report.task}: {report.main_view}"],
             ["explainer", report.explainer_name],
             ["rows explained", report.details["rows_note"]],
             ["top features", ", ".join(report.top_features)],
@@ -201,7 +202,7 @@ def render(report):
     nav = "".join(f'<a href="#{sid}">{_e(head)}</a>' for sid, head, _ in shown)
     parts = [f'<section id="{sid}"><h2>{_e(head)}</h2><p class="how">{_e(how)}</p>'
              f"{bodies[sid] or '<p>No figure.</p>'}</section>" for sid, head, how in shown]
-    title = f"skexplain audit: {report.task} model ({report.explainer_name})"
+    title = f"skexplain audit: {report.details.get('model_name', 'model')} ({report.task})"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"

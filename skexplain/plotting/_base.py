@@ -36,7 +36,8 @@ def one_output(explanation, output, kind):
             return explanation.select_output(0)
         raise ValueError(
             f"The {kind!r} plot shows one output and this explanation has "
-            f"{explanation.n_outputs}: {explanation.output_names or list(range(explanation.n_outputs))}"
+            f"{explanation.n_outputs}: "
+            f"{explanation.output_names or list(range(explanation.n_outputs))}"
             ". Choose one with output= (a name or an index).")
     if isinstance(output, (list, tuple)) or not isinstance(output, (str, numbers.Integral)):
         raise TypeError(f"output must be one output name or index; got {output!r}.")

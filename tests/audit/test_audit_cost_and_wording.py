@@ -48,3 +48,15 @@ def test_long_feature_lists_in_findings_are_shortened():
     assert "f0, f1, f2, f3, f4, f5 and " in text and "f10" not in text, text
     small = negligible_findings(table)[0]["text"]
     assert small.startswith("10 feature(s)") and "and 4 more" in small, small
+
+
+def test_the_report_title_names_the_model():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skexplain.audit._audit import model_name
+
+    assert model_name(make_pipeline(StandardScaler(), "passthrough", Ridge())) == \
+        "StandardScaler -> Ridge"
+    assert model_name(Ridge()) == "Ridge"
+    assert model_name(lambda X: X) == "<lambda>"
