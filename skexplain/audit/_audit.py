@@ -197,19 +197,30 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
             add = (additivity(expl, predictions)
                    if "efficiency" in fitted.__skexplain_tags__().axioms else None)
             score = _score(model, X, y, classifier)
+            null = F.is_null(expl.values, predictions)
         with progress.step("sanity"):
-            sanity = (run_sanity_check(main_explainer, model, X, y, X_rows, background,
-                                       random_state) if sanity_check
-                      else {"ran": False, "reason": "skipped: sanity_check=False."})
+            if null:  # the similarity of two noise vectors would pass or fail by chance
+                sanity = {"ran": False, "passed": False, "reason": (
+                    "failed (not run): every attribution is zero, so the explanations "
+                    "cannot reflect anything the model learned.")}
+            elif sanity_check:
+                sanity = run_sanity_check(main_explainer, model, X, y, X_rows, background,
+                                          random_state)
+            else:
+                sanity = {"ran": False, "reason": "skipped: sanity_check=False."}
         with progress.step("agreement"):
             agree = _agreement(other, background, X_rows, expl, table, top)
-        findings = (F.concentration_findings(table) + F.order_findings(table, top)
-                    + _effect_findings(expl, X_rows, table, top, main, classifier,
-                                       feature_groups)
-                    + F.negligible_findings(table) + F.score_findings(score)
-                    + F.sanity_findings(sanity)
-                    + F.agreement_findings(agree, type(fitted).__name__,
-                                           agree["other"] if agree else "")
+        if null:  # noise: no ranking, direction or agreement to report
+            described = F.null_findings(expl.values)
+            agreed = []
+        else:
+            described = (F.concentration_findings(table) + F.order_findings(table, top)
+                         + _effect_findings(expl, X_rows, table, top, main, classifier,
+                                            feature_groups)
+                         + F.negligible_findings(table))
+            agreed = F.agreement_findings(agree, type(fitted).__name__,
+                                          agree["other"] if agree else "")
+        findings = (described + F.score_findings(score) + F.sanity_findings(sanity) + agreed
                     + F.additivity_findings(add, type(fitted).__name__))
         with progress.step("figures"):
             row_ids = list(X_rows.index) if hasattr(X_rows, "index") else [int(r) for r in rows]

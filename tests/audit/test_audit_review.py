@@ -1,0 +1,41 @@
+"""Inputs the audit's authors did not choose: constant models, noise-level attributions."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.linear_model import LinearRegression
+
+from skexplain import audit
+from skexplain.audit import _findings as F
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("model_cls", [DummyRegressor, DummyClassifier])
+def test_a_model_that_ignores_its_inputs_gets_no_ranking_and_a_failed_sanity_check(model_cls):
+    """Float noise (1e-19) must not be ranked, nor pass the sanity check."""
+    X = np.random.default_rng(0).normal(size=(120, 4))
+    y = X[:, 0] if model_cls is DummyRegressor else (X[:, 0] > 0).astype(int)
+    report = audit(model_cls().fit(X, y), X, y, n_rows=30, n_background=20,
+                   compare_with=None)
+    kinds = [f["kind"] for f in report.findings]
+    for kind in ("concentration", "uncertain_order", "direction", "categorical", "negligible"):
+        assert kind not in kinds, (kind, report.findings)
+    (null,) = [f for f in report.findings if f["kind"] == "null"]
+    assert null["severity"] == "warning" and "zero" in null["text"]
+    (sanity,) = [f for f in report.findings if f["kind"] == "sanity"]
+    assert sanity["severity"] == "warning" and "passed" not in sanity["text"]
+    assert report.sanity.get("passed") is False
+
+
+def test_order_of_noise_level_features_is_not_a_finding():
+    table = pd.DataFrame({"feature": list("abc"), "mean_abs": [1.0, 3e-17, 2e-17],
+                          "ci_low": [0.9, 2e-17, 1e-17], "ci_high": [1.1, 4e-17, 3e-17],
+                          "share": [1.0, 3e-17, 2e-17]})
+    assert F.order_findings(table, 3) == []
+    table["mean_abs"], table["share"] = [0.5, 0.3, 0.2], [0.5, 0.3, 0.2]
+    table["ci_low"], table["ci_high"] = [0.3, 0.2, 0.1], [0.7, 0.4, 0.3]
+    assert len(F.order_findings(table, 3)) == 2
