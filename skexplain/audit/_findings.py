@@ -10,8 +10,8 @@ from scipy.stats import spearmanr
 
 __all__ = ["CONCENTRATION_SHARE", "DIRECTION_MIN_R", "NEGLIGIBLE_SHARE", "additivity_findings",
            "agreement_findings", "categorical_finding", "concentration_findings",
-           "direction_finding", "fmt", "is_categorical", "is_null", "negligible_findings", "null_findings",
-           "order_findings", "sanity_findings", "score_findings"]
+           "direction_finding", "fmt", "is_categorical", "is_null", "negligible_findings",
+           "null_findings", "order_findings", "sanity_findings", "score_findings"]
 
 #: Concentration: the fewest features whose shares add up to this.
 CONCENTRATION_SHARE = 0.7

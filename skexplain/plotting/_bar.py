@@ -1,7 +1,7 @@
 """``BarDisplay``: mean absolute attribution per feature."""
 import numpy as np
 
-from ._base import (axes_and_figure, check_max_display, feature_names, one_output,
+from ._base import (axes_and_figure, check_finite, check_max_display, feature_names, one_output,
                     require_one_feature_axis)
 
 __all__ = ["BarDisplay"]
@@ -69,6 +69,7 @@ class BarDisplay:
         check_max_display(max_display)
         if output is not None:
             explanation = one_output(explanation, output, "bar")
+        check_finite(explanation, "bar")
         importance = explanation.global_importance("mean_abs")
         errors = None
         if explanation.stderr is not None:

@@ -1,7 +1,8 @@
 """``BeeswarmDisplay``: every row's attribution per feature (shap's summary plot)."""
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
 from ._rows import (GREY, attribution_label, new_axes, numeric_column, red_blue_cmap,
                     top_and_rest)
 
@@ -100,6 +101,7 @@ class BeeswarmDisplay:
         require_one_feature_axis(explanation, "beeswarm")
         check_max_display(max_display)
         explanation = one_output(explanation, output, "beeswarm")
+        check_finite(explanation, "beeswarm")
         data = explanation.data
         if data is not None and data.shape != explanation.values.shape:
             data = None  # data that do not match the features one to one cannot colour them

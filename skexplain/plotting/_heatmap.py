@@ -1,7 +1,8 @@
 """``HeatmapDisplay``: the attributions of every row and feature as one image."""
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
 from ._rows import attribution_label, diverging_cmap, new_axes, top_and_rest
 
 __all__ = ["HeatmapDisplay"]
@@ -111,6 +112,7 @@ class HeatmapDisplay:
         require_one_feature_axis(explanation, "heatmap")
         check_max_display(max_display)
         explanation = one_output(explanation, output, "heatmap")
+        check_finite(explanation, "heatmap")
         _check_order(order, explanation.n_rows)
         disp = cls(explanation.values, feature_names(explanation),
                    output_names=explanation.output_names)

@@ -1,7 +1,8 @@
 """``ScatterDisplay``: a feature's value against its attribution (dependence plot)."""
 import numpy as np
 
-from ._base import axes_and_figure, feature_names, one_output, require_one_feature_axis
+from ._base import (axes_and_figure, check_finite, feature_names, one_output,
+                    require_one_feature_axis)
 from ._columns import auto_color_feature, encode_column, resolve_feature
 
 __all__ = ["ScatterDisplay"]
@@ -129,6 +130,7 @@ class ScatterDisplay:
         """
         require_one_feature_axis(explanation, "scatter")
         explanation = one_output(explanation, output, "scatter")
+        check_finite(explanation, "scatter")
         data = _check_data(explanation)
         names = feature_names(explanation)
         j = resolve_feature(feature, names, "feature")

@@ -3,7 +3,8 @@ import numbers
 
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
 from ._rows import BLUE, RED, attribution_label, format_number, new_axes, top_and_rest
 
 __all__ = ["WaterfallDisplay"]
@@ -95,6 +96,7 @@ class WaterfallDisplay:
         check_max_display(max_display)
         row = _check_row(row, explanation.n_rows)
         explanation = one_output(explanation, output, "waterfall")
+        check_finite(explanation, "waterfall", rows=slice(row, row + 1))
         data = explanation.data
         data = data[row] if data is not None and data.shape == explanation.values.shape else None
         disp = cls(explanation.values[row], explanation.base_values[row],

@@ -16,3 +16,28 @@ def test_heatmap_hclust_on_too_many_rows_falls_back_to_prediction_order(pyplot, 
     np.testing.assert_array_equal(disp.row_order_,
                                   np.argsort(-values.sum(axis=1), kind="stable"))
     assert "by f(x) - E[f(X)]" in disp.ax_.get_xlabel()
+
+
+@pytest.mark.parametrize("kind, kwargs", [("bar", {}), ("beeswarm", {}), ("heatmap", {}),
+                                          ("scatter", {"feature": "b"}),
+                                          ("waterfall", {"row": 2})])
+def test_nan_attributions_are_refused_with_where_they_are_and_no_open_figure(pyplot, kind,
+                                                                            kwargs):
+    values = np.random.default_rng(0).normal(size=(5, 2))
+    values[2, 1] = np.nan
+    e = Explanation(values, np.zeros(5), data=np.ones((5, 2)), feature_names=["a", "b"])
+    with pytest.raises(ValueError, match=rf"The '{kind}' plot needs finite attributions; "
+                                         r".* 1 NaN or infinite value\(s\), the first at row "
+                                         r"2, feature 'b'"):
+        e.plot(kind, **kwargs)
+    assert pyplot.get_fignums() == []
+    assert np.isnan(e.values[2, 1])
+
+
+def test_waterfall_of_a_finite_row_is_drawn_when_another_row_has_nan(pyplot):
+    values = np.array([[1.0, 2.0], [np.nan, 1.0]])
+    disp = Explanation(values, np.zeros(2)).plot("waterfall", row=0)
+    assert disp.ax_ is not None
+    values = np.array([[1.0, 2.0], [np.inf, 1.0]])
+    with pytest.raises(ValueError, match="first at row 1, feature 'x0'"):
+        Explanation(values, np.zeros(2)).plot("waterfall", row=-1)
