@@ -88,7 +88,7 @@ def test_multi_output_needs_output(pyplot):
     np.testing.assert_array_equal(by_index.contributions_, by_name.contributions_)
     assert by_name.prediction_ == 3.0 + 27.0
     assert by_name.labels_ == ["x0", "x1", "x2"]  # no data, no names
-    assert by_name.ax_.get_xlabel() == "attribution (hi)"
+    assert by_name.ax_.get_xlabel() == "model output (hi)"
 
 
 def test_given_axes_are_used_and_nothing_mutated(pyplot):
