@@ -39,3 +39,12 @@ def test_order_of_noise_level_features_is_not_a_finding():
     table["mean_abs"], table["share"] = [0.5, 0.3, 0.2], [0.5, 0.3, 0.2]
     table["ci_low"], table["ci_high"] = [0.3, 0.2, 0.1], [0.7, 0.4, 0.3]
     assert len(F.order_findings(table, 3)) == 2
+
+
+def test_duplicated_column_names_are_refused_naming_X():
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "a", "b"])
+    model = LinearRegression().fit(X.to_numpy(), X["b"])
+    with pytest.raises(ValueError, match=r"X has duplicated column names \['a'\]"):
+        audit(model, X, compare_with=None)
+    with pytest.raises(ValueError, match=r"background has duplicated column names \['a'\]"):
+        audit(model, X.set_axis(["a", "c", "b"], axis=1), background=X, compare_with=None)
