@@ -9,7 +9,7 @@ from sklearn.base import is_classifier
 from . import _findings as F
 from ._checks import AGREEMENT_ROWS, additivity, agreement
 from ._checks import sanity_check as run_sanity_check
-from ._choose import choose_explainer, comparison_explainer
+from ._choose import choose_explainer, comparison_explainer, n_units
 from ._importance import importance_table
 from ._validate import check_inputs, take_rows
 
@@ -203,6 +203,10 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
                 sanity = {"ran": False, "passed": False, "reason": (
                     "failed (not run): every attribution is zero, so the explanations "
                     "cannot reflect anything the model learned.")}
+            elif n_units(X.shape[1], feature_groups) < 2:
+                sanity = {"ran": False, "reason": (
+                    "skipped: it compares the ranking of the features within each row, and "
+                    "a single feature has no ranking to compare.")}
             elif sanity_check:
                 sanity = run_sanity_check(main_explainer, model, X, y, X_rows, background,
                                           random_state)

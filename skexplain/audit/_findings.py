@@ -163,6 +163,9 @@ def agreement_findings(agree, main_name, other_name):
     if agree is None:
         return []
     rho, overlap, k = agree["spearman_mean"], agree["top_k_overlap"], agree["k"]
+    if len(agree["top_k_main"]) < 2:
+        return [_finding("agreement", f"{main_name} and {other_name} explain a single "
+                                      "feature: there is no ranking to compare.")]
     if rho is None:
         return [_finding("agreement", f"{main_name} and {other_name} could not be compared: "
                                       "the attributions of every compared row are constant.",

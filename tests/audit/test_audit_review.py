@@ -48,3 +48,16 @@ def test_duplicated_column_names_are_refused_naming_X():
         audit(model, X, compare_with=None)
     with pytest.raises(ValueError, match=r"background has duplicated column names \['a'\]"):
         audit(model, X.set_axis(["a", "c", "b"], axis=1), background=X, compare_with=None)
+
+
+def test_a_single_feature_model_is_not_said_to_fail_the_sanity_check():
+    """Rank similarity within a row of one feature says nothing: no FAILED warning."""
+    X = np.random.default_rng(0).normal(size=(80, 1))
+    report = audit(LinearRegression().fit(X, 2 * X[:, 0]), X, 2 * X[:, 0], n_rows=20,
+                   n_background=10)
+    by_kind = {f["kind"]: f for f in report.findings}
+    assert "FAILED" not in by_kind["sanity"]["text"]
+    assert "single feature" in by_kind["sanity"]["text"]
+    assert by_kind["agreement"]["severity"] == "info"
+    assert "no ranking to compare" in by_kind["agreement"]["text"]
+    assert by_kind["direction"]["text"].startswith("Higher x0 raises the prediction")
