@@ -182,6 +182,12 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         explainer, model, n_features=X.shape[1], feature_groups=feature_groups, output=output,
         n_rows=len(rows), n_background=background.shape[0], random_state=random_state,
         n_jobs=n_jobs)
+    agreement_note = "Skipped: compare_with=None."
+    if isinstance(compare_with, str) and compare_with == "auto" and background.shape[0] < 2:
+        # LIME samples each column from the background: one row gives it nothing to perturb
+        compare_with, agreement_note = None, (
+            "Skipped: compare_with='auto' uses LIME, which needs at least 2 background rows "
+            f"to perturb; got {background.shape[0]}.")
     other = comparison_explainer(
         compare_with, model, main_name=type(main_explainer).__name__, n_features=X.shape[1],
         feature_groups=feature_groups, output=output, random_state=random_state, n_jobs=n_jobs)
@@ -235,7 +241,8 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
             "classification" if classifier else "regression"), main_output=main,
         main_view=main_note, sanity=sanity, agreement=agree, additivity=add, score=score,
         findings=findings, figures=figures, details=_details(
-            model, X, y, rows, background, bg_note, random_state, progress.timings, fitted))
+            model, X, y, rows, background, bg_note, random_state, progress.timings, fitted,
+            agreement_note))
 
 
 class _Progress:
@@ -291,7 +298,8 @@ def _agreement(other, background, X_rows, expl, table, top):
     return agree
 
 
-def _details(model, X, y, rows, background, bg_note, random_state, timings, fitted):
+def _details(model, X, y, rows, background, bg_note, random_state, timings, fitted,
+             agreement_note):
     from .. import __version__
 
     if hasattr(X, "dtypes"):
@@ -307,4 +315,4 @@ def _details(model, X, y, rows, background, bg_note, random_state, timings, fitt
             "random_state": random_state, "skexplain_version": __version__,
             "explainer_params": {k: repr(v) for k, v in fitted.get_params(deep=False).items()
                                  if k != "model"},
-            "timings_s": timings}
+            "timings_s": timings, "agreement_note": agreement_note}

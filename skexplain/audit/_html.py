@@ -133,7 +133,7 @@ def _sanity(report):
 def _agreement(report):
     a = report.agreement
     if a is None:
-        return "<p>Skipped: compare_with=None.</p>"
+        return f"<p>{_e(report.details.get('agreement_note', 'Skipped.'))}</p>"
     rows = [["explainers", f"{report.explainer_name} vs {a['other']}"],
             ["rows compared", a["n_rows"]],
             ["mean per-row Spearman over the top features (1 = same order)",

@@ -61,3 +61,15 @@ def test_a_single_feature_model_is_not_said_to_fail_the_sanity_check():
     assert by_kind["agreement"]["severity"] == "info"
     assert "no ranking to compare" in by_kind["agreement"]["text"]
     assert by_kind["direction"]["text"].startswith("Higher x0 raises the prediction")
+
+
+def test_one_row_of_X_skips_the_lime_comparison_and_says_why():
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    model = LinearRegression().fit(X, X[:, 0])
+    report = audit(model, X[:1])  # the background drawn from X has one row
+    assert report.agreement is None
+    note = report.details["agreement_note"]
+    assert "needs at least 2 background rows" in note and "got 1" in note
+    from skexplain.audit._html import render
+
+    assert "needs at least 2 background rows to perturb; got 1." in render(report)
