@@ -63,7 +63,8 @@ def build_parser():
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = audit.add_argument
     add("--model", metavar="PATH", help="fitted model file (.skops, .pkl, .pickle, .joblib)")
-    add("--data", metavar="CSV", help="CSV file with a header row: the rows to audit")
+    add("--data", metavar="CSV", help="CSV file with a header row: the rows to audit "
+        "(comma-separated; ';', tab or '|' when the header has no comma)")
     add("--target", metavar="COL", help="target column of the CSV (dropped from the "
         "features; used by the report when given)")
     add("--out", metavar="PATH", default="report.html",
