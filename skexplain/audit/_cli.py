@@ -85,7 +85,8 @@ def build_parser():
     add("--seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
     add("--dataset", choices=sorted(DATASETS), default=None,
         help="demo only: the bundled dataset (default: diabetes)")
-    add("--quiet", action="store_true", help="no progress bars and no summary")
+    add("--quiet", action="store_true", help="no progress bars and no summary (progress "
+        "bars are only drawn when stderr is a terminal)")
     add("--debug", action="store_true", help="show the traceback when the audit fails")
     return parser, audit
 
@@ -131,8 +132,10 @@ def _inputs(args, say):
 
 
 def _audit_kwargs(args):
+    # a bar redrawn with carriage returns is noise in a log file or a pipe: terminals only
+    bar = not args.quiet and sys.stderr.isatty()
     kwargs = dict(explainer=args.explainer, top=args.top, random_state=args.seed,
-                  verbose=0 if args.quiet else 1)
+                  verbose=1 if bar else 0)
     if args.rows is not None:
         kwargs["n_rows"] = args.rows
     if args.background is not None:

@@ -37,3 +37,31 @@ def test_an_index_column_and_a_feature_given_as_target_are_explained(frame):
     with pytest.raises(LoadError, match=r"missing 'a' \(the --target column: the model uses "
                                         r"it as a feature\)"):
         match_columns(model, frame[["b", "y"]], target="a")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, frame, monkeypatch, capsys):
+    import io
+
+    import joblib
+
+    from skexplain.audit._cli import main
+
+    joblib.dump(LinearRegression().fit(frame[["a", "b"]], frame["y"]), tmp_path / "m.joblib")
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["audit", "--model", "m.joblib", "--trust-model", "--data", "d.csv",
+                 "--target", "y", "--rows", "10", "--background", "5"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "\r" not in captured.err and "it/s" not in captured.err
+    assert "Report written to report.html" in captured.out
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stderr", Terminal())
+    from skexplain.audit._cli import _audit_kwargs, build_parser
+
+    args = build_parser()[0].parse_args(["audit"])
+    assert _audit_kwargs(args)["verbose"] == 1
