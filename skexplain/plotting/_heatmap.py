@@ -3,7 +3,7 @@ import numpy as np
 
 from ._base import (check_finite, check_max_display, feature_names, one_output,
                     require_one_feature_axis)
-from ._rows import attribution_label, diverging_cmap, new_axes, top_and_rest
+from ._rows import attribution_label, diverging_cmap, new_axes, short_label, top_and_rest
 
 __all__ = ["HeatmapDisplay"]
 
@@ -160,7 +160,7 @@ class HeatmapDisplay:
             self.figure_.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 0.86))
         self.image_ = self.ax_.imshow(self.values_.T, aspect="auto", cmap=diverging_cmap(),
                                       vmin=-self.vmax_, vmax=self.vmax_)
-        self.ax_.set_yticks(np.arange(n_shown), self.feature_names_)
+        self.ax_.set_yticks(np.arange(n_shown), [short_label(n) for n in self.feature_names_])
         self.ax_.tick_params(axis="y", length=0)
         self._row_ticks(n_rows)
         words = _ORDER_WORDS[order if isinstance(order, str) else None]

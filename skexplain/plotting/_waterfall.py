@@ -5,7 +5,8 @@ import numpy as np
 
 from ._base import (check_finite, check_max_display, feature_names, one_output,
                     require_one_feature_axis)
-from ._rows import BLUE, RED, attribution_label, format_number, new_axes, top_and_rest
+from ._rows import (BLUE, RED, attribution_label, format_number, new_axes, short_label,
+                    top_and_rest)
 
 __all__ = ["WaterfallDisplay"]
 
@@ -125,7 +126,7 @@ class WaterfallDisplay:
                                    color=colors, height=0.7, zorder=3)
         self.base_value_ = self.base_value
         self.prediction_ = float(self.base_value + self.contributions_.sum())
-        self.ax_.set_yticks(np.arange(n), self.labels_)
+        self.ax_.set_yticks(np.arange(n), [short_label(n) for n in self.labels_])
         self.ax_.set_ylim(-1.5, n + 0.5)
         self._set_xlim(starts)
         self._mark_base_and_prediction(n)

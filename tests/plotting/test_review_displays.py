@@ -41,3 +41,24 @@ def test_waterfall_of_a_finite_row_is_drawn_when_another_row_has_nan(pyplot):
     values = np.array([[1.0, 2.0], [np.inf, 1.0]])
     with pytest.raises(ValueError, match="first at row 1, feature 'x0'"):
         Explanation(values, np.zeros(2)).plot("waterfall", row=-1)
+
+
+@pytest.mark.parametrize("kind, kwargs", [("bar", {}), ("beeswarm", {}), ("heatmap", {}),
+                                          ("waterfall", {"row": 0}),
+                                          ("scatter", {"feature": 0, "color": 1})])
+def test_a_very_long_feature_name_is_shortened_on_the_figure_only(pyplot, kind, kwargs):
+    """A 200-character name used to squeeze the axes away (tight_layout gave up)."""
+    long = "start_" + "x" * 200 + "_end"
+    values = np.random.default_rng(0).normal(size=(30, 2))
+    e = Explanation(values, np.zeros(30), data=np.random.default_rng(1).normal(size=(30, 2)),
+                    feature_names=[long, "b"])
+    disp = e.plot(kind, **kwargs)
+    texts = ([t.get_text() for t in disp.ax_.get_yticklabels()]
+             + [disp.ax_.get_xlabel(), disp.ax_.get_ylabel(), disp.ax_.get_title()])
+    assert max(len(t) for t in texts) < 80, texts
+    shortened = [t for t in texts if t.startswith("start_")]
+    assert shortened and all("\u2026" in t and t.endswith("_end") or "_end " in t
+                             for t in shortened), shortened
+    if kind in ("bar", "beeswarm", "heatmap"):
+        names = disp.feature_names if kind == "bar" else disp.feature_names_
+        assert long in names  # attributes keep the full name
