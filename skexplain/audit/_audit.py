@@ -63,7 +63,9 @@ def _target_words(expl, k, classifier):
 
 def _column(X, expl, name, groups):
     if hasattr(X, "columns"):
-        return X[name].to_numpy() if name in X.columns else None
+        # feature names are strings; a DataFrame's columns may be integers (pd.DataFrame(a))
+        where = [i for i, c in enumerate(X.columns) if str(c) == name]
+        return X.iloc[:, where[0]].to_numpy() if where else None
     return None if groups is not None else np.asarray(X)[:, list(expl.feature_names).index(name)]
 
 

@@ -73,3 +73,13 @@ def test_one_row_of_X_skips_the_lime_comparison_and_says_why():
     from skexplain.audit._html import render
 
     assert "needs at least 2 background rows to perturb; got 1." in render(report)
+
+
+def test_integer_column_names_get_their_direction_findings():
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)))  # columns 0, 1, 2
+    y = X[0] - X[1]
+    report = audit(LinearRegression().fit(X, y), X, y, n_rows=30, n_background=10,
+                   compare_with=None, sanity_check=False)
+    found = [f["text"] for f in report.findings if f["kind"] == "direction"]
+    assert any(t.startswith("Higher 0 raises the prediction") for t in found), found
+    assert any(t.startswith("Higher 1 lowers the prediction") for t in found), found
