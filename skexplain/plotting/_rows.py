@@ -125,13 +125,14 @@ MAX_LABEL = 40
 
 
 def short_label(text, width=MAX_LABEL):
-    """``text`` with its middle replaced by an ellipsis when longer than ``width``.
+    """``text`` to draw: its middle cut to an ellipsis beyond ``width``, ``$`` escaped.
 
     The start and the end are kept: long column names often differ only in
     a suffix.  Attributes keep the full names; only the drawn text is cut.
     """
     text = str(text)
-    if len(text) <= width:
-        return text
-    tail = (width - 1) // 3
-    return text[:width - 1 - tail] + "\u2026" + text[len(text) - tail:]
+    if len(text) > width:
+        tail = (width - 1) // 3
+        text = text[:width - 1 - tail] + "\u2026" + text[len(text) - tail:]
+    # matplotlib reads text between two "$" as mathtext: "$5-$10" would lose its dollars
+    return text.replace("$", "\\$")

@@ -62,3 +62,12 @@ def test_a_very_long_feature_name_is_shortened_on_the_figure_only(pyplot, kind, 
     if kind in ("bar", "beeswarm", "heatmap"):
         names = disp.feature_names if kind == "bar" else disp.feature_names_
         assert long in names  # attributes keep the full name
+
+
+def test_dollar_signs_in_names_are_drawn_as_dollars_not_mathtext(pyplot):
+    e = Explanation(np.array([[1.0, -2.0], [0.5, 3.0]]), np.zeros(2),
+                    feature_names=["cost $5-$10", "b"])
+    disp = e.plot("bar")
+    labels = [t.get_text() for t in disp.ax_.get_yticklabels()]
+    assert "cost \\$5-\\$10" in labels  # escaped: rendered as "cost $5-$10"
+    disp.figure_.canvas.draw()
