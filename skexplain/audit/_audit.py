@@ -221,6 +221,9 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
             else:
                 sanity = {"ran": False, "reason": "skipped: sanity_check=False."}
         with progress.step("agreement"):
+            if null and other is not None:
+                other, agreement_note = None, ("Skipped: every attribution is zero, so the "
+                                               "explainers have nothing to agree on.")
             agree = _agreement(other, background, X_rows, expl, table, top)
         if null:  # noise: no ranking, direction or agreement to report
             described = F.null_findings(expl.values)

@@ -166,7 +166,8 @@ def _details(report):
 def _summary_box(report):
     warnings = sum(f["severity"] == "warning" for f in report.findings)
     s, a = report.sanity, report.agreement
-    sanity = (("FAILED (" + s["reason"] + ")" if s.get("passed") is False else "skipped")
+    sanity = (("FAILED: " + s["reason"].split(": ", 1)[-1] if s.get("passed") is False
+               else "skipped")
               if not s["ran"] else (
         f"{'passed' if s['passed'] else 'FAILED'} (similarity {_num(s['statistic'])}, "
         f"at most {_num(s['threshold'])} to pass)"))

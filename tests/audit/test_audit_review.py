@@ -31,6 +31,17 @@ def test_a_model_that_ignores_its_inputs_gets_no_ranking_and_a_failed_sanity_che
     assert report.sanity.get("passed") is False
 
 
+def test_a_constant_model_report_compares_no_noise():
+    from skexplain.audit._html import render
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    report = audit(DummyRegressor().fit(X, X[:, 0]), X, X[:, 0], n_rows=20, n_background=10)
+    assert report.agreement is None and "nothing to agree on" in report.details[
+        "agreement_note"]
+    page = render(report)
+    assert "FAILED: every attribution is zero" in page and "FAILED (failed" not in page
+
+
 def test_order_of_noise_level_features_is_not_a_finding():
     table = pd.DataFrame({"feature": list("abc"), "mean_abs": [1.0, 3e-17, 2e-17],
                           "ci_low": [0.9, 2e-17, 1e-17], "ci_high": [1.1, 4e-17, 3e-17],
