@@ -9,7 +9,7 @@ from sklearn.base import is_classifier
 from . import _findings as F
 from ._checks import AGREEMENT_ROWS, additivity, agreement
 from ._checks import sanity_check as run_sanity_check
-from ._choose import choose_explainer, comparison_explainer
+from ._choose import choose_explainer, comparison_explainer, n_units
 from ._importance import importance_table
 from ._validate import check_inputs, take_rows
 
@@ -63,7 +63,9 @@ def _target_words(expl, k, classifier):
 
 def _column(X, expl, name, groups):
     if hasattr(X, "columns"):
-        return X[name].to_numpy() if name in X.columns else None
+        # feature names are strings; a DataFrame's columns may be integers (pd.DataFrame(a))
+        where = [i for i, c in enumerate(X.columns) if str(c) == name]
+        return X.iloc[:, where[0]].to_numpy() if where else None
     return None if groups is not None else np.asarray(X)[:, list(expl.feature_names).index(name)]
 
 
@@ -182,6 +184,12 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
         explainer, model, n_features=X.shape[1], feature_groups=feature_groups, output=output,
         n_rows=len(rows), n_background=background.shape[0], random_state=random_state,
         n_jobs=n_jobs)
+    agreement_note = "Skipped: compare_with=None."
+    if isinstance(compare_with, str) and compare_with == "auto" and background.shape[0] < 2:
+        # LIME samples each column from the background: one row gives it nothing to perturb
+        compare_with, agreement_note = None, (
+            "Skipped: compare_with='auto' uses LIME, which needs at least 2 background rows "
+            f"to perturb; got {background.shape[0]}.")
     other = comparison_explainer(
         compare_with, model, main_name=type(main_explainer).__name__, n_features=X.shape[1],
         feature_groups=feature_groups, output=output, random_state=random_state, n_jobs=n_jobs)
@@ -197,19 +205,37 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
             add = (additivity(expl, predictions)
                    if "efficiency" in fitted.__skexplain_tags__().axioms else None)
             score = _score(model, X, y, classifier)
+            null = F.is_null(expl.values, predictions)
         with progress.step("sanity"):
-            sanity = (run_sanity_check(main_explainer, model, X, y, X_rows, background,
-                                       random_state) if sanity_check
-                      else {"ran": False, "reason": "skipped: sanity_check=False."})
+            if null:  # the similarity of two noise vectors would pass or fail by chance
+                sanity = {"ran": False, "passed": False, "reason": (
+                    "failed (not run): every attribution is zero, so the explanations "
+                    "cannot reflect anything the model learned.")}
+            elif n_units(X.shape[1], feature_groups) < 2:
+                sanity = {"ran": False, "reason": (
+                    "skipped: it compares the ranking of the features within each row, and "
+                    "a single feature has no ranking to compare.")}
+            elif sanity_check:
+                sanity = run_sanity_check(main_explainer, model, X, y, X_rows, background,
+                                          random_state)
+            else:
+                sanity = {"ran": False, "reason": "skipped: sanity_check=False."}
         with progress.step("agreement"):
+            if null and other is not None:
+                other, agreement_note = None, ("Skipped: every attribution is zero, so the "
+                                               "explainers have nothing to agree on.")
             agree = _agreement(other, background, X_rows, expl, table, top)
-        findings = (F.concentration_findings(table) + F.order_findings(table, top)
-                    + _effect_findings(expl, X_rows, table, top, main, classifier,
-                                       feature_groups)
-                    + F.negligible_findings(table) + F.score_findings(score)
-                    + F.sanity_findings(sanity)
-                    + F.agreement_findings(agree, type(fitted).__name__,
-                                           agree["other"] if agree else "")
+        if null:  # noise: no ranking, direction or agreement to report
+            described = F.null_findings(expl.values)
+            agreed = []
+        else:
+            described = (F.concentration_findings(table) + F.order_findings(table, top)
+                         + _effect_findings(expl, X_rows, table, top, main, classifier,
+                                            feature_groups)
+                         + F.negligible_findings(table))
+            agreed = F.agreement_findings(agree, type(fitted).__name__,
+                                          agree["other"] if agree else "")
+        findings = (described + F.score_findings(score) + F.sanity_findings(sanity) + agreed
                     + F.additivity_findings(add, type(fitted).__name__))
         with progress.step("figures"):
             row_ids = list(X_rows.index) if hasattr(X_rows, "index") else [int(r) for r in rows]
@@ -220,7 +246,8 @@ def audit(model, X, y=None, *, explainer="auto", background=None, feature_groups
             "classification" if classifier else "regression"), main_output=main,
         main_view=main_note, sanity=sanity, agreement=agree, additivity=add, score=score,
         findings=findings, figures=figures, details=_details(
-            model, X, y, rows, background, bg_note, random_state, progress.timings, fitted))
+            model, X, y, rows, background, bg_note, random_state, progress.timings, fitted,
+            agreement_note))
 
 
 class _Progress:
@@ -276,7 +303,8 @@ def _agreement(other, background, X_rows, expl, table, top):
     return agree
 
 
-def _details(model, X, y, rows, background, bg_note, random_state, timings, fitted):
+def _details(model, X, y, rows, background, bg_note, random_state, timings, fitted,
+             agreement_note):
     from .. import __version__
 
     if hasattr(X, "dtypes"):
@@ -293,7 +321,7 @@ def _details(model, X, y, rows, background, bg_note, random_state, timings, fitt
             "random_state": random_state, "skexplain_version": __version__,
             "explainer_params": {k: repr(v) for k, v in fitted.get_params(deep=False).items()
                                  if k != "model"},
-            "timings_s": timings}
+            "timings_s": timings, "agreement_note": agreement_note}
 
 
 def model_name(model):

@@ -63,7 +63,8 @@ def build_parser():
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = audit.add_argument
     add("--model", metavar="PATH", help="fitted model file (.skops, .pkl, .pickle, .joblib)")
-    add("--data", metavar="CSV", help="CSV file with a header row: the rows to audit")
+    add("--data", metavar="CSV", help="CSV file with a header row: the rows to audit "
+        "(comma-separated; ';', tab or '|' when the header has no comma)")
     add("--target", metavar="COL", help="target column of the CSV (dropped from the "
         "features; used by the report when given)")
     add("--out", metavar="PATH", default="report.html",
@@ -84,7 +85,8 @@ def build_parser():
     add("--seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
     add("--dataset", choices=sorted(DATASETS), default=None,
         help="demo only: the bundled dataset (default: diabetes)")
-    add("--quiet", action="store_true", help="no progress bars and no summary")
+    add("--quiet", action="store_true", help="no progress bars and no summary (progress "
+        "bars are only drawn when stderr is a terminal)")
     add("--debug", action="store_true", help="show the traceback when the audit fails")
     return parser, audit
 
@@ -130,8 +132,10 @@ def _inputs(args, say):
 
 
 def _audit_kwargs(args):
+    # a bar redrawn with carriage returns is noise in a log file or a pipe: terminals only
+    bar = not args.quiet and sys.stderr.isatty()
     kwargs = dict(explainer=args.explainer, top=args.top, random_state=args.seed,
-                  verbose=0 if args.quiet else 1)
+                  verbose=1 if bar else 0)
     if args.rows is not None:
         kwargs["n_rows"] = args.rows
     if args.background is not None:

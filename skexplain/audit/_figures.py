@@ -37,7 +37,7 @@ def _figure(caption, draw, figsize):
 def _bars_with_intervals(display, table):
     """Draw the table's bootstrap 95% intervals as error bars on ``display``'s bars."""
     by_name = table.set_index("feature")
-    labels = [t.get_text() for t in display.ax_.get_yticklabels()]
+    labels = list(display.feature_names)  # in tick order (the drawn labels may be shortened)
     widths = np.array([p.get_width() for p in display.bars_[0].patches])
     low = widths - by_name.loc[labels, "ci_low"].to_numpy(float)
     high = by_name.loc[labels, "ci_high"].to_numpy(float) - widths

@@ -10,8 +10,8 @@ from scipy.stats import spearmanr
 
 __all__ = ["CONCENTRATION_SHARE", "DIRECTION_MIN_R", "NEGLIGIBLE_SHARE", "additivity_findings",
            "agreement_findings", "categorical_finding", "concentration_findings",
-           "direction_finding", "fmt", "is_categorical", "negligible_findings",
-           "order_findings", "sanity_findings", "score_findings"]
+           "direction_finding", "fmt", "is_categorical", "is_null", "negligible_findings",
+           "null_findings", "order_findings", "sanity_findings", "score_findings"]
 
 #: Concentration: the fewest features whose shares add up to this.
 CONCENTRATION_SHARE = 0.7
@@ -21,6 +21,8 @@ DIRECTION_MIN_R = 0.7
 NEGLIGIBLE_SHARE = 0.01
 #: Mean per-row Spearman of two explainers above which they are said to agree.
 AGREEMENT_MIN_R = 0.7
+#: Attributions at most this fraction of the largest |prediction| are float rounding.
+NULL_RTOL = 1e-9
 
 
 def fmt(x):
@@ -50,6 +52,26 @@ def _name_list(names, limit=6):
     return f"{', '.join(names[:limit])} and {len(names) - limit} more"
 
 
+def is_null(values, predictions):
+    """True when every attribution is float rounding next to the predictions' size.
+
+    A model that ignores its inputs (a constant) gets attributions of 1e-19
+    rather than exact zeros; ranking or correlating them would report noise.
+    """
+    values = np.abs(np.asarray(values, dtype=float))
+    scale = float(np.max(np.abs(np.asarray(predictions, dtype=float)), initial=0.0))
+    return bool(np.all(values <= NULL_RTOL * scale))
+
+
+def null_findings(values):
+    """The one thing to say about all-zero attributions."""
+    top = float(np.max(np.abs(np.asarray(values, dtype=float)), initial=0.0))
+    return [_finding("null", f"Every attribution is zero up to float rounding (largest "
+                             f"|attribution| {top:.1e}): the model's output does not change "
+                             "with any feature on the explained rows, so no feature can be "
+                             "ranked or described.", "warning")]
+
+
 def concentration_findings(table):
     """How few features carry most of the total mean |attribution|."""
     shares = table["share"].to_numpy()
@@ -70,6 +92,9 @@ def order_findings(table, top):
     head = table.iloc[:top]
     for i in range(len(head) - 1):
         a, b = head.iloc[i], head.iloc[i + 1]
+        # below NEGLIGIBLE_SHARE the order is that of noise: the negligible finding says so
+        if b.get("share", 1.0) < NEGLIGIBLE_SHARE:
+            break
         if b["ci_high"] >= a["ci_low"] and a["mean_abs"] > 0:
             out.append(_finding(
                 "uncertain_order",
@@ -146,6 +171,9 @@ def agreement_findings(agree, main_name, other_name):
     if agree is None:
         return []
     rho, overlap, k = agree["spearman_mean"], agree["top_k_overlap"], agree["k"]
+    if len(agree["top_k_main"]) < 2:
+        return [_finding("agreement", f"{main_name} and {other_name} explain a single "
+                                      "feature: there is no ranking to compare.")]
     if rho is None:
         return [_finding("agreement", f"{main_name} and {other_name} could not be compared: "
                                       "the attributions of every compared row are constant.",

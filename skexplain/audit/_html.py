@@ -134,7 +134,7 @@ def _sanity(report):
 def _agreement(report):
     a = report.agreement
     if a is None:
-        return "<p>Skipped: compare_with=None.</p>"
+        return f"<p>{_e(report.details.get('agreement_note', 'Skipped.'))}</p>"
     rows = [["explainers", f"{report.explainer_name} vs {a['other']}"],
             ["rows compared", a["n_rows"]],
             ["mean per-row Spearman over the top features (1 = same order)",
@@ -167,7 +167,9 @@ def _details(report):
 def _summary_box(report):
     warnings = sum(f["severity"] == "warning" for f in report.findings)
     s, a = report.sanity, report.agreement
-    sanity = ("skipped" if not s["ran"] else (
+    sanity = (("FAILED: " + s["reason"].split(": ", 1)[-1] if s.get("passed") is False
+               else "skipped")
+              if not s["ran"] else (
         f"{'passed' if s['passed'] else 'FAILED'} (similarity {_num(s['statistic'])}, "
         f"at most {_num(s['threshold'])} to pass)"))
     rows = [["model", report.details.get("model_name", "")],

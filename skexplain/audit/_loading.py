@@ -112,8 +112,25 @@ def load_model(path, *, trust_model=False):
     return model
 
 
+def _separator(path):
+    """``","``, or the ``;``/tab/``|`` of a header with no comma (Excel's CSV in many locales)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as file:
+            header = file.readline()
+    except OSError:
+        return ","
+    if "," in header:
+        return ","
+    counts = {sep: header.count(sep) for sep in (";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def load_data(path, *, target=None):
     """``(X, y)`` from a CSV file with a header row; ``y`` is None without ``target``.
+
+    The separator is ``","``; a header without a comma but with ``";"``, a
+    tab or ``"|"`` selects the most frequent of those.
 
     Parameters
     ----------
@@ -136,7 +153,7 @@ def load_data(path, *, target=None):
 
     path = _readable_file(path, "--data")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, sep=_separator(path))
     except pd.errors.EmptyDataError:
         raise LoadError(f"--data {str(path)!r}: expected a CSV file with a header row; "
                         "found an empty file", EX_DATAERR) from None
@@ -188,7 +205,12 @@ def match_columns(model, X, *, target=None):
             parts = []
             if missing:
                 parts.append(f"missing {', '.join(map(repr, missing))}")
+            if target in missing:
+                parts[-1] += " (the --target column: the model uses it as a feature)"
             if extra:
+                if any(str(c).startswith("Unnamed: ") for c in extra):
+                    hint += (" ('Unnamed: N' is a column without a header, often an index "
+                             "written by DataFrame.to_csv: save with index=False)")
                 parts.append(f"extra {', '.join(map(repr, extra))}{hint}")
             raise LoadError(f"--data: the model was fitted on {len(names)} columns, the CSV "
                             f"has {len(given)} (after dropping the target): "

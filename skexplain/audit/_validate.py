@@ -17,6 +17,10 @@ def take_rows(X, index):
 def _check_X(X, name):
     if isinstance(X, pd.DataFrame):
         frame = X
+        duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+        if duplicated:  # found here, or the explainer's message would name "background"
+            raise ValueError(f"{name} has duplicated column names {duplicated}; each feature "
+                             "needs its own name (rename them or pass a numpy array).")
     else:
         try:
             frame = np.asarray(X)

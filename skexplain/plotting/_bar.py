@@ -1,8 +1,9 @@
 """``BarDisplay``: mean absolute attribution per feature."""
 import numpy as np
 
-from ._base import (axes_and_figure, check_max_display, feature_names, one_output,
+from ._base import (axes_and_figure, check_finite, check_max_display, feature_names, one_output,
                     require_one_feature_axis)
+from ._rows import short_label
 
 __all__ = ["BarDisplay"]
 
@@ -69,6 +70,7 @@ class BarDisplay:
         check_max_display(max_display)
         if output is not None:
             explanation = one_output(explanation, output, "bar")
+        check_finite(explanation, "bar")
         importance = explanation.global_importance("mean_abs")
         errors = None
         if explanation.stderr is not None:
@@ -96,7 +98,7 @@ class BarDisplay:
             self.bars_.append(self.ax_.barh(
                 y + (j - (n_out - 1) / 2) * height, imp[:, j], height=height,
                 xerr=None if err is None else err[:, j], label=label))
-        self.ax_.set_yticks(y, self.feature_names)
+        self.ax_.set_yticks(y, [short_label(n) for n in self.feature_names])
         self.ax_.set_xlabel("mean |attribution|")
         if n_out > 1:
             self.ax_.legend(title="output")

@@ -1,8 +1,8 @@
 """Shared plumbing for Display objects (matplotlib is imported lazily)."""
 import numbers
 
-__all__ = ["axes_and_figure", "check_max_display", "feature_names", "one_output",
-           "require_one_feature_axis"]
+__all__ = ["axes_and_figure", "check_finite", "check_max_display", "feature_names",
+           "one_output", "require_one_feature_axis"]
 
 
 def axes_and_figure(ax=None):
@@ -63,3 +63,23 @@ def check_max_display(max_display):
 def feature_names(explanation):
     """The explanation's feature names, or ``x0, x1, ...`` when it has none."""
     return explanation.feature_names or [f"x{i}" for i in range(explanation.feature_shape[0])]
+
+
+def check_finite(explanation, kind, rows=None):
+    """Refuse NaN or infinite attributions (in ``rows`` when given) before drawing.
+
+    matplotlib would fail half-way (an open figure, "Axis limits cannot be
+    NaN or Inf") or silently draw a NaN bar; the message says where they are.
+    """
+    import numpy as np
+
+    values = np.asarray(explanation.values, dtype=float)
+    if rows is not None:
+        values = values[rows]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, j = np.argwhere(bad)[0][:2]
+        r = r if rows is None else np.arange(explanation.n_rows)[rows].reshape(-1)[r]
+        raise ValueError(f"The {kind!r} plot needs finite attributions; explanation.values "
+                         f"has {int(bad.sum())} NaN or infinite value(s), the first at row "
+                         f"{int(r)}, feature {feature_names(explanation)[int(j)]!r}.")

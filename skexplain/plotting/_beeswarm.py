@@ -1,9 +1,10 @@
 """``BeeswarmDisplay``: every row's attribution per feature (shap's summary plot)."""
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
 from ._rows import (GREY, attribution_label, new_axes, numeric_column, red_blue_cmap,
-                    top_and_rest)
+                    short_label, top_and_rest)
 
 __all__ = ["BeeswarmDisplay"]
 
@@ -100,6 +101,7 @@ class BeeswarmDisplay:
         require_one_feature_axis(explanation, "beeswarm")
         check_max_display(max_display)
         explanation = one_output(explanation, output, "beeswarm")
+        check_finite(explanation, "beeswarm")
         data = explanation.data
         if data is not None and data.shape != explanation.values.shape:
             data = None  # data that do not match the features one to one cannot colour them
@@ -135,7 +137,8 @@ class BeeswarmDisplay:
             self.collections_.append(self.ax_.scatter(
                 x, y, c=colors, s=16, linewidths=0, zorder=3, rasterized=len(x) > 500))
         self.zero_line_ = self.ax_.axvline(0.0, color="#777777", linewidth=0.8, zorder=1)
-        self.ax_.set_yticks(np.arange(n_shown)[::-1], self.feature_names_)
+        self.ax_.set_yticks(np.arange(n_shown)[::-1],
+                            [short_label(n) for n in self.feature_names_])
         self.ax_.set_ylim(-0.6, n_shown - 0.4)
         for y in range(n_shown):  # faint guides help read a dot's row across the plot
             self.ax_.axhline(y, color="#cccccc", linewidth=0.5, linestyle=":", zorder=0)

@@ -1,8 +1,9 @@
 """``HeatmapDisplay``: the attributions of every row and feature as one image."""
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
-from ._rows import attribution_label, diverging_cmap, new_axes, top_and_rest
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
+from ._rows import attribution_label, diverging_cmap, new_axes, short_label, top_and_rest
 
 __all__ = ["HeatmapDisplay"]
 
@@ -12,6 +13,9 @@ _ORDER_WORDS = {"hclust": "ordered by hierarchical clustering", "input": "as giv
 CLIP_PERCENTILE = 99.0
 # optimal leaf ordering costs O(n^3): about 1.5 s for 1000 rows, 12 s for 2000
 _MAX_OPTIMAL_ORDERING = 1000
+# average linkage stores n^2 / 2 distances and costs O(n^2) time: 20000 rows took 49 s
+# and 1.6 GB; above this many rows "hclust" falls back to "prediction" (with a warning)
+MAX_HCLUST_ROWS = 5000
 
 
 class HeatmapDisplay:
@@ -89,7 +93,8 @@ class HeatmapDisplay:
             of a hierarchical clustering (average linkage, Euclidean distance,
             optimal leaf ordering up to 1000 rows) of the rows' attributions,
             so that rows explained alike sit together (its memory grows as
-            the square of the number of rows); ``"input"`` as given;
+            the square of the number of rows: above 5000 rows it falls back to
+            ``"prediction"`` with a warning); ``"input"`` as given;
             ``"prediction"`` by the sum of the attributions,
             ``f(x) - E[f(X)]``, largest first; or a permutation of
             ``range(n_rows)``.
@@ -107,6 +112,7 @@ class HeatmapDisplay:
         require_one_feature_axis(explanation, "heatmap")
         check_max_display(max_display)
         explanation = one_output(explanation, output, "heatmap")
+        check_finite(explanation, "heatmap")
         _check_order(order, explanation.n_rows)
         disp = cls(explanation.values, feature_names(explanation),
                    output_names=explanation.output_names)
@@ -129,6 +135,14 @@ class HeatmapDisplay:
         HeatmapDisplay
         """
         check_max_display(max_display)
+        if isinstance(order, str) and order == "hclust" and len(self.values) > MAX_HCLUST_ROWS:
+            import warnings
+
+            warnings.warn(f"order='hclust' clusters at most {MAX_HCLUST_ROWS} rows (its time "
+                          f"and memory grow as the square of the rows); {len(self.values)} "
+                          "rows are ordered by prediction instead. Pass order='prediction' "
+                          "or explain fewer rows to silence this.", UserWarning, stacklevel=2)
+            order = "prediction"
         self.row_order_ = _row_order(order, self.values)
         shown, rest = top_and_rest(np.abs(self.values).mean(axis=0), max_display)
         ordered = self.values[self.row_order_]
@@ -146,7 +160,7 @@ class HeatmapDisplay:
             self.figure_.get_layout_engine().set(rect=(0.0, 0.0, 1.0, 0.86))
         self.image_ = self.ax_.imshow(self.values_.T, aspect="auto", cmap=diverging_cmap(),
                                       vmin=-self.vmax_, vmax=self.vmax_)
-        self.ax_.set_yticks(np.arange(n_shown), self.feature_names_)
+        self.ax_.set_yticks(np.arange(n_shown), [short_label(n) for n in self.feature_names_])
         self.ax_.tick_params(axis="y", length=0)
         self._row_ticks(n_rows)
         words = _ORDER_WORDS[order if isinstance(order, str) else None]

@@ -8,8 +8,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["BLUE", "GREY", "RED", "attribution_label", "diverging_cmap", "format_number",
-           "new_axes", "numeric_column", "red_blue_cmap", "top_and_rest"]
+__all__ = ["BLUE", "GREY", "MAX_LABEL", "RED", "attribution_label", "diverging_cmap",
+           "format_number", "new_axes", "numeric_column", "red_blue_cmap", "short_label",
+           "top_and_rest"]
 
 # Negative/low is blue and positive/high is red in every display, so that a
 # colour means the same thing in the beeswarm, the waterfall and the heatmap.
@@ -117,3 +118,21 @@ def format_number(x, digits=3, *, sign=False):
     if x != 0 and (abs(x) >= 10 ** digits and abs(x) < 1e6):
         return f"{x:{plus},.0f}"
     return f"{x:{plus}.{digits}g}"
+
+
+#: Longest label drawn in full; a 200-character column name would squeeze the plot away.
+MAX_LABEL = 40
+
+
+def short_label(text, width=MAX_LABEL):
+    """``text`` to draw: its middle cut to an ellipsis beyond ``width``, ``$`` escaped.
+
+    The start and the end are kept: long column names often differ only in
+    a suffix.  Attributes keep the full names; only the drawn text is cut.
+    """
+    text = str(text)
+    if len(text) > width:
+        tail = (width - 1) // 3
+        text = text[:width - 1 - tail] + "\u2026" + text[len(text) - tail:]
+    # matplotlib reads text between two "$" as mathtext: "$5-$10" would lose its dollars
+    return text.replace("$", "\\$")

@@ -1,8 +1,10 @@
 """``ScatterDisplay``: a feature's value against its attribution (dependence plot)."""
 import numpy as np
 
-from ._base import axes_and_figure, feature_names, one_output, require_one_feature_axis
+from ._base import (axes_and_figure, check_finite, feature_names, one_output,
+                    require_one_feature_axis)
 from ._columns import auto_color_feature, encode_column, resolve_feature
+from ._rows import short_label
 
 __all__ = ["ScatterDisplay"]
 
@@ -129,6 +131,7 @@ class ScatterDisplay:
         """
         require_one_feature_axis(explanation, "scatter")
         explanation = one_output(explanation, output, "scatter")
+        check_finite(explanation, "scatter")
         data = _check_data(explanation)
         names = feature_names(explanation)
         j = resolve_feature(feature, names, "feature")
@@ -142,7 +145,7 @@ class ScatterDisplay:
             color_values=None if c is None else columns[c].values,
             color_name=None if c is None else names[c],
             color_categories=None if c is None else columns[c].categories,
-            ylabel=f"attribution of {names[j]}{_output_label(explanation)}",
+            ylabel=f"attribution of {short_label(names[j])}{_output_label(explanation)}",
             n_missing=int((~keep).sum()))
         return disp.plot(ax=ax)
 
@@ -208,7 +211,7 @@ class ScatterDisplay:
 
     def _decorate(self, kwargs):
         ax = self.ax_
-        xlabel = self.feature_name
+        xlabel = short_label(self.feature_name)
         if self.n_missing:
             rows = "row" if self.n_missing == 1 else "rows"
             xlabel += f"  ({self.n_missing} {rows} with a missing value not shown)"
@@ -216,15 +219,16 @@ class ScatterDisplay:
         ax.set_ylabel(self.ylabel)
         if self.categories is not None:
             long = sum(len(c) for c in self.categories) > 40 or len(self.categories) > 8
-            ax.set_xticks(range(len(self.categories)), self.categories,
+            ax.set_xticks(range(len(self.categories)),
+                          [short_label(c) for c in self.categories],
                           rotation=45 if long else 0, ha="right" if long else "center")
             ax.set_xlim(-0.5, len(self.categories) - 0.5)
         if "cmap" in kwargs:
             self._add_colorbar(kwargs)
         elif self.color_categories is not None:
             self._add_legend()
-        ax.set_title(None if self.color_name is None else f"coloured by {self.color_name}",
-                     fontsize="medium")
+        ax.set_title(None if self.color_name is None else
+                     f"coloured by {short_label(self.color_name)}", fontsize="medium")
 
     def _add_colorbar(self, kwargs):
         values = self.color_values.astype(float)

@@ -3,8 +3,10 @@ import numbers
 
 import numpy as np
 
-from ._base import check_max_display, feature_names, one_output, require_one_feature_axis
-from ._rows import BLUE, RED, attribution_label, format_number, new_axes, top_and_rest
+from ._base import (check_finite, check_max_display, feature_names, one_output,
+                    require_one_feature_axis)
+from ._rows import (BLUE, RED, attribution_label, format_number, new_axes, short_label,
+                    top_and_rest)
 
 __all__ = ["WaterfallDisplay"]
 
@@ -95,6 +97,7 @@ class WaterfallDisplay:
         check_max_display(max_display)
         row = _check_row(row, explanation.n_rows)
         explanation = one_output(explanation, output, "waterfall")
+        check_finite(explanation, "waterfall", rows=slice(row, row + 1))
         data = explanation.data
         data = data[row] if data is not None and data.shape == explanation.values.shape else None
         disp = cls(explanation.values[row], explanation.base_values[row],
@@ -123,7 +126,7 @@ class WaterfallDisplay:
                                    color=colors, height=0.7, zorder=3)
         self.base_value_ = self.base_value
         self.prediction_ = float(self.base_value + self.contributions_.sum())
-        self.ax_.set_yticks(np.arange(n), self.labels_)
+        self.ax_.set_yticks(np.arange(n), [short_label(n) for n in self.labels_])
         self.ax_.set_ylim(-1.5, n + 0.5)
         self._set_xlim(starts)
         self._mark_base_and_prediction(n)

@@ -119,8 +119,8 @@ def test_randomized_model_explanations_differ_from_a_constant_explainer():
     y = X[:, 0] + rng.normal(size=60)
     report = audit(DummyRegressor().fit(X, y), X, y, n_rows=20, n_background=10,
                    compare_with=None)
-    # every attribution is 0 for both models: identical maps, similarity 1 -> failed
-    assert report.sanity["ran"] and not report.sanity["passed"]
+    # every attribution is 0 (or float noise): failed without comparing noise
+    assert not report.sanity["passed"]
     (f,) = [f for f in report.findings if f["kind"] == "sanity"]
     assert f["severity"] == "warning"
 
