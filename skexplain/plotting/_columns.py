@@ -5,7 +5,8 @@ No matplotlib here: this is plain numpy, shared by the scatter display.
 import numbers
 
 import numpy as np
-import pandas as pd
+
+from ._rows import is_missing, numeric_column
 
 __all__ = ["Column", "encode_column", "resolve_feature", "auto_color_feature"]
 
@@ -33,9 +34,6 @@ class Column:
         return self.values.astype(float)
 
 
-def _is_number(v):
-    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
-
 
 def encode_column(column):
     """Encode one data column (1-D array, any dtype) as a :class:`Column`.
@@ -45,13 +43,10 @@ def encode_column(column):
     ``str(value)`` and sorted, so the axis does not depend on row order.
     """
     column = np.asarray(column)
-    if column.dtype.kind in "iuf":
-        return Column(column.astype(float))
-    missing = np.array([_is_missing(v) for v in column], dtype=bool)
-    if column.dtype.kind == "O" and all(_is_number(v) for v in column[~missing]):
-        out = np.full(len(column), np.nan)
-        out[~missing] = column[~missing].astype(float)
-        return Column(out)
+    as_numbers = numeric_column(column)
+    if as_numbers is not None:
+        return Column(as_numbers)
+    missing = np.array([is_missing(v) for v in column], dtype=bool)
     labels = np.array([str(v) for v in column], dtype=object)
     categories = sorted(set(labels[~missing]))
     codes = np.empty(len(column), dtype=int)
@@ -64,14 +59,6 @@ def encode_column(column):
         categories = categories + [MISSING]
     return Column(codes, categories)
 
-
-def _is_missing(v):
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):  # array-like entries are not missing scalars
-        return False
 
 
 def resolve_feature(feature, names, param):

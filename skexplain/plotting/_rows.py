@@ -9,8 +9,8 @@ import numbers
 import numpy as np
 
 __all__ = ["BLUE", "GREY", "MAX_LABEL", "RED", "attribution_label", "diverging_cmap",
-           "format_number", "new_axes", "numeric_column", "red_blue_cmap", "short_label",
-           "top_and_rest"]
+           "format_number", "is_missing", "new_axes", "numeric_column", "output_suffix",
+           "red_blue_cmap", "short_label", "top_and_rest"]
 
 # Negative/low is blue and positive/high is red in every display, so that a
 # colour means the same thing in the beeswarm, the waterfall and the heatmap.
@@ -82,14 +82,15 @@ def numeric_column(column):
     for i, v in enumerate(column):
         if _is_real(v):
             out[i] = float(v)
-        elif v is None or _is_missing(v):
+        elif is_missing(v):
             out[i] = np.nan
         else:
             return None
     return out
 
 
-def _is_missing(v):
+def is_missing(v):
+    """True for None, NaN, ``pd.NA``, ``NaT``; False for anything else (arrays included)."""
     try:
         import pandas as pd
 
@@ -98,14 +99,21 @@ def _is_missing(v):
         return False
 
 
-def attribution_label(output_names):
-    """Axis label: ``"attribution (<output>)"``, the unit of the values.
+def output_suffix(output_names):
+    """``" (<output>)"`` naming a single output, or ``""``.
 
     A regressor's single output is named ``"output"``: that adds nothing, so
-    the label is then just ``"attribution"``.
+    it gets no suffix either.
     """
+    if output_names and len(output_names) == 1 and output_names[0] != "output":
+        return f" ({output_names[0]})"
+    return ""
+
+
+def attribution_label(output_names):
+    """Axis label: ``"attribution (<output>)"``, the unit of the values."""
     if output_names and len(output_names) == 1:
-        return "attribution" if output_names[0] == "output" else f"attribution ({output_names[0]})"
+        return "attribution" + output_suffix(output_names)
     return "attribution (model output)"
 
 

@@ -4,7 +4,7 @@ import numpy as np
 from ._base import (axes_and_figure, check_finite, feature_names, one_output,
                     require_one_feature_axis)
 from ._columns import auto_color_feature, encode_column, resolve_feature
-from ._rows import short_label
+from ._rows import output_suffix, short_label
 
 __all__ = ["ScatterDisplay"]
 
@@ -20,11 +20,6 @@ def _check_data(explanation):
             f"(shape (n, {d})); got {got}. Explain rows with an explainer, or pass "
             "data= to Explanation.")
     return data
-
-
-def _output_label(explanation):
-    names = explanation.output_names
-    return f" ({names[0]})" if names and len(names) == 1 and names[0] != "output" else ""
 
 
 class ScatterDisplay:
@@ -145,7 +140,8 @@ class ScatterDisplay:
             color_values=None if c is None else columns[c].values,
             color_name=None if c is None else names[c],
             color_categories=None if c is None else columns[c].categories,
-            ylabel=f"attribution of {short_label(names[j])}{_output_label(explanation)}",
+            ylabel=(f"attribution of {short_label(names[j])}"
+                    f"{output_suffix(explanation.output_names)}"),
             n_missing=int((~keep).sum()))
         return disp.plot(ax=ax)
 

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from ._base import axes_and_figure, feature_names, one_output, require_one_feature_axis
+from ._rows import output_suffix
 
 __all__ = ["TextDisplay"]
 
@@ -123,9 +124,7 @@ class TextDisplay:
             got = repr(tokens) if isinstance(tokens, str) else f"shape {np.shape(tokens)}"
             raise ValueError(f"tokens must be a list of {d} strings (one per feature); "
                              f"got {got}.")
-        names = explanation.output_names
-        label = "attribution" + (f" ({names[0]})" if names and len(names) == 1
-                                 and names[0] != "output" else "")
+        label = "attribution" + output_suffix(explanation.output_names)
         return cls.from_tokens(tokens, explanation.values[row], vmax=vmax, label=label, ax=ax)
 
     @classmethod
