@@ -1,10 +1,8 @@
 """Which explainer an audit uses, and why (``explainer="auto"``)."""
-import numbers
-
 from sklearn.base import clone
 
-__all__ = ["EXACT_MAX_UNITS", "EXPLAINERS", "COMPARE_WITH", "check_positive_int",
-           "choose_explainer", "comparison_explainer", "n_units"]
+__all__ = ["EXACT_MAX_UNITS", "EXPLAINERS", "COMPARE_WITH", "choose_explainer",
+           "comparison_explainer", "n_units"]
 
 #: ``explainer="auto"`` uses ExactShapley up to this many features (or groups):
 #: as long as its 2^d coalitions cost at most about twice KernelSHAP's default
@@ -118,8 +116,3 @@ def comparison_explainer(compare_with, model, *, main_name, n_features, feature_
     return _build(kind, model, feature_groups, output, n_jobs, seed, d)
 
 
-def check_positive_int(value, name):
-    """``value`` as an int, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return int(value)

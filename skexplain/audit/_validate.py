@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._choose import check_positive_int
+from ..utils._validation import check_positive_int
 
 __all__ = ["check_inputs", "take_rows"]
 

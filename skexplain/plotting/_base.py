@@ -1,6 +1,8 @@
 """Shared plumbing for Display objects (matplotlib is imported lazily)."""
 import numbers
 
+from ..utils._validation import check_positive_int
+
 __all__ = ["axes_and_figure", "check_finite", "check_max_display", "feature_names",
            "one_output", "require_one_feature_axis"]
 
@@ -54,10 +56,7 @@ def require_one_feature_axis(explanation, kind):
 
 def check_max_display(max_display):
     """``max_display`` must be a positive integer (bools refused)."""
-    if isinstance(max_display, bool) or not isinstance(max_display, numbers.Integral) \
-            or max_display < 1:
-        raise ValueError(f"max_display must be a positive integer; got {max_display!r}.")
-    return int(max_display)
+    return check_positive_int(max_display, "max_display")
 
 
 def feature_names(explanation):

@@ -4,6 +4,7 @@ skexplain accepts numpy arrays, pandas DataFrames (kept as DataFrames, so that
 string and categorical columns reach the user's Pipeline untouched) and torch
 tensors (moved to numpy here; the gradient engine moves them back).
 """
+import numbers
 import warnings
 
 import numpy as np
@@ -11,8 +12,15 @@ import pandas as pd
 
 from ._dtypes import align_rows
 
-__all__ = ["as_data", "check_background", "check_numbers", "check_rows", "default_feature_names",
-           "select_rows"]
+__all__ = ["as_data", "check_background", "check_numbers", "check_positive_int", "check_rows",
+           "default_feature_names", "select_rows"]
+
+
+def check_positive_int(value, name):
+    """``value`` as an int, or a ValueError naming ``name`` (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
 
 
 def _is_tensor(obj):
