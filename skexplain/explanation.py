@@ -37,11 +37,14 @@ class Explanation:
         Standard errors of sampled estimates.
     delta : array-like of the shape of ``base_values``, default=None
         Completeness gap ``sum(values) - (f(x) - base_values)`` per row.
-    extras : dict of str to array-like of the shape of ``base_values``, default=None
+    extras : dict of str to array-like, default=None
         Other per-row (and per-output) quantities of the method, e.g. the
         intercept, weighted R^2 and local prediction of
-        :class:`~skexplain.LIME`'s surrogates.  Each is sliced with the rows,
-        selected with the outputs (as ``delta``), saved and loaded.
+        :class:`~skexplain.LIME`'s surrogates, or the layer-resolution map of
+        :class:`~skexplain.GradCAM` (``extras["layer_map"]``).  Each has shape
+        (n, \\*extra_shape) for one output and (n, \\*extra_shape, n_outputs)
+        for several (``extra_shape`` may be empty, as for ``delta``); each is
+        sliced with the rows, selected with the outputs, saved and loaded.
     metadata : dict, default=None
         Method name, parameters, number of model rows evaluated, ...
 
@@ -481,7 +484,11 @@ class Explanation:
 
 
 def _check_extras(extras, shape):
-    """``extras`` as a dict of float arrays of the shape of ``base_values``."""
+    """``extras`` as a dict of float arrays with the rows (and outputs) of ``base_values``.
+
+    ``shape`` is ``base_values.shape``: (n,) or (n, n_outputs).  An entry has
+    shape (n, \\*extra_shape) or (n, \\*extra_shape, n_outputs) respectively.
+    """
     if extras is None:
         return {}
     if not isinstance(extras, dict):
@@ -490,5 +497,12 @@ def _check_extras(extras, shape):
     for name, value in extras.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"extras names must be non-empty strings; got {name!r}.")
-        out[name] = optional_array(value, f"extras[{name!r}]", shape)
+        arr = real_array(value, f"extras[{name!r}]")
+        rows_ok = arr.ndim >= len(shape) and arr.shape[0] == shape[0]
+        if not rows_ok or (len(shape) == 2 and arr.shape[-1] != shape[1]):
+            expected = (f"({shape[0]}, ...)" if len(shape) == 1
+                        else f"({shape[0]}, ..., {shape[1]})")
+            raise ValueError(f"extras[{name!r}] must have shape {expected} (rows first"
+                             f"{', outputs last' if len(shape) == 2 else ''}); got {arr.shape}.")
+        out[name] = arr
     return out

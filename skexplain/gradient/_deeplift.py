@@ -112,7 +112,7 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     def _attribute(self, engine, x, targets, outputs):
         import torch
 
-        from ._engine import sum_rows
+        from ._engine import Batch, sum_rows
 
         refs = engine.to_tensor(self.background_, name="background")
         n, m = x.shape[0], refs.shape[0]
@@ -131,10 +131,11 @@ class DeepLIFT(GradientMixin, BaseExplainer):
             split.half = stop - start
             points = torch.cat([x[rows], refs[ref]])
             sel = None if targets is None else targets[rows]
-            return (points, sel, None, stop - start), (start, rows, ref, points)
+            return Batch(points, sel, n_select=stop - start, aux=(start, rows, ref, points))
 
-        def consume(aux, grads, out, t):
-            start, rows, ref, points = aux
+        def consume(result):
+            start, rows, ref, points = result.batch.aux
+            grads, out, t = result.grads, result.outputs, result.targets
             c = rows.shape[0]
             contrib = grads[:c].mul_(points[:c] - points[c:])
             f_x, f_ref = out[:c].gather(1, t[:, None])[:, 0], out[c:].gather(1, t[:, None])[:, 0]

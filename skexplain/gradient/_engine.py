@@ -5,17 +5,25 @@ owns everything between the explainer and the user's module: moving inputs to
 the module's device and dtype, resolving targets, splitting the (row, step)
 points into memory-bounded chunks, putting the module in eval mode and
 installing temporary hooks, and one forward + one backward pass per chunk.
+
+An explainer talks to it in two small types: for each chunk it builds a
+:class:`Batch` (the points, what to differentiate, and its own bookkeeping in
+``aux``) and receives a :class:`Pass` (the gradients, the outputs, and the
+chosen layer's output and gradient when the engine has a ``layer``).
 """
 import contextlib
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 import torch
 
 from ..adapters._torch import eval_mode
+from ..adapters._torch_layers import capture_output
 from ..exceptions import ModelEvaluationError
 from ..utils._validation import check_numbers, complex_error
 
-__all__ = ["GradientEngine", "sum_rows"]
+__all__ = ["Batch", "GradientEngine", "Pass", "sum_rows"]
 
 # Input elements per forward+backward pass when batch_size is None.  On the CPU,
 # 64 MiB of float32 inputs: activations scale with it, so this bounds memory for
@@ -23,6 +31,59 @@ __all__ = ["GradientEngine", "sum_rows"]
 # a GPU big passes are what make it fast; a pass that runs out of memory is
 # split in two and retried (only when batch_size is None).
 _CHUNK_ELEMENTS = {"cpu": 2**24, "cuda": 2**28}
+
+
+@dataclass
+class Batch:
+    """The points of one forward+backward pass and what to differentiate.
+
+    The pass differentiates ``sum_i weights_i * f(points)[i, targets_i]`` over
+    the first ``n_select`` points (default: all).
+
+    Attributes
+    ----------
+    points : Tensor of shape (n_points, \\*input_shape)
+    targets : LongTensor of shape (n_select,) or None
+        Output column per selected point; None selects each one's argmax.
+    weights : Tensor of shape (n_select,) or None
+    n_select : int or None
+    aux : object
+        The caller's bookkeeping for this chunk, handed back in ``Pass.batch``.
+    """
+
+    points: torch.Tensor
+    targets: Optional[torch.Tensor] = None
+    weights: Optional[torch.Tensor] = None
+    n_select: Optional[int] = None
+    aux: Any = None
+
+
+@dataclass
+class Pass:
+    """What one forward+backward pass over a :class:`Batch` gives.
+
+    Attributes
+    ----------
+    batch : Batch
+    grads : Tensor of the shape of ``batch.points`` or None
+        Gradient with respect to the points (None when the engine was built
+        with ``input_grads=False``).
+    outputs : Tensor of shape (n_points, n_columns)
+        The model's outputs, detached.
+    targets : LongTensor of shape (n_select,)
+        The output column differentiated for each selected point.
+    activations : Tensor or None
+        The engine's ``layer`` output (detached), when it has a layer.
+    layer_grads : Tensor or None
+        Gradient with respect to ``activations``.
+    """
+
+    batch: Batch
+    grads: Optional[torch.Tensor]
+    outputs: torch.Tensor
+    targets: torch.Tensor
+    activations: Optional[torch.Tensor] = None
+    layer_grads: Optional[torch.Tensor] = None
 
 
 class GradientEngine:
@@ -43,6 +104,13 @@ class GradientEngine:
         ``hooks(module)`` returns a context manager installing temporary hooks
         (see :mod:`skexplain.gradient._hooks`); it is entered once per
         :meth:`run`, and what it yields is passed to ``make``.
+    layer : (str, torch.nn.Module), default=None
+        A submodule of the model (dotted name, module) whose output and its
+        gradient each pass also returns (``Pass.activations``,
+        ``Pass.layer_grads``).
+    input_grads : bool, default=True
+        Differentiate with respect to the input points.  With a ``layer``
+        and ``input_grads=False`` the backward pass stops at the layer.
 
     Examples
     --------
@@ -52,17 +120,22 @@ class GradientEngine:
     >>> module = torch.nn.Linear(3, 2)
     >>> engine = GradientEngine(as_model(module, sample=np.zeros((1, 3))))
     >>> x = engine.to_tensor(np.ones((4, 3)))
-    >>> grads = []
-    >>> engine.run(4, 3, lambda a, b, _: ((x[a:b], engine.resolve_targets(1, b - a)), None),
-    ...            lambda aux, g, out, t: grads.append(g))
-    >>> bool(torch.allclose(grads[0], module.weight[1].expand(4, 3)))
+    >>> passes = []
+    >>> engine.run(4, 3, lambda a, b, _: Batch(x[a:b], engine.resolve_targets(1, b - a)),
+    ...            passes.append)
+    >>> bool(torch.allclose(passes[0].grads, module.weight[1].expand(4, 3)))
     True
     """
 
-    def __init__(self, model, *, batch_size=None, hooks=None):
+    def __init__(self, model, *, batch_size=None, hooks=None, layer=None, input_grads=True):
         self.model = model
         self.batch_size = batch_size
         self.hooks = hooks
+        self.layer = layer
+        self.input_grads = input_grads
+        self._capture = None  # the layer's LayerCapture while a session is open
+        if layer is None and not input_grads:
+            raise ValueError("GradientEngine needs a layer when input_grads=False.")
         self.device = model.device
         self.dtype = model.dtype
 
@@ -135,14 +208,21 @@ class GradientEngine:
     # -------------------------------------------------------------- passes
     @contextlib.contextmanager
     def session(self):
-        """Grad mode on, module in eval mode and temporary hooks installed."""
+        """Grad mode on, module in eval mode and temporary hooks installed.
+
+        Yields what the ``hooks`` context yields (None without hooks).
+        """
         module = self.model.module
-        with torch.inference_mode(False), torch.enable_grad(), eval_mode(module):
-            if self.hooks is None:
-                yield None
-            else:
-                with self.hooks(module) as state:
-                    yield state
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.inference_mode(False))
+            stack.enter_context(torch.enable_grad())
+            stack.enter_context(eval_mode(module))
+            self._capture = None
+            if self.layer is not None:
+                name, layer = self.layer
+                self._capture = stack.enter_context(
+                    capture_output(layer, name, leaf=not self.input_grads))
+            yield None if self.hooks is None else stack.enter_context(self.hooks(module))
 
     def outputs(self, x):
         """Module outputs on ``x``, without gradients: Tensor of shape (n, n_columns)."""
@@ -162,10 +242,10 @@ class GradientEngine:
         point_numel : int
             Input elements per point (sets the default chunk size).
         make : callable
-            ``make(start, stop, hook_state) -> (batch, aux)`` where ``batch`` is
-            ``(points, targets[, weights[, n_select]])`` for :meth:`backward`.
+            ``make(start, stop, hook_state) -> Batch`` for the points
+            ``start..stop-1``.
         consume : callable
-            ``consume(aux, grads, outputs, targets)`` receives the results.
+            ``consume(Pass)`` receives each pass's results.
         group : int, default=1
             Points come in groups of this size (e.g. the steps of one path):
             chunks hold whole groups when a group fits in one.
@@ -177,18 +257,18 @@ class GradientEngine:
                 stop = min(start + step, n_points)
                 if step < group:  # a group split over chunks: never straddle two groups
                     stop = min(stop, (start // group + 1) * group)
-                batch = aux = result = None  # free the previous pass first
+                batch = result = None  # free the previous pass first
                 try:
-                    batch, aux = make(start, stop, state)
-                    result = self.backward(*batch)
+                    batch = make(start, stop, state)
+                    result = self.backward(batch)
                 except torch.cuda.OutOfMemoryError as exc:
                     self._check_retry(exc, stop - start)
                 if result is None:  # out of memory: retry in halves, the failed pass freed
-                    batch = aux = None
+                    batch = None
                     torch.cuda.empty_cache()
                     step = _aligned(max(1, (stop - start) // 2), group)
                     continue
-                consume(aux, *result)
+                consume(result)
                 start = stop
 
     def _check_retry(self, exc, size):
@@ -199,35 +279,37 @@ class GradientEngine:
                 f"lower batch_size (now {self.batch_size}). {exc}"
             ) from exc
 
-    def backward(self, points, targets=None, weights=None, n_select=None):
-        """Gradient of ``sum_i weights_i * f(points)[i, targets_i]`` w.r.t. ``points``.
-
-        Only the first ``n_select`` rows (default: all) are selected; with
-        ``targets=None`` each selects its argmax.  Call inside :meth:`session`.
+    def backward(self, batch):
+        """One forward+backward pass over ``batch`` (call inside :meth:`session`).
 
         Returns
         -------
-        grads : Tensor of the shape of ``points``
-        outputs : Tensor of shape (len(points), n_columns), detached
-        targets : LongTensor of shape (n_select,)
+        Pass
         """
         # A leaf: autograd refuses in-place changes to it, so the caller's data is safe.
-        leaf = points.detach().requires_grad_(True)
+        leaf = batch.points.detach().requires_grad_(self.input_grads)
         out = self._forward(leaf)
-        head = out if n_select is None else out[:n_select]
+        head = out if batch.n_select is None else out[:batch.n_select]
+        targets = batch.targets
         if targets is None:
             targets = head.detach().argmax(dim=1)
         selected = head.gather(1, targets[:, None]).squeeze(1)
-        if weights is not None:
-            selected = selected * weights
+        if batch.weights is not None:
+            selected = selected * batch.weights
+        wrt = [leaf] if self.input_grads else []
+        activations = None if self._capture is None else self._capture.take()
+        if activations is not None:
+            wrt.append(activations)
         if not selected.requires_grad:
             raise ModelEvaluationError(
                 f"{self.model.describe()} returned outputs that do not depend differentiably "
                 "on its input (does its forward call .detach(), .numpy() or torch.no_grad()?)."
             )
-        (grads,) = torch.autograd.grad(selected.sum(), leaf, allow_unused=True)
-        grads = torch.zeros_like(leaf) if grads is None else grads
-        return grads, out.detach(), targets
+        grads = torch.autograd.grad(selected.sum(), wrt, allow_unused=True)
+        grads = [torch.zeros_like(t) if g is None else g for t, g in zip(wrt, grads)]
+        return Pass(batch, grads[0] if self.input_grads else None, out.detach(), targets,
+                    None if activations is None else activations.detach(),
+                    grads[-1] if activations is not None else None)
 
     def _forward(self, batch):
         try:

@@ -103,7 +103,7 @@ def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
     """
     import torch
 
-    from ._engine import sum_rows
+    from ._engine import Batch, sum_rows
 
     total = torch.zeros_like(x)
     squares = torch.zeros_like(x) if second_moment else None
@@ -117,11 +117,11 @@ def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
         diff = x[rows] - ref
         a = alphas(p0, p1)[:, k0:k0 + stop - start]
         points = torch.addcmul(ref[:, None], a.view(a.shape + feature_dims), diff[:, None])
-        return ((points.flatten(0, 1), targets[rows].repeat_interleave(a.shape[1])),
-                (p0, p1, k0, ref_index, diff))
+        return Batch(points.flatten(0, 1), targets[rows].repeat_interleave(a.shape[1]),
+                     aux=(p0, p1, k0, ref_index, diff))
 
-    def consume(aux, grads, _outputs, _targets):
-        p0, p1, k0, ref_index, diff = aux
+    def consume(result):
+        (p0, p1, k0, ref_index, diff), grads = result.batch.aux, result.grads
         w = step_weights[k0:k0 + grads.shape[0] // (p1 - p0)]
         # sum_k w_k grad_k (one batched product), times (x - ref): a pair's contribution
         summed = torch.matmul(w, grads.view(p1 - p0, w.shape[0], -1)).view_as(diff)

@@ -23,15 +23,16 @@ def plain_gradients(engine, x, targets):
     """
     import torch
 
+    from ._engine import Batch
+
     grads, used = [], []
 
     def make(start, stop, _hooks):
-        sel = None if targets is None else targets[start:stop]
-        return (x[start:stop], sel), None
+        return Batch(x[start:stop], None if targets is None else targets[start:stop])
 
-    def consume(_aux, g, _outputs, t):
-        grads.append(g)
-        used.append(t)
+    def consume(result):
+        grads.append(result.grads)
+        used.append(result.targets)
 
     engine.run(x.shape[0], x[0].numel(), make, consume)
     if len(grads) == 1:  # one pass: no copy

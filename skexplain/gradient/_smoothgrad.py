@@ -98,7 +98,7 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     def _attribute(self, engine, x, targets, outputs):
         import torch
 
-        from ._engine import sum_rows
+        from ._engine import Batch, sum_rows
 
         n, S, shape = x.shape[0], self.n_samples, tuple(x.shape[1:])
         flat = x.flatten(1)
@@ -129,9 +129,10 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         def make(start, stop, _hooks):
             rows = torch.arange(start, stop, device=x.device) // S
             points = torch.addcmul(x[rows], sigma[rows].view(view), noise(start, stop))
-            return (points, targets[rows]), start
+            return Batch(points, targets[rows], aux=start)
 
-        def consume(start, grads, _outputs, _targets):
+        def consume(result):
+            start, grads = result.batch.aux, result.grads
             if sums is not None:
                 sum_rows(sums, grads, start, S)
             if squares is not None:
