@@ -256,7 +256,10 @@ def check_explainer(explainer, X=None, y=None, *, checks=None, expected_failed_c
         randomization check retrains the model on 200 rows (fewer when ``X``
         is smaller).  None uses a built-in toy problem: an sklearn model is
         cloned and fitted on 80 rows of 5 features; a copy of a torch MLP is
-        trained on random rows with learnable labels.
+        trained on random rows with learnable labels, and a copy of a torch
+        CNN (first layer ``nn.Conv1d``/``nn.Conv2d``) on 80 random images of
+        side 8 (16 or 32 if its forward pass needs them) labelled by where
+        their mean intensity lies (top-left minus bottom-right quadrant).
     y : array-like of shape (n,), default=None
         Labels of ``X`` (data randomization; an unfitted model is fitted on
         the 200 training rows).

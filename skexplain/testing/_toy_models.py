@@ -254,7 +254,9 @@ def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None
 
     With ``X=None`` an sklearn model is cloned and fitted on a toy problem, and
     a copy of a torch module whose first layer is ``nn.Linear`` is trained on
-    random rows of its input width with learnable labels.  Then
+    random rows of its input width with learnable labels (one whose first
+    layer is ``nn.Conv1d``/``nn.Conv2d``, on small random images; see
+    :func:`~skexplain.testing._toy_torch.toy_problem`).  Then
     ``N_CHECK_ROWS`` (8) rows are explained against a background of
     ``N_CHECK_BACKGROUND`` (20) other rows, and data randomization retrains on
     ``N_CHECK_TRAIN`` (200) rows, all drawn at random with ``random_state``

@@ -7,7 +7,8 @@ and in float64 so that exact axioms can be checked tightly.
 :func:`train_module` is the default trainer of the data-randomization check
 (a torch module cannot be refitted like an sklearn estimator): it trains a
 *copy*, never the user's module.  :func:`toy_problem` gives a torch module the
-built-in toy data, with labels it can learn.
+built-in toy data (rows, or small images for a convolutional module), with
+labels it can learn.
 """
 import copy
 
@@ -17,8 +18,8 @@ from torch import nn
 
 from ..adapters._torch import eval_mode, module_device, module_dtype
 
-__all__ = ["input_width", "linear_module", "relu_module", "toy_labels", "toy_problem",
-           "train_module"]
+__all__ = ["input_shape", "input_width", "linear_module", "relu_module", "toy_image_labels",
+           "toy_labels", "toy_problem", "train_module"]
 
 # Full-batch Adam: enough for the toy MLPs to fit 80 rows (and to memorise
 # permuted labels) in well under a second on a CPU.
@@ -47,16 +48,72 @@ def relu_module(weights):
     return nn.Sequential(first, nn.ReLU(), second)
 
 
+def _first_layer(module):
+    """The first submodule (in registration order) that holds parameters."""
+    for sub in module.modules():
+        if list(sub.parameters(recurse=False)):
+            return sub
+    return None
+
+
 def input_width(module):
     """Input width of a module whose first parametrised layer is ``nn.Linear``."""
-    for sub in module.modules():
-        if isinstance(sub, nn.Linear):
-            return sub.in_features
-        if list(sub.parameters(recurse=False)):
-            break
+    first = _first_layer(module)
+    if isinstance(first, nn.Linear):
+        return first.in_features
     raise ValueError(
         f"check_explainer cannot build a toy input for the torch module "
         f"{type(module).__name__} (its first layer is not nn.Linear); pass X.")
+
+
+# Side lengths tried for the toy images of a convolutional module: the first
+# one its forward pass accepts (a Flatten -> Linear head fixes the size).
+_IMAGE_SIDES = (8, 16, 32)
+
+
+def _accepts(module, shape):
+    try:
+        with torch.no_grad(), eval_mode(module):
+            module(torch.zeros((2,) + shape, dtype=module_dtype(module),
+                               device=module_device(module)))
+    except Exception:  # any failure means "not this size": the next one is tried
+        return False
+    return True
+
+
+def input_shape(module):
+    """Shape of one toy input of ``module`` (without the batch axis).
+
+    ``(in_features,)`` when the first parametrised layer is ``nn.Linear``;
+    ``(in_channels, s)`` or ``(in_channels, s, s)`` for ``nn.Conv1d`` or
+    ``nn.Conv2d``, with ``s`` the first of 8, 16 and 32 that the module's
+    forward pass accepts (evaluated without gradients, in eval mode).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten(), nn.Linear(4 * 14 * 14, 2))
+    >>> input_shape(net)
+    (3, 16, 16)
+    """
+    first = _first_layer(module)
+    if isinstance(first, (nn.Conv1d, nn.Conv2d)):
+        n_spatial = 1 if isinstance(first, nn.Conv1d) else 2
+        for side in _IMAGE_SIDES:
+            shape = (first.in_channels,) + (side,) * n_spatial
+            if _accepts(module, shape):
+                return shape
+        raise ValueError(
+            f"check_explainer cannot build a toy input for the torch module "
+            f"{type(module).__name__}: its first layer is {type(first).__name__}, but its "
+            f"forward pass refuses inputs of shape (n, {first.in_channels}, s"
+            f"{', s' * (n_spatial - 1)}) for s in {_IMAGE_SIDES}; pass X.")
+    if isinstance(first, nn.Linear):
+        return (first.in_features,)
+    raise ValueError(
+        f"check_explainer cannot build a toy input for the torch module "
+        f"{type(module).__name__} (its first layer is not nn.Linear, nn.Conv1d or "
+        f"nn.Conv2d); pass X.")
 
 
 def _n_outputs(module, X):
@@ -159,13 +216,39 @@ def toy_labels(X, n_outputs):
     return np.searchsorted(edges, signal)
 
 
+def toy_image_labels(X, n_outputs):
+    """Learnable labels for toy images ``X`` of shape (n, C, L) or (n, C, H, W).
+
+    The signal is the mean of the top-left quadrant minus that of the
+    bottom-right one (first and last quarter of a 1-D signal), over every
+    channel: a spatially localised cue that a small convolutional network
+    learns and that attribution maps can point at.  A regression target for
+    one output, ``n_outputs`` balanced classes (quantile bins) otherwise.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 3:
+        q = max(1, X.shape[2] // 4)
+        signal = X[:, :, :q].mean(axis=(1, 2)) - X[:, :, -q:].mean(axis=(1, 2))
+    else:
+        h, w = X.shape[2] // 2, X.shape[3] // 2
+        signal = X[:, :, :h, :w].mean(axis=(1, 2, 3)) - X[:, :, -h:, -w:].mean(axis=(1, 2, 3))
+    if n_outputs == 1:
+        return signal
+    edges = np.quantile(signal, np.linspace(0, 1, n_outputs + 1)[1:-1])
+    return np.searchsorted(edges, signal)
+
+
 def toy_problem(module, n_samples=80, random_state=0):
     """``(trained copy, X, y)``: the built-in toy problem of a torch module.
 
-    ``X`` holds ``n_samples`` standard-normal rows of the module's input width,
-    ``y`` the labels of :func:`toy_labels`, and the module is copied and trained
-    on them with :func:`train_module` (the module itself is never trained).
+    ``X`` holds ``n_samples`` standard-normal inputs of the module's input
+    shape (:func:`input_shape`: rows for an ``nn.Linear`` first layer, images
+    for ``nn.Conv1d``/``nn.Conv2d``), ``y`` the labels of :func:`toy_labels`
+    or :func:`toy_image_labels`, and the module is copied and trained on them
+    with :func:`train_module` (the module itself is never trained).
     """
-    X = np.random.default_rng(random_state).normal(size=(n_samples, input_width(module)))
-    y = toy_labels(X, _n_outputs(module, X))
+    shape = input_shape(module)
+    X = np.random.default_rng(random_state).normal(size=(n_samples,) + shape)
+    labels = toy_labels if len(shape) == 1 else toy_image_labels
+    y = labels(X, _n_outputs(module, X))
     return train_module(module, X, y, random_state=random_state), X, y

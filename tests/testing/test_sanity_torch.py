@@ -138,7 +138,9 @@ def test_check_explainer_needs_x_for_a_conv_net():
     from skexplain import Saliency
     from skexplain.testing import check_explainer
 
-    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(72, 2))
-    with pytest.raises(ValueError, match="cannot build a toy input for the torch module "
-                                         "Sequential .*first layer is not nn.Linear.*pass X"):
+    # a Flatten -> Linear head that no side of 8, 16 or 32 fits (2 * s'^2 != 50)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(50, 2))
+    with pytest.raises(ValueError, match=r"cannot build a toy input for the torch module "
+                                         r"Sequential: its first layer is Conv2d.*\(n, 1, s, "
+                                         r"s\) for s in \(8, 16, 32\); pass X"):
         check_explainer(Saliency(model))
