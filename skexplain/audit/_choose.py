@@ -1,5 +1,6 @@
 """Which explainer an audit uses, and why (``explainer="auto"``)."""
-from sklearn.base import clone
+
+from ..utils._with_model import clone_with_model
 
 __all__ = ["EXACT_MAX_UNITS", "EXPLAINERS", "COMPARE_WITH", "choose_explainer",
            "comparison_explainer", "n_units"]
@@ -55,7 +56,7 @@ def choose_explainer(explainer, model, *, n_features, feature_groups, output, n_
     unit = "feature groups" if feature_groups is not None else "features"
     if isinstance(explainer, BaseExplainer):
         # clone() also clones (unfits) an estimator held as ``model``: set the audited one
-        given = clone(explainer).set_params(model=model)
+        given = clone_with_model(explainer, model)
         return given, (f"{type(explainer).__name__}: the explainer given (cloned and "
                        f"set to the audited model).")
     if not isinstance(explainer, str) or explainer not in EXPLAINERS:

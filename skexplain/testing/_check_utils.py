@@ -14,6 +14,8 @@ from types import MappingProxyType
 import numpy as np
 from sklearn.base import clone
 
+from ..utils._with_model import clone_with_model
+
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "CheckData",
@@ -180,12 +182,16 @@ class CheckData:
     def explainer(self, explainer_orig, *, seed=True, **params):
         """A clone of ``explainer_orig`` with this data's model and ``params``.
 
+        A ``model`` in ``params`` replaces this data's; either way the model
+        is swapped by :func:`~skexplain.utils._with_model.clone_with_model`
+        (parameters that are submodules of the old model become names).
+
         With ``seed=True`` a stochastic explainer gets ``random_state`` set to
         this data's seed so that results can be compared.
         """
-        explainer = clone(explainer_orig)
-        if self.model is not None:
-            explainer.set_params(model=self.model)
+        model = params.pop("model", self.model)
+        explainer = (clone(explainer_orig) if model is None
+                     else clone_with_model(explainer_orig, model))
         names = explainer.get_params(deep=False)
         if seed and "random_state" in names and "random_state" not in params:
             if explainer.__skexplain_tags__().stochastic:

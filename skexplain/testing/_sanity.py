@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..adapters import is_torch_module
+from ..utils._with_model import clone_with_model
 from .metrics import (hog_pearson_correlation, spearman_rank_correlation,
                       structural_similarity, top_k_intersection)
 from ._randomize import randomizable_layers, randomize_model, train_on_permuted_labels
@@ -241,8 +242,7 @@ def model_parameter_randomization(explainer, X, *, background=None, target=None,
     for step, subset in enumerate(subsets):
         for seed in seeds:
             randomized = randomize_model(model, subset, random_state=seed)
-            values = _values(clone(explainer).set_params(model=randomized), background, X,
-                             target)
+            values = _values(clone_with_model(explainer, randomized), background, X, target)
             for m, s in similarity_scores(reference, values, metrics).items():
                 scores[m][step].extend(s)
     return SanityReport(mode, [s[-1] for s in subsets], scores, metric=metric,
@@ -313,7 +313,7 @@ def data_randomization(explainer, X, y, *, X_explain=None, background=None, targ
     X_explain = X[:min(32, len(X))] if X_explain is None else X_explain
     background = _validate(X_explain, background, threshold)
     model = _reference_model(explainer.model, X, y, train_fn)
-    trained = clone(explainer).set_params(model=model).fit(background)
+    trained = clone_with_model(explainer, model).fit(background)
     target = _explanation_target(trained, X_explain, target)
     reference = _values(trained, background, X_explain, target)
     metrics, metric = _check_metrics(metrics, metric, reference.shape[1:])
@@ -321,7 +321,7 @@ def data_randomization(explainer, X, y, *, X_explain=None, background=None, targ
     for seed in _seeds(n_repeats, random_state):
         permuted, y_perm = train_on_permuted_labels(model, X, y, train_fn=train_fn,
                                                     random_state=seed)
-        values = _values(clone(explainer).set_params(model=permuted), background, X_explain,
+        values = _values(clone_with_model(explainer, permuted), background, X_explain,
                          target)
         for m, s in similarity_scores(reference, values, metrics).items():
             scores[m].extend(s)
