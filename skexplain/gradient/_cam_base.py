@@ -1,0 +1,109 @@
+"""What CAM, GradCAM and GuidedGradCAM share: image inputs, layer parameters, upsampling.
+
+This module does not import torch at import time.
+"""
+import numpy as np
+from sklearn.base import clone
+
+from ..utils._param_validation import StrOptions
+from ._base import GRADIENT_CONSTRAINTS
+
+__all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "grad_cam_maps"]
+
+CAM_CONSTRAINTS = {
+    **GRADIENT_CONSTRAINTS,
+    "layer": "no_validation",  # a submodule or its dotted name: resolve_layer checks it
+    "upsample": [StrOptions({"bilinear", "nearest"})],
+}
+
+
+class LayerMapMixin:
+    """Image inputs, a layer chosen at fit, and maps upsampled to the input.
+
+    Put before ``GradientMixin``.  Subclasses set ``layer_`` in ``_fit`` and
+    return the maps at layer resolution to :meth:`_map_result`.
+    """
+
+    # Submodules passed as parameters are parts of the model: clone shares them
+    # (a deep copy would no longer be a submodule of the model).
+    _module_params = ("layer",)
+
+    def __sklearn_clone__(self):
+        params = self.get_params(deep=False)
+        shared = {k: params.pop(k) for k in ("model", *self._module_params)}
+        model = shared.pop("model")
+        return type(self)(model, **shared, **{k: clone(v, safe=False) for k, v in params.items()})
+
+    def _make_model(self, background):
+        from ._cam_layers import check_image_shape
+
+        check_image_shape(np.shape(background)[1:], type(self).__name__)
+        return super()._make_model(background)
+
+    def _example_rows(self):
+        """A few background rows as a tensor, for the forward pass that finds layers."""
+        return self.model_.to_tensor(self.background_[:2])
+
+    def _fit_conv_layer(self):
+        from ._cam_layers import check_conv_layer, find_conv_layer
+
+        module, x, owner = self.model_.module, self._example_rows(), type(self).__name__
+        if self.layer is None:
+            self.layer_ = find_conv_layer(module, x, owner)
+        else:
+            self.layer_ = check_conv_layer(module, self.layer, x, owner)[0]
+
+    def _map_result(self, x, maps, targets, values=None):
+        """The explainer's result: ``values`` default to the upsampled maps broadcast
+        over the channel axis; ``extras["layer_map"]`` keeps ``maps``."""
+        from ._cam_layers import upsample
+
+        if values is None:
+            up = upsample(maps, x.shape[2:], self.upsample)
+            values = up[:, None].expand(x.shape).contiguous()
+        return {"values": values, "targets": targets, "extras": {"layer_map": maps},
+                "layer": self.layer_, "upsample": self.upsample}
+
+
+def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True):
+    """Grad-CAM maps at the layer's resolution, from one pass per chunk of rows.
+
+    Parameters
+    ----------
+    model : TorchModel
+    layer_name : str
+        Dotted name of the layer (a feature map (n, K, \\*spatial)).
+    x : Tensor of shape (n, C, \\*input_spatial)
+    targets : LongTensor of shape (n,) or None
+        Output columns; None takes each row's predicted class in the pass.
+    batch_size : int, default=None
+    relu : bool, default=True
+
+    Returns
+    -------
+    maps : Tensor of shape (n, \\*spatial)
+        ``sum_k alpha_k A^k`` with ``alpha_k`` the spatial mean of
+        ``d y_c / d A^k`` (ReLU applied when ``relu``).
+    targets : LongTensor of shape (n,)
+    """
+    import torch
+
+    from ..adapters._torch_layers import resolve_layer
+    from ._engine import Batch, GradientEngine
+
+    # The backward pass stops at the layer (its output is a leaf): no input gradient.
+    engine = GradientEngine(model, batch_size=batch_size, input_grads=False,
+                            layer=resolve_layer(model.module, layer_name))
+    maps, used = [], []
+
+    def make(start, stop, _hooks):
+        return Batch(x[start:stop], None if targets is None else targets[start:stop])
+
+    def consume(result):
+        alpha = result.layer_grads.flatten(2).mean(2)  # (rows, K)
+        maps.append(torch.einsum("nk,nk...->n...", alpha, result.activations))
+        used.append(result.targets)
+
+    engine.run(x.shape[0], x[0].numel(), make, consume)
+    maps = maps[0] if len(maps) == 1 else torch.cat(maps)
+    return (maps.clamp_(min=0) if relu else maps), torch.cat(used)
