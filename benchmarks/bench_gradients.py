@@ -20,8 +20,20 @@ weighted reduction, which no method using that many gradients can beat.
 Goals: IG within 1.2x of the limit, never slower than captum.  All methods of
 a case are timed in turn in each round, so machine load affects them alike.
 
+Image cases (inputs with spatial axes) also time GradCAM against captum's
+``LayerGradCam(relu_attributions=True)`` followed by
+``LayerAttribution.interpolate(..., "bilinear")``, and GuidedGradCAM against
+captum's ``GuidedGradCam(interpolate_mode="bilinear")``, on the layer
+skexplain chooses (the last conv layer, or the last residual stage).  Their
+limit is one plain forward+backward of the same batch to the input.  Goal:
+GradCAM within 1.2x of that limit and not slower than captum (GuidedGradCAM
+needs a Grad-CAM pass and a guided-backprop pass: about 2x the limit).  On the
+CPU the image cases are the CNN and a small ResNet-style net (3 stages of two
+BasicBlocks, 16-32-64 channels, 32 images at 32x32) built here.
+
 Run:  python benchmarks/bench_gradients.py [--device cpu|cuda|all] [--repeats 7]
-                                            [--cases MLP CNN ResNet] [--json out.json]
+                                            [--cases MLP CNN ResNet] [--methods GradCAM]
+                                            [--json out.json]
 """
 import argparse
 import json
@@ -34,8 +46,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from skexplain import (DeepLIFT, ExpectedGradients, GradientXInput, GuidedBackprop,
-                       IntegratedGradients, Saliency)
+from skexplain import (DeepLIFT, ExpectedGradients, GradCAM, GradientXInput, GuidedBackprop,
+                       GuidedGradCAM, IntegratedGradients, Saliency)
 
 N_STEPS, N_SAMPLES = 50, 20
 
@@ -91,6 +103,16 @@ def make_resnet18():
     return model.eval()
 
 
+def make_small_resnet():
+    """A ResNet-style net for 32x32 images: 3 stages of two BasicBlocks, 16-32-64."""
+    torch.manual_seed(0)
+    stages = [_Block(16, 16, 1), _Block(16, 16, 1), _Block(16, 32, 2), _Block(32, 32, 1),
+              _Block(32, 64, 2), _Block(64, 64, 1)]
+    return nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                         *stages, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(64, 10)).eval()
+
+
 def cases(device):
     if device == "cpu":
         from sklearn.datasets import load_breast_cancer
@@ -101,6 +123,8 @@ def cases(device):
         g = torch.Generator().manual_seed(0)
         yield "MLP 30-64-64-2", make_mlp(64), X, 1
         yield "CNN c16-c32-pool-fc", make_cnn(), torch.randn(32, 3, 32, 32, generator=g), None
+        yield ("ResNet-style 16-32-64", make_small_resnet(),
+               torch.randn(32, 3, 32, 32, generator=g), None)
         return
     g = torch.Generator().manual_seed(0)
     yield "MLP 30-256-256-2", make_mlp(256), torch.randn(4096, 30, generator=g), None
@@ -121,6 +145,35 @@ def limit(model, x, base, target, n_steps):
     selected = out.gather(1, target.repeat(n_steps)[:, None]).sum()
     (grads,) = torch.autograd.grad(selected, points)
     return (weights.view(shape) * grads.reshape(n_steps, *x.shape)).sum(0) * (x - base)
+
+
+def one_pass(model, x, target):
+    """One plain forward+backward of the batch to the input (the Grad-CAM limit)."""
+    x = x.detach().requires_grad_(True)
+    selected = model(x).gather(1, target[:, None]).sum()
+    return torch.autograd.grad(selected, x)[0]
+
+
+def cam_pairs(model, x, target):
+    """(name, skexplain callable, captum callable) for GradCAM and GuidedGradCAM."""
+    import captum.attr as ca
+
+    t_list = target.tolist()
+    gc = GradCAM(model).fit(x[:2])
+    ggc = GuidedGradCAM(model).fit(x[:2])
+    layer = dict(model.named_modules())[gc.layer_]  # the same layer for captum
+
+    def captum_gradcam():
+        maps = ca.LayerGradCam(model, layer).attribute(x, target=target,
+                                                       relu_attributions=True)
+        return ca.LayerAttribution.interpolate(maps, tuple(x.shape[2:]), "bilinear")
+
+    return [
+        (f"GradCAM [{gc.layer_}]", lambda: gc.explain(x, target=t_list), captum_gradcam),
+        (f"GuidedGradCAM [{gc.layer_}]", lambda: ggc.explain(x, target=t_list),
+         lambda: ca.GuidedGradCam(model, layer).attribute(x, target=target,
+                                                          interpolate_mode="bilinear")),
+    ]
 
 
 def interleaved(fns, repeats, sync):
@@ -165,7 +218,7 @@ def method_pairs(model, x, target, refs):
     return pairs
 
 
-def bench_case(name, model, x, target, device, repeats):
+def bench_case(name, model, x, target, device, repeats, methods=None):
     model, x = model.to(device), x.to(device)
     with torch.no_grad():
         target = model(x).argmax(1) if target is None else torch.full(
@@ -176,8 +229,18 @@ def bench_case(name, model, x, target, device, repeats):
     zero = torch.zeros_like(x[0])
     fns = {"limit IG": lambda: limit(model, x, zero, target, N_STEPS),
            "limit EG": lambda: limit(model, x, zero, target, N_SAMPLES)}
+    pairs = method_pairs(model, x, target, refs)
+    if x.dim() > 2:  # image inputs: the CAM family and its limit
+        fns["limit 1 pass"] = lambda: one_pass(model, x, target)
+        pairs += cam_pairs(model, x, target)
+    if methods is not None:  # only these methods, and only the limits they need
+        pairs = [p for p in pairs if any(word in p[0] for word in methods)]
+        needed = {"limit IG": "Integrated", "limit EG": "Expected", "limit 1 pass": "GradCAM"}
+        for key, prefix in needed.items():
+            if key in fns and not any(prefix in p[0] for p in pairs):
+                del fns[key]
     errors = {}
-    for method, ours, theirs in method_pairs(model, x, target, refs):
+    for method, ours, theirs in pairs:
         fns[("skx", method)] = ours
         try:
             with warnings.catch_warnings():
@@ -193,7 +256,8 @@ def bench_case(name, model, x, target, device, repeats):
     for method in dict.fromkeys(m for (_, m) in (k for k in fns if isinstance(k, tuple))):
         ours, theirs = med[("skx", method)], med.get(("captum", method), (None, None))
         lim = med["limit IG"] if method.startswith("Integrated") else (
-            med["limit EG"] if method.startswith("Expected") else (None, None))
+            med["limit EG"] if method.startswith("Expected") else (
+                med["limit 1 pass"] if "GradCAM" in method else (None, None)))
         ratio = lambda a, b, i: None if b[i] is None else a[i] / b[i]  # noqa: E731
         ms = lambda t, i: None if t[i] is None else 1e3 * t[i]  # noqa: E731
         rows.append(dict(case=name, batch=len(x), method=method, skx_ms=ms(ours, 0),
@@ -222,6 +286,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="time only the methods whose name contains one of these words")
     parser.add_argument("--cases", nargs="+", default=["MLP", "CNN", "ResNet"],
                         help="run the cases whose name contains one of these words")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
@@ -238,7 +304,8 @@ def main(argv=None):
             if not any(word in name for word in args.cases):
                 continue
             rows += [dict(r, device=device) for r in
-                     bench_case(name, model, x, target, device, args.repeats)]
+                     bench_case(name, model, x, target, device, args.repeats,
+                                args.methods)]
             print(f"[{device}] {name} done", file=sys.stderr, flush=True)
     print_table(rows)
     if args.json:

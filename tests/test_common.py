@@ -54,6 +54,12 @@ INIT_PARAMS = {
 }
 
 # Known failures: {explainer class name: {check name: reason}} (none at present).
+# GuidedGradCAM is not listed although Adebayo et al. (2018) found Guided Grad-CAM nearly
+# invariant to randomization: on this GAP CNN the layer keeps the input's 8x8 resolution,
+# so the product with guided backprop follows Grad-CAM's full-resolution map, which
+# randomization changes (measured: similarities -0.001 cascading, 0.013 independent,
+# 0.052 data, threshold 0.5).  The paper's failure needs a coarse layer map (pooling
+# below the layer); a check that passes is not marked as failing.
 EXPECTED_FAILED_CHECKS = {}
 
 
@@ -71,6 +77,26 @@ def _torch_mlp():
     return torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
 
 
+# Image explainers need inputs with a channel axis and spatial axes: they are checked
+# on a small GAP CNN, on check_explainer's built-in toy images of 1x8x8.  Each gets the
+# instances listed here, {} being the default; CAM's explicit layer and fc are modules
+# of the model, which the checks must follow into the copies they train and randomize.
+IMAGE_EXPLAINERS = {
+    "CAM": [lambda net: {}, lambda net: dict(layer=net[3], fc=net[6])],
+    "GradCAM": [lambda net: {}, lambda net: dict(relu=False)],
+    "GuidedGradCAM": [lambda net: {}],
+}
+
+
+def _torch_gap_cnn():
+    import torch
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, padding=1),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+
+
 def default_params(cls):
     """A model chosen from the explainer's tags, and random_state=0 if it has one."""
     model_types = cls(None).__skexplain_tags__().model_types
@@ -78,7 +104,8 @@ def default_params(cls):
         params = dict(model=Ridge())
     else:
         try:
-            params = dict(model=_torch_mlp())
+            make = _torch_gap_cnn if cls.__name__ in IMAGE_EXPLAINERS else _torch_mlp
+            params = dict(model=make())
         except ImportError:
             return None
     if "random_state" in inspect.signature(cls).parameters:
@@ -90,7 +117,8 @@ def instances():
     for cls in public_explainers():
         for params in INIT_PARAMS.get(cls, [default_params(cls)]):
             if params is not None:
-                yield cls(**params)
+                for extra in IMAGE_EXPLAINERS.get(cls.__name__, [lambda net: {}]):
+                    yield cls(**params, **extra(params["model"]))
 
 
 def expected_failed_checks(explainer):
@@ -134,6 +162,10 @@ def sklearn_instances():
             yield cls(AnyWidthNet(), **params)
 
 
+# sklearn's estimator checks fit and transform 2-D (tabular) data only, which image
+# explainers refuse by design (X needs a channel axis and a spatial axis): not run on them.
+SKLEARN_EXCLUDED = {name: ("an image method: it refuses the 2-D data that every sklearn "
+                           "estimator check feeds") for name in IMAGE_EXPLAINERS}
 GRADIENT_EXPLAINERS = ("DeepLIFT", "ExpectedGradients", "GradientXInput", "GuidedBackprop",
                        "IntegratedGradients", "Saliency", "SmoothGrad")
 _LINEAR_X = np.random.default_rng(0).normal(size=(20, 3))
@@ -186,7 +218,7 @@ def test_sklearn_estimator_checks(estimator, check):
 
 def test_every_public_explainer_meets_sklearn_checks():
     checked = {type(e).__name__ for e in sklearn_instances()}
-    expected = {c.__name__ for c in public_explainers()}
+    expected = {c.__name__ for c in public_explainers()} - set(SKLEARN_EXCLUDED)
     try:
         import torch  # noqa: F401
     except ImportError:

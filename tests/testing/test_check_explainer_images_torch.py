@@ -109,3 +109,26 @@ def test_saliency_on_a_gap_cnn_passes_check_explainer_without_x():
                  "check_data_randomization"):
         assert results[name].status == "passed" and results[name].statistic < 0.5
     assert _unchanged(module, state)
+
+
+@pytest.mark.parametrize("params", [{}, {"relu": False}])
+def test_gradcam_on_a_gap_cnn_passes_check_explainer_without_x(params):
+    from skexplain import GradCAM
+
+    module = gap_cnn()
+    state = _state(module)
+    results = check_explainer(GradCAM(module, **params))
+    assert results.passed
+    assert results["check_output_shapes"].message.startswith("values (8, 1, 8, 8)")
+    assert results["check_model_randomization_cascading"].statistic < 0.5
+    assert _unchanged(module, state)
+
+
+def test_gradcam_on_a_conv1d_net_passes_check_explainer_without_x():
+    from skexplain import GradCAM
+
+    module = gap_cnn(conv=nn.Conv1d, pool=nn.AdaptiveAvgPool1d)
+    results = check_explainer(GradCAM(module), checks=[
+        "check_output_shapes", "check_batch_size_invariance", "check_data_randomization"])
+    assert results.passed
+    assert results["check_output_shapes"].message.startswith("values (8, 1, 8)")
