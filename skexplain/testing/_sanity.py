@@ -179,7 +179,8 @@ def model_parameter_randomization(explainer, X, *, background=None, target=None,
     ----------
     explainer : BaseExplainer
         An explainer of the trained model (cloned; neither it nor its model is
-        modified).
+        modified).  A parameter that is a submodule of the model (GradCAM's
+        ``layer``) is given to each randomized copy as its dotted name.
     X : array-like or tensor of shape (n, \\*feature_shape)
         Rows to explain.
     background : array-like of shape (n_background, \\*feature_shape), default=None
@@ -271,7 +272,9 @@ def data_randomization(explainer, X, y, *, X_explain=None, background=None, targ
     ----------
     explainer : BaseExplainer
         An explainer of the model trained on ``(X, y)``; an unfitted sklearn
-        model is fitted on ``(X, y)`` first.
+        model is fitted on ``(X, y)`` first.  A parameter that is a submodule
+        of the model (GradCAM's ``layer``) is given to each retrained copy as
+        its dotted name.
     X : array-like or tensor of shape (n, \\*feature_shape)
         Training rows.
     y : array-like of shape (n,)
