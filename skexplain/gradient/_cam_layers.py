@@ -31,9 +31,9 @@ def check_image_shape(feature_shape, owner):
         return
     raise ValueError(
         f"{owner} explains images: X must have shape (n, channels, *spatial) with 1 to 3 "
-        "spatial axes, i.e. (n, C, L), (n, C, H, W) or (n, C, D, H, W); got rows of shape "
-        f"{tuple(feature_shape)}" + (" (tabular data has no spatial axes to map)."
-                                     if len(feature_shape) <= 1 else "."))
+        "spatial axes, i.e. (n, C, L), (n, C, H, W) or (n, C, D, H, W); got X of shape "
+        f"{_rows((0, *feature_shape))}" + (" (tabular data has no spatial axes to map)."
+                                          if len(feature_shape) <= 1 else "."))
 
 
 def _is_feature_map(shape, input_ndim):
@@ -44,6 +44,11 @@ def _is_feature_map(shape, input_ndim):
     for s in shape[2:]:
         positions *= s
     return positions > 1
+
+
+def _rows(shape):
+    """A shape with its row axis written n: '(n, 3, 8, 8)'."""
+    return "(" + ", ".join(["n", *map(str, tuple(shape)[1:])]) + ")"
 
 
 def _describe_map(input_ndim):
@@ -124,7 +129,7 @@ def check_conv_layer(module, layer, x, owner):
         raise ValueError(
             f"layer={name!r} ({type(sub).__name__}) is a non-conv layer: {owner} needs a "
             f"feature map {_describe_map(x.ndim)} with more than one spatial position, for "
-            f"inputs of shape {tuple(x.shape)}; it returns shape {tuple(out.shape)}. Choose "
+            f"inputs of shape {_rows(x.shape)}; it returns shape {_rows(out.shape)}. Choose "
             "a convolutional layer or block (layer=None picks the last one).")
     return name, sub
 
@@ -240,8 +245,8 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
         if not averages_to_fc_input(call):
             raise ValueError(
                 f"layer={layer!r} does not feed fc={fc_name!r} through a global average "
-                f"pooling: the spatial mean of its output (shape {call.shape}) is not the "
-                f"input of fc (shape {None if fc_in is None else tuple(fc_in.shape)}). CAM "
+                f"pooling: the spatial mean of its output (shape {_rows(call.shape)}) is not "
+                f"the input of fc (shape {None if fc_in is None else _rows(fc_in.shape)}). CAM "
                 "needs layer -> global average pooling -> fc; GradCAM works with any layer.")
         return call
     found = [c for c in calls if c.name and counts[id(c.module)] == 1 and averages_to_fc_input(c)]
@@ -250,7 +255,7 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
             f"CAM needs the architecture conv -> global average pooling -> linear, and "
             f"{type(module).__name__} has no global average pooling before its classifier "
             f"fc={fc_name!r}: no feature map's spatial mean is the input of fc (shape "
-            f"{None if fc_in is None else tuple(fc_in.shape)}). Use GradCAM, which works "
+            f"{None if fc_in is None else _rows(fc_in.shape)}). Use GradCAM, which works "
             "with any convolutional architecture.")
     chosen = found[-1]  # the outermost of nested modules returning the same map
     other = [c.name for c in found if not _close(c.summary["projection"],
