@@ -301,3 +301,15 @@ def test_concurrent_explanations_agree_and_leave_no_hook():
     for i, values in enumerate(results):
         np.testing.assert_allclose(values, expected[i % 4], rtol=1e-6, atol=1e-8)
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.bfloat16, 0.1), (torch.float16, 0.02)])
+def test_half_precision_modules(dtype, rtol):
+    # the global average pooling is recognised up to the rounding of the module's dtype
+    X = images()
+    for cls in (CAM, GradCAM, GuidedGradCAM):
+        half = cls(TinyResNet().to(dtype).eval()).fit(X).explain(X, target=1)
+        full = cls(TinyResNet().eval()).fit(X).explain(X, target=1)
+        assert half.values.dtype == np.float64 and np.isfinite(half.values).all()
+        scale = np.abs(full.values).max()
+        np.testing.assert_allclose(half.values, full.values, atol=rtol * scale)
