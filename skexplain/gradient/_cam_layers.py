@@ -111,12 +111,17 @@ def find_conv_layer(module, x, owner):
     calls = record_calls(module, x)
     counts = _counts(calls)
     for call in reversed(calls):
-        if (call.name and counts[id(call.module)] == 1 and _contains_conv(call.module)
-                and _is_feature_map(call.shape, x.ndim)):
+        if call.name and _contains_conv(call.module) and _is_feature_map(call.shape, x.ndim):
+            if counts[id(call.module)] > 1:  # not an earlier layer silently: ask
+                raise ValueError(
+                    f"{owner} would use the last convolutional layer {call.name!r} of "
+                    f"{type(module).__name__}, but it is called {counts[id(call.module)]} "
+                    "times in one forward pass, so its output is ambiguous; pass layer= (a "
+                    "module called once, e.g. the block that contains it).")
             return call.name
     raise ValueError(
         f"{owner} found no convolutional layer in {type(module).__name__}: no submodule that "
-        "is or contains a Conv1d/Conv2d/Conv3d (called once) returns a feature map "
+        "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "
         f"{_describe_map(x.ndim)} with more than one spatial position. Pass layer= (a "
         "submodule or its dotted name) whose output is such a feature map.")
 
