@@ -6,15 +6,48 @@ import numpy as np
 from sklearn.base import clone
 
 from ..utils._param_validation import StrOptions
-from ._base import GRADIENT_CONSTRAINTS
+from ._base import GRADIENT_CONSTRAINTS, check_finite_background
+from ._docstrings import fill_gradient_doc
 
-__all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "grad_cam_maps"]
+__all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "fill_cam_doc", "grad_cam_maps"]
 
 CAM_CONSTRAINTS = {
     **GRADIENT_CONSTRAINTS,
     "layer": "no_validation",  # a submodule or its dotted name: resolve_layer checks it
     "upsample": [StrOptions({"bilinear", "nearest"})],
 }
+
+_CAM_PARAMS = """
+        layer : torch.nn.Module, str or None, default=None
+            The convolutional layer or block whose output (a feature map of
+            shape (n, K, \\*spatial) with the input's number of spatial axes)
+            is mapped: a submodule of the model or its dotted name
+            (``"layer4"``, ``"features.7"``).  It must be called once per
+            forward pass.  None: chosen at fit by one forward pass on the
+            background -- the last module to finish that is (or contains) a
+            Conv1d/2d/3d and returns such a feature map with more than one
+            spatial position (in a ResNet the last residual stage, in a plain
+            ``Sequential`` the last convolution).
+        """
+_UPSAMPLE = """
+        upsample : {"bilinear", "nearest"}, default="bilinear"
+            How the layer-resolution map is resized to the input's spatial
+            size: ``"bilinear"`` is linear interpolation along each spatial
+            axis (linear, bilinear or trilinear for 1, 2 or 3 axes) with
+            ``align_corners=False``, as ``torch.nn.functional.interpolate``
+            and captum's ``LayerAttribution.interpolate``.
+        """
+_SHAPES = """
+        ``Explanation.values`` have the input's shape (n, C, \\*spatial): the
+        map upsampled to the input's spatial size and repeated over the channel
+        axis, so that plots, sanity checks and ``transform`` work as for the
+        other gradient explainers.  ``extras["layer_map"]`` is the map at the
+        layer's resolution, shape (n, \\*layer_spatial); ``metadata`` has
+        ``"layer"`` (dotted name) and ``"upsample"``.
+        """
+# fill_doc snippets of the CAM explainers (with the gradient ones)
+fill_cam_doc = fill_gradient_doc(batch_unit="Rows", layer=_CAM_PARAMS, upsample=_UPSAMPLE,
+                                 shapes=_SHAPES)
 
 
 class LayerMapMixin:
@@ -37,6 +70,9 @@ class LayerMapMixin:
     def _make_model(self, background):
         from ._cam_layers import check_image_shape
 
+        # NaN first, as for every gradient explainer; then the shape, before the
+        # adapter runs a conv model on tabular rows and blames the model
+        check_finite_background(background, type(self).__name__)
         check_image_shape(np.shape(background)[1:], type(self).__name__)
         return super()._make_model(background)
 

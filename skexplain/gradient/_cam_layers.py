@@ -31,9 +31,9 @@ def check_image_shape(feature_shape, owner):
         return
     raise ValueError(
         f"{owner} explains images: X must have shape (n, channels, *spatial) with 1 to 3 "
-        "spatial axes, i.e. (n, C, L), (n, C, H, W) or (n, C, D, H, W); got rows of shape "
-        f"{tuple(feature_shape)}" + (" (tabular data has no spatial axes to map)."
-                                     if len(feature_shape) <= 1 else "."))
+        "spatial axes, i.e. (n, C, L), (n, C, H, W) or (n, C, D, H, W); got X of shape "
+        f"{_rows((0, *feature_shape))}" + (" (tabular data has no spatial axes to map)."
+                                          if len(feature_shape) <= 1 else "."))
 
 
 def _is_feature_map(shape, input_ndim):
@@ -44,6 +44,11 @@ def _is_feature_map(shape, input_ndim):
     for s in shape[2:]:
         positions *= s
     return positions > 1
+
+
+def _rows(shape):
+    """A shape with its row axis written n: '(n, 3, 8, 8)'."""
+    return "(" + ", ".join(["n", *map(str, tuple(shape)[1:])]) + ")"
 
 
 def _describe_map(input_ndim):
@@ -106,12 +111,17 @@ def find_conv_layer(module, x, owner):
     calls = record_calls(module, x)
     counts = _counts(calls)
     for call in reversed(calls):
-        if (call.name and counts[id(call.module)] == 1 and _contains_conv(call.module)
-                and _is_feature_map(call.shape, x.ndim)):
+        if call.name and _contains_conv(call.module) and _is_feature_map(call.shape, x.ndim):
+            if counts[id(call.module)] > 1:  # not an earlier layer silently: ask
+                raise ValueError(
+                    f"{owner} would use the last convolutional layer {call.name!r} of "
+                    f"{type(module).__name__}, but it is called {counts[id(call.module)]} "
+                    "times in one forward pass, so its output is ambiguous; pass layer= (a "
+                    "module called once, e.g. the block that contains it).")
             return call.name
     raise ValueError(
         f"{owner} found no convolutional layer in {type(module).__name__}: no submodule that "
-        "is or contains a Conv1d/Conv2d/Conv3d (called once) returns a feature map "
+        "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "
         f"{_describe_map(x.ndim)} with more than one spatial position. Pass layer= (a "
         "submodule or its dotted name) whose output is such a feature map.")
 
@@ -124,7 +134,7 @@ def check_conv_layer(module, layer, x, owner):
         raise ValueError(
             f"layer={name!r} ({type(sub).__name__}) is a non-conv layer: {owner} needs a "
             f"feature map {_describe_map(x.ndim)} with more than one spatial position, for "
-            f"inputs of shape {tuple(x.shape)}; it returns shape {tuple(out.shape)}. Choose "
+            f"inputs of shape {_rows(x.shape)}; it returns shape {_rows(out.shape)}. Choose "
             "a convolutional layer or block (layer=None picks the last one).")
     return name, sub
 
@@ -170,10 +180,12 @@ def _cam_summary(input_ndim):
     return summarize
 
 
-def _close(a, b):
+def _close(a, b, dtype):
+    """Equal up to the rounding of ``dtype`` (the module's: half precision rounds more)."""
     a, b = a.double(), b.double()
+    tol = max(1e-4, 10 * torch.finfo(dtype).eps)
     scale = float(torch.maximum(a.abs().max(), b.abs().max())) if a.numel() else 0.0
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-4, atol=1e-5 * scale + 1e-12))
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=tol, atol=tol * scale + 1e-12))
 
 
 def find_cam_layers(module, x, layer=None, fc=None):
@@ -233,15 +245,15 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
 
     def averages_to_fc_input(c):
         return (c.summary is not None and "mean" in c.summary and c.shape[1] == n_channels
-                and fc_in is not None and _close(c.summary["mean"], fc_in))
+                and fc_in is not None and _close(c.summary["mean"], fc_in, fc_in.dtype))
 
     if layer is not None:
         call = next(c for c in calls if c.name == layer)
         if not averages_to_fc_input(call):
             raise ValueError(
                 f"layer={layer!r} does not feed fc={fc_name!r} through a global average "
-                f"pooling: the spatial mean of its output (shape {call.shape}) is not the "
-                f"input of fc (shape {None if fc_in is None else tuple(fc_in.shape)}). CAM "
+                f"pooling: the spatial mean of its output (shape {_rows(call.shape)}) is not "
+                f"the input of fc (shape {None if fc_in is None else _rows(fc_in.shape)}). CAM "
                 "needs layer -> global average pooling -> fc; GradCAM works with any layer.")
         return call
     found = [c for c in calls if c.name and counts[id(c.module)] == 1 and averages_to_fc_input(c)]
@@ -250,11 +262,11 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
             f"CAM needs the architecture conv -> global average pooling -> linear, and "
             f"{type(module).__name__} has no global average pooling before its classifier "
             f"fc={fc_name!r}: no feature map's spatial mean is the input of fc (shape "
-            f"{None if fc_in is None else tuple(fc_in.shape)}). Use GradCAM, which works "
+            f"{None if fc_in is None else _rows(fc_in.shape)}). Use GradCAM, which works "
             "with any convolutional architecture.")
     chosen = found[-1]  # the outermost of nested modules returning the same map
     other = [c.name for c in found if not _close(c.summary["projection"],
-                                                 chosen.summary["projection"])]
+                                                 chosen.summary["projection"], fc_in.dtype)]
     if other:
         raise ValueError(
             f"CAM found several different feature maps whose spatial mean is the input of "
