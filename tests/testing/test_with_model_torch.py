@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from skexplain import CAM, ExactShapley, GradCAM, Saliency
+from skexplain import CAM, ExactShapley, GradCAM
 from skexplain.testing import (check_explainer, data_randomization,
                                model_parameter_randomization)
 from skexplain.utils._with_model import clone_with_model, submodule_params
@@ -86,6 +86,4 @@ def test_check_explainer_trains_a_copy_and_renames_the_layer():
     checks = ["check_fit_attributes", "check_model_randomization_cascading",
               "check_data_randomization"]
     results = check_explainer(GradCAM(net, layer=net[2]), checks=checks)
-    assert results.passed
-    results = check_explainer(Saliency(net), checks=checks[1:])  # no module parameter
     assert results.passed
