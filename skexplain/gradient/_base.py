@@ -161,11 +161,11 @@ class GradientMixin:
 
     def _attribute(self, engine, x, targets, outputs):
         """Return a dict with ``values`` and ``targets`` (tensors), optionally
-        ``delta`` and ``stderr``."""
+        ``delta``, ``stderr``, ``extras`` (a dict of tensors) and metadata entries."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _explanation(self, X, engine, outputs, *, values, targets, delta=None, stderr=None,
-                     **meta):
+                     extras=None, **meta):
         positions = engine.positions(targets)
         base = self._expected_value_array()[positions]
         if self._completeness is not None and delta is None:
@@ -181,4 +181,5 @@ class GradientMixin:
             _to_numpy(values), base, data, self._feature_names(),
             [names[positions[0]]] if same else None,
             stderr=None if stderr is None else _to_numpy(stderr), delta=delta,
+            extras=None if extras is None else {k: _to_numpy(v) for k, v in extras.items()},
             metadata=self._metadata(target=positions.tolist(), **meta))

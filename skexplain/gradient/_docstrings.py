@@ -39,7 +39,7 @@ _SNIPPETS = {
 }
 
 
-def fill_gradient_doc(batch_unit):
+def fill_gradient_doc(batch_unit, **extra):
     """``fill_doc`` with the shared snippets and the ``batch_size`` entry.
 
     Parameters
@@ -47,12 +47,15 @@ def fill_gradient_doc(batch_unit):
     batch_unit : str
         What one forward+backward pass holds ``batch_size`` of, as the start
         of a sentence: "Rows", "Noisy copies", ...
+    **extra : str
+        More snippets, for entries a few explainers share.
 
     Returns
     -------
     decorator : callable
         Fills ``%(model)s``, ``%(model_hooked)s``, ``%(output)s``,
-        ``%(batch_size)s``, ``%(attributes)s`` and ``%(attributes_end)s``.
+        ``%(batch_size)s``, ``%(attributes)s``, ``%(attributes_end)s`` and
+        those of ``extra``.
     """
     batch_size = f"""
         batch_size : int, default=None
@@ -61,4 +64,4 @@ def fill_gradient_doc(batch_unit):
             a GPU, where a pass that runs out of memory is split.  Results do
             not depend on it.
         """
-    return fill_doc(**_SNIPPETS, batch_size=batch_size)
+    return fill_doc(**_SNIPPETS, batch_size=batch_size, **extra)

@@ -6,7 +6,18 @@ from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
 from ._saliency import plain_gradients
 
-__all__ = ["GuidedBackprop"]
+__all__ = ["GuidedBackprop", "warn_unguided"]
+
+
+def warn_unguided(module, owner):
+    """Warn when ``module`` has no ``nn.ReLU`` module to guide (call from ``_attribute``)."""
+    import torch
+
+    if not any(isinstance(m, torch.nn.ReLU) for m in module.modules()):
+        warnings.warn(
+            f"{owner} found no nn.ReLU module in {type(module).__name__}: ReLUs applied as "
+            "functions (F.relu, torch.relu) cannot be guided, so the values are plain "
+            "gradients.", UserWarning, stacklevel=5)
 
 
 @fill_gradient_doc(batch_unit="Rows")
@@ -66,13 +77,6 @@ class GuidedBackprop(GradientMixin, BaseExplainer):
         return guided_relu
 
     def _attribute(self, engine, x, targets, outputs):
-        import torch
-
-        module = self.model_.module
-        if not any(isinstance(m, torch.nn.ReLU) for m in module.modules()):
-            warnings.warn(
-                f"GuidedBackprop found no nn.ReLU module in {type(module).__name__}: ReLUs "
-                "applied as functions (F.relu, torch.relu) cannot be guided, so the values "
-                "are plain gradients.", UserWarning, stacklevel=4)
+        warn_unguided(self.model_.module, type(self).__name__)
         grads, used = plain_gradients(engine, x, targets)
         return {"values": grads, "targets": used}
