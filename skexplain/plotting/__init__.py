@@ -3,6 +3,8 @@
 from ._bar import BarDisplay
 from ._beeswarm import BeeswarmDisplay
 from ._heatmap import HeatmapDisplay
+from ._image import ImageDisplay
+from ._image_grid import ImageGridDisplay
 from ._scatter import ScatterDisplay
 from ._text import TextDisplay
 from ._waterfall import WaterfallDisplay
@@ -11,6 +13,8 @@ __all__ = [
     "BarDisplay",
     "BeeswarmDisplay",
     "HeatmapDisplay",
+    "ImageDisplay",
+    "ImageGridDisplay",
     "ScatterDisplay",
     "TextDisplay",
     "WaterfallDisplay",
@@ -22,6 +26,7 @@ _DISPLAYS = {
     "beeswarm": BeeswarmDisplay,
     "dependence": ScatterDisplay,
     "heatmap": HeatmapDisplay,
+    "image": ImageDisplay,
     "scatter": ScatterDisplay,
     "text": TextDisplay,
     "waterfall": WaterfallDisplay,
