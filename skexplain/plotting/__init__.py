@@ -2,6 +2,7 @@
 ``plot(ax=None)`` returning ``self`` with ``ax_`` and ``figure_``)."""
 from ._bar import BarDisplay
 from ._beeswarm import BeeswarmDisplay
+from ._filters import ActivationDisplay, FilterDisplay
 from ._heatmap import HeatmapDisplay
 from ._image import ImageDisplay
 from ._image_grid import ImageGridDisplay
@@ -10,8 +11,10 @@ from ._text import TextDisplay
 from ._waterfall import WaterfallDisplay
 
 __all__ = [
+    "ActivationDisplay",
     "BarDisplay",
     "BeeswarmDisplay",
+    "FilterDisplay",
     "HeatmapDisplay",
     "ImageDisplay",
     "ImageGridDisplay",
