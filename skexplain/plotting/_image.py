@@ -36,7 +36,8 @@ def image_layout(feature_shape, kind="image"):
 
     A 3-D row is channel-last when its last axis has 1, 3 or 4 entries and its
     first axis does not (``(28, 28, 1)``, ``(32, 32, 3)``); otherwise it is
-    channel-first, torch's layout, with any number of channels.
+    channel-first, torch's layout, with any number of channels.  A 2-D row
+    is one channel ((H, W); a (C, L) signal is drawn as a C x L image).
     """
     shape = tuple(feature_shape)
     if len(shape) == 2:

@@ -162,3 +162,18 @@ def test_plot_method_redraws_on_new_axes(pyplot):
     again = disp.plot(ax=ax, alpha=1.0, clip_percentile=100)
     assert again is disp and disp.ax_ is ax and disp.image_ is None  # alpha 1 hides the input
     assert disp.heatmap_.get_clim()[1] == disp.attribution_map.max()
+
+
+def test_importing_the_image_displays_imports_neither_torch_nor_matplotlib():
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    code = ("import sys, json\nfrom skexplain.plotting import ImageDisplay, ImageGridDisplay, "
+            "FilterDisplay, ActivationDisplay\nprint(json.dumps(sorted(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=pathlib.Path(__file__).resolve().parents[2], timeout=300)
+    assert run.returncode == 0, run.stderr
+    modules = json.loads(run.stdout.splitlines()[-1])
+    assert not [m for m in modules if m.split(".")[0] in ("torch", "matplotlib")]
