@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from ._base import axes_and_figure, one_output
+from ._base import one_output
 from ._rows import attribution_label, diverging_cmap, output_suffix
 
 __all__ = ["ImageDisplay"]
@@ -250,7 +250,11 @@ class ImageDisplay:
         Parameters are those of :meth:`from_explanation`.
         """
         check_image_params(self.mode, alpha, clip_percentile)
-        self.ax_, self.figure_ = axes_and_figure(ax)
+        if ax is None:  # constrained layout keeps the colorbar's label clear of the image
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(5.0, 4.0), layout="constrained")
+        self.ax_, self.figure_ = ax, ax.figure
         self.image_, self.heatmap_ = draw_cell(
             self.ax_, self.image, self.attribution_map, mode=self.mode, alpha=alpha,
             clip_percentile=clip_percentile, cmap=cmap)
