@@ -301,9 +301,11 @@ class GradientEngine:
         if activations is not None:
             wrt.append(activations)
         if not selected.requires_grad:
+            wrt_name = "its input" if self.input_grads else f"layer {self.layer[0]!r}"
             raise ModelEvaluationError(
                 f"{self.model.describe()} returned outputs that do not depend differentiably "
-                "on its input (does its forward call .detach(), .numpy() or torch.no_grad()?)."
+                f"on {wrt_name} (does its forward call .detach(), .numpy() or torch.no_grad()"
+                f"{'' if self.input_grads else ', or do the explained outputs bypass it'}?)."
             )
         grads = torch.autograd.grad(selected.sum(), wrt, allow_unused=True)
         grads = [torch.zeros_like(t) if g is None else g for t, g in zip(wrt, grads)]

@@ -159,3 +159,25 @@ def test_cam_bad_fc_or_layer():
         CAM(model, layer="2").fit(X)  # the conv before the ReLU: its mean is not fc's input
     with pytest.raises(ValueError, match=r"fc='4' has 3 outputs but the model has 2"):
         CAM(gap_head(nn.Linear(3, 2)), fc="4").fit(X)
+
+
+
+def test_a_frozen_model_and_a_model_detached_after_the_layer():
+    from test_cam import BypassNet
+
+    model = BypassNet().eval().requires_grad_(False)  # class 0 bypasses the layer
+    explainer = GradCAM(model, layer="conv").fit(X)
+    assert np.abs(explainer.explain(X, target=1).values).max() > 0
+    assert np.all(explainer.explain(X, target=0).values == 0)
+
+    class Detached(nn.Module):  # no gradient reaches the layer: an error, not zero maps
+        def __init__(self):
+            super().__init__()
+            self.net = gap_head()
+
+        def forward(self, x):
+            return self.net(x).detach()
+
+    with pytest.raises(ModelEvaluationError, match=r"do not depend differentiably on layer "
+                                                   r"'net.0' .* bypass it\?\)"):
+        GradCAM(Detached().requires_grad_(False)).fit(X).explain(X)
