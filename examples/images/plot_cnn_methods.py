@@ -61,9 +61,10 @@ with torch.no_grad():
 # ----------------------------
 # Every explainer is fitted on a blank image (the baseline of Integrated
 # Gradients and the value Occlusion puts in the window) and explains the class
-# the network predicts.  The CAM family finds the last convolution ``"5"``
-# (4x4 feature maps) by itself and upsamples its map to 8x8; Occlusion slides
-# a 3x3 window.
+# the network predicts.  Grad-CAM and Guided Grad-CAM take the last
+# convolution ``"5"`` (4x4 feature maps) by default, CAM the ReLU after it
+# (``"6"``, whose spatial mean the classifier reads); all three upsample their
+# map to 8x8.  Occlusion slides a 3x3 window.
 images = X[[1700, 1701, 1703, 1706, 1710]]
 with torch.no_grad():
     predicted = model(torch.as_tensor(images)).argmax(1).tolist()
@@ -81,7 +82,7 @@ explainers = {
 }
 explanations = {name: explainer.fit(blank).explain(images, target=predicted)
                 for name, explainer in explainers.items()}
-print("layer of the CAM family:", explainers["Grad-CAM"].layer_,
+print("Grad-CAM's layer:", explainers["Grad-CAM"].layer_, "| CAM's:", explainers["CAM"].layer_,
       "| layer map:", explanations["Grad-CAM"].extras["layer_map"].shape,
       "| values:", explanations["Grad-CAM"].values.shape)
 
@@ -101,8 +102,11 @@ print("layer of the CAM family:", explainers["Grad-CAM"].layer_,
 # * **Guided Backprop** keeps only positive gradients through every ReLU: the
 #   crispest map, which follows the strokes.
 # * **CAM** and **Grad-CAM** are coarse (4x4, upsampled): the region of the
-#   last feature maps that supports the class.  On this network Grad-CAM is
-#   CAM with its negative part cut off, up to a factor.
+#   last feature maps that supports the class.  CAM weights the feature maps
+#   by the classifier's weights and is signed; Grad-CAM weights them by their
+#   mean gradient and keeps the positive part.  Taken at the same layer of a
+#   global-average-pooling network, Grad-CAM is CAM's positive part up to a
+#   factor.
 # * **Guided Grad-CAM** is Guided Backprop masked by Grad-CAM.
 # * **Occlusion** needs no gradient: how much the score drops when a 3x3
 #   patch is blanked.
@@ -117,7 +121,8 @@ disp = ImageGridDisplay.from_explanations(explanations, mode="abs")
 # strokes come from the input and the ReLU pattern, not from what the network
 # learnt.  Gradient x Input and Integrated Gradients change in sign but stay
 # visually dominated by the input.  On these 8x8 digits Guided Grad-CAM
-# changes with its Grad-CAM mask, unlike on the paper's large images.
+# changes with its Grad-CAM mask, unlike in the paper (Inception v3 on 299x299
+# images).
 
 # %%
 # One map over its digit
