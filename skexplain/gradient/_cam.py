@@ -108,11 +108,13 @@ class CAM(LayerMapMixin, GradientMixin, BaseExplainer):
 
         from ..adapters._torch import eval_mode
         from ..adapters._torch_layers import capture_output, resolve_layer
+        from ._engine import _CHUNK_ELEMENTS
 
         module = self.model_.module
         name, layer = resolve_layer(module, self.layer_)
         weight = resolve_layer(module, self.fc_)[1].weight.detach()
-        step = engine.chunk_size(x[0].numel())
+        # forward-only passes: the engine's conservative budget for them on every device
+        step = self.batch_size or max(1, _CHUNK_ELEMENTS["cpu"] // max(x[0].numel(), 1))
         maps, used = [], []
         # Forward only: the map is a weighted sum of the layer's output.
         with torch.no_grad(), eval_mode(module), capture_output(layer, name) as capture:

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..utils._param_validation import StrOptions
-from ._base import GRADIENT_CONSTRAINTS
+from ._base import GRADIENT_CONSTRAINTS, check_finite_background
 from ._docstrings import fill_gradient_doc
 
 __all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "fill_cam_doc", "grad_cam_maps"]
@@ -70,6 +70,9 @@ class LayerMapMixin:
     def _make_model(self, background):
         from ._cam_layers import check_image_shape
 
+        # NaN first, as for every gradient explainer; then the shape, before the
+        # adapter runs a conv model on tabular rows and blames the model
+        check_finite_background(background, type(self).__name__)
         check_image_shape(np.shape(background)[1:], type(self).__name__)
         return super()._make_model(background)
 

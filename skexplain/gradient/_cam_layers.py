@@ -111,12 +111,17 @@ def find_conv_layer(module, x, owner):
     calls = record_calls(module, x)
     counts = _counts(calls)
     for call in reversed(calls):
-        if (call.name and counts[id(call.module)] == 1 and _contains_conv(call.module)
-                and _is_feature_map(call.shape, x.ndim)):
+        if call.name and _contains_conv(call.module) and _is_feature_map(call.shape, x.ndim):
+            if counts[id(call.module)] > 1:  # not an earlier layer silently: ask
+                raise ValueError(
+                    f"{owner} would use the last convolutional layer {call.name!r} of "
+                    f"{type(module).__name__}, but it is called {counts[id(call.module)]} "
+                    "times in one forward pass, so its output is ambiguous; pass layer= (a "
+                    "module called once, e.g. the block that contains it).")
             return call.name
     raise ValueError(
         f"{owner} found no convolutional layer in {type(module).__name__}: no submodule that "
-        "is or contains a Conv1d/Conv2d/Conv3d (called once) returns a feature map "
+        "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "
         f"{_describe_map(x.ndim)} with more than one spatial position. Pass layer= (a "
         "submodule or its dotted name) whose output is such a feature map.")
 
@@ -175,10 +180,12 @@ def _cam_summary(input_ndim):
     return summarize
 
 
-def _close(a, b):
+def _close(a, b, dtype):
+    """Equal up to the rounding of ``dtype`` (the module's: half precision rounds more)."""
     a, b = a.double(), b.double()
+    tol = max(1e-4, 10 * torch.finfo(dtype).eps)
     scale = float(torch.maximum(a.abs().max(), b.abs().max())) if a.numel() else 0.0
-    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-4, atol=1e-5 * scale + 1e-12))
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=tol, atol=tol * scale + 1e-12))
 
 
 def find_cam_layers(module, x, layer=None, fc=None):
@@ -238,7 +245,7 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
 
     def averages_to_fc_input(c):
         return (c.summary is not None and "mean" in c.summary and c.shape[1] == n_channels
-                and fc_in is not None and _close(c.summary["mean"], fc_in))
+                and fc_in is not None and _close(c.summary["mean"], fc_in, fc_in.dtype))
 
     if layer is not None:
         call = next(c for c in calls if c.name == layer)
@@ -259,7 +266,7 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
             "with any convolutional architecture.")
     chosen = found[-1]  # the outermost of nested modules returning the same map
     other = [c.name for c in found if not _close(c.summary["projection"],
-                                                 chosen.summary["projection"])]
+                                                 chosen.summary["projection"], fc_in.dtype)]
     if other:
         raise ValueError(
             f"CAM found several different feature maps whose spatial mean is the input of "

@@ -301,3 +301,31 @@ def test_concurrent_explanations_agree_and_leave_no_hook():
     for i, values in enumerate(results):
         np.testing.assert_allclose(values, expected[i % 4], rtol=1e-6, atol=1e-8)
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.bfloat16, 0.1), (torch.float16, 0.02)])
+def test_half_precision_modules(dtype, rtol):
+    # the global average pooling is recognised up to the rounding of the module's dtype
+    X = images()
+    for cls in (CAM, GradCAM, GuidedGradCAM):
+        half = cls(TinyResNet().to(dtype).eval()).fit(X).explain(X, target=1)
+        full = cls(TinyResNet().eval()).fit(X).explain(X, target=1)
+        assert half.values.dtype == np.float64 and np.isfinite(half.values).all()
+        scale = np.abs(full.values).max()
+        np.testing.assert_allclose(half.values, full.values, atol=rtol * scale)
+
+
+def test_layer_none_picks_the_outermost_last_block():
+    torch.manual_seed(0)
+    model = nn.Sequential(  # torchvision-like stages: "stages" holds the last conv
+        nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+        nn.Sequential(nn.Sequential(nn.Conv2d(4, 5, 3, padding=1), nn.ReLU()), nn.Dropout()),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(5, 3))
+    X = images()
+    assert GradCAM(model).fit(X).layer_ == "2"
+    assert GuidedGradCAM(model).fit(X).layer_ == "2"
+    cam = CAM(model).fit(X)
+    assert (cam.layer_, cam.fc_) == ("2", "5")  # "2.0.1", "2.0", "2.1" and "2" give one map
+    c = cam.explain(X, target=1).extras["layer_map"]
+    g = GradCAM(model, relu=False).fit(X).explain(X, target=1).extras["layer_map"]
+    np.testing.assert_allclose(c, 64 * g, rtol=1e-5, atol=1e-6)

@@ -181,3 +181,21 @@ def test_a_frozen_model_and_a_model_detached_after_the_layer():
     with pytest.raises(ModelEvaluationError, match=r"do not depend differentiably on layer "
                                                    r"'net.0' .* bypass it\?\)"):
         GradCAM(Detached().requires_grad_(False)).fit(X).explain(X)
+
+
+def test_the_last_conv_reused_is_not_replaced_by_an_earlier_one():
+    class Reused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(3, 4, 3, padding=1), nn.Conv2d(4, 4, 3, padding=1)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            x = self.conv2(self.conv2(self.conv1(x)))
+            return self.fc(x.mean((2, 3)))
+
+    for cls in (GradCAM, GuidedGradCAM):
+        with pytest.raises(ValueError, match=r"last convolutional layer 'conv2' of Reused, but "
+                                             r"it is called 2 times .* pass layer="):
+            cls(Reused()).fit(X)
+        assert cls(Reused(), layer="conv1").fit(X).layer_ == "conv1"
