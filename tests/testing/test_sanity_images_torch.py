@@ -3,11 +3,13 @@ on the digits CNN with global average pooling (skexplain/testing/_digits_cnn.py)
 
 The paper's qualitative result: the input gradient and Grad-CAM change when the
 network is randomized (they pass), Guided Backprop barely does (it fails).
-Guided Grad-CAM, invariant on the paper's 299x299 images, is not here: its
-Grad-CAM mask is as coarse as the 8x8 digit's strokes (see
+Guided Grad-CAM, invariant in the paper (Inception v3), is not invariant here:
+its Grad-CAM mask moves under randomization as Grad-CAM does (see
 examples/images/plot_sanity_checks.py); what holds is that it stays closer to
 its trained map than Grad-CAM does, and keeps Guided Backprop's signs.
 """
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,29 @@ def test_cam_family_survives_the_randomization_machinery(digits):
         assert explainer.layer in ("6", "2", "5")  # the parameter is left as given
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
     assert not model.training
+
+
+@pytest.mark.skipif(importlib.util.find_spec("skexplain.utils._with_model") is None,
+                    reason="a layer given as a module follows the randomized copies only "
+                           "with skexplain.utils._with_model (clone_with_model)")
+def test_a_layer_given_as_a_module_follows_every_randomized_copy(digits):
+    """The same reports whether the layer is a submodule of the model or its name."""
+    from skexplain import CAM, GradCAM, GuidedGradCAM
+
+    model, X, y, _ = digits
+    rows = X[1500:1504]
+    pairs = [(CAM(model, layer=model[6], fc=model[9]), CAM(model, layer="6", fc="9")),
+             (GradCAM(model, layer=model[5]), GradCAM(model, layer="5")),
+             (GuidedGradCAM(model, layer=model[2]), GuidedGradCAM(model, layer="2"))]
+    for by_module, by_name in pairs:
+        for mode in ("cascading", "independent"):
+            a, b = (model_parameter_randomization(e, rows, background=BLANK, mode=mode,
+                                                  metrics=METRICS)
+                    for e in (by_module, by_name))
+            np.testing.assert_array_equal(a.scores["spearman_abs"], b.scores["spearman_abs"])
+        a, b = (data_randomization(e, X[:64], y[:64], X_explain=rows, background=BLANK,
+                                   train_fn=memorize, metrics=METRICS)
+                for e in (by_module, by_name))
+        np.testing.assert_array_equal(a.scores["spearman"], b.scores["spearman"])
+        assert by_module.layer is (model[6] if isinstance(by_module, CAM) else
+                                   model[5] if isinstance(by_module, GradCAM) else model[2])
