@@ -87,8 +87,8 @@ print(layers)
 # %%
 # Data randomization needs a model that has memorised permuted labels.
 # ``train_fn`` receives a re-initialised copy of the network and the permuted
-# labels of 128 digits, and trains it full-batch until it fits at least 95% of
-# them.  Every explainer gets the same permutation (``random_state=0``), so the
+# labels of 128 digits (this small network memorises all 1797 random labels
+# only slowly), and trains it full-batch until it fits at least 95% of them.  Every explainer gets the same permutation (``random_state=0``), so the
 # random-label network is trained once and reused.
 memorised = {}
 
@@ -166,8 +166,8 @@ for test in statistic:
     assert statistic.loc["Guided Backprop", test] > statistic.loc["Saliency", test] + 0.15
 
 # %%
-# In the data randomization test Guided Backprop stays the most similar of
-# the gradient maps but ends near the threshold: the network trained on
+# In the data randomization test Guided Backprop stays far more similar than
+# the plain gradient but ends just below the threshold: the network trained on
 # random labels starts from new weights in *every* layer, and Guided Backprop
 # is not invariant to its lower layers (the paper's errata says as much).
 #
