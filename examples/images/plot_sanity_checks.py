@@ -88,7 +88,8 @@ print(layers)
 # Data randomization needs a model that has memorised permuted labels.
 # ``train_fn`` receives a re-initialised copy of the network and the permuted
 # labels of 128 digits (this small network memorises all 1797 random labels
-# only slowly), and trains it full-batch until it fits at least 95% of them.  Every explainer gets the same permutation (``random_state=0``), so the
+# only slowly), and trains it full-batch until it fits at least 95% of them.
+# Every explainer gets the same permutation (``random_state=0``), so the
 # random-label network is trained once and reused.
 memorised = {}
 
