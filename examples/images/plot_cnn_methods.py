@@ -117,9 +117,9 @@ disp = ImageGridDisplay.from_explanations(explanations, mode="abs")
 # (see :ref:`sphx_glr_auto_examples_images_plot_sanity_checks.py`) re-draw the
 # network's weights or train it on random labels and ask whether the map
 # changes.  Saliency, SmoothGrad, CAM and Grad-CAM change and pass.  Guided
-# Backprop stays nearly the same when the layers are randomized: its crisp
-# strokes come from the input and the ReLU pattern, not from what the network
-# learnt.  Gradient x Input and Integrated Gradients change in sign but stay
+# Backprop changes little when the layers are randomized (it fails): its crisp
+# strokes come mostly from the input and the ReLU pattern, not from what the
+# network learnt.  Gradient x Input and Integrated Gradients change in sign but stay
 # visually dominated by the input.  On these 8x8 digits Guided Grad-CAM
 # changes with its Grad-CAM mask, unlike in the paper (Inception v3 on 299x299
 # images).
