@@ -345,7 +345,8 @@ class Explanation:
             feature's value, ``"waterfall"`` one row from the base value to the
             prediction, ``"scatter"`` (alias ``"dependence"``) a feature's
             value against its attribution, ``"heatmap"`` rows x features,
-            ``"text"`` tokens coloured by attribution.
+            ``"text"`` tokens coloured by attribution, ``"image"`` one row's
+            map over its input image (n-d attributions).
         ax : matplotlib Axes, default=None
             Axes to draw on; a new figure is created when None.
         output : int or str, default=None

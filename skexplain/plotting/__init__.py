@@ -2,15 +2,22 @@
 ``plot(ax=None)`` returning ``self`` with ``ax_`` and ``figure_``)."""
 from ._bar import BarDisplay
 from ._beeswarm import BeeswarmDisplay
+from ._filters import ActivationDisplay, FilterDisplay
 from ._heatmap import HeatmapDisplay
+from ._image import ImageDisplay
+from ._image_grid import ImageGridDisplay
 from ._scatter import ScatterDisplay
 from ._text import TextDisplay
 from ._waterfall import WaterfallDisplay
 
 __all__ = [
+    "ActivationDisplay",
     "BarDisplay",
     "BeeswarmDisplay",
+    "FilterDisplay",
     "HeatmapDisplay",
+    "ImageDisplay",
+    "ImageGridDisplay",
     "ScatterDisplay",
     "TextDisplay",
     "WaterfallDisplay",
@@ -22,6 +29,7 @@ _DISPLAYS = {
     "beeswarm": BeeswarmDisplay,
     "dependence": ScatterDisplay,
     "heatmap": HeatmapDisplay,
+    "image": ImageDisplay,
     "scatter": ScatterDisplay,
     "text": TextDisplay,
     "waterfall": WaterfallDisplay,
