@@ -106,19 +106,31 @@ def _contains_conv(sub):
 
 
 def find_conv_layer(module, x, owner):
-    """Dotted name of the last module to finish that is or contains a conv and
-    returns a feature map; a clear error when there is none."""
+    """Dotted name of the feature map computed last from the last convolution.
+
+    Among the calls that finish at or after the last ``ConvNd`` call (the
+    convolution itself, its activation, pooling that keeps more than one
+    position, the blocks that contain them), the last one to finish that
+    returns a feature map and is called once: the rectified last conv layer in
+    a plain ``nn.Sequential`` (the map Zhou et al. and Selvaraju et al. use,
+    and the one CAM finds), the last residual stage of a ResNet.  A clear error
+    when there is none.
+    """
     calls = record_calls(module, x)
     counts = _counts(calls)
-    for call in reversed(calls):
-        if call.name and _contains_conv(call.module) and _is_feature_map(call.shape, x.ndim):
-            if counts[id(call.module)] > 1:  # not an earlier layer silently: ask
-                raise ValueError(
-                    f"{owner} would use the last convolutional layer {call.name!r} of "
-                    f"{type(module).__name__}, but it is called {counts[id(call.module)]} "
-                    "times in one forward pass, so its output is ambiguous; pass layer= (a "
-                    "module called once, e.g. the block that contains it).")
-            return call.name
+    convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)]
+    candidates = [call for call in calls[convs[-1]:] if call.name
+                  and _is_feature_map(call.shape, x.ndim)] if convs else []
+    once = [call for call in candidates if counts[id(call.module)] == 1]
+    if once:
+        return once[-1].name
+    if candidates:  # only the reused conv itself: not an earlier layer silently, ask
+        call = candidates[-1]
+        raise ValueError(
+            f"{owner} would use the last convolutional layer {call.name!r} of "
+            f"{type(module).__name__}, but it is called {counts[id(call.module)]} "
+            "times in one forward pass, so its output is ambiguous; pass layer= (a "
+            "module called once, e.g. the block that contains it).")
     raise ValueError(
         f"{owner} found no convolutional layer in {type(module).__name__}: no submodule that "
         "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "

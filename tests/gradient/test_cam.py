@@ -329,3 +329,16 @@ def test_layer_none_picks_the_outermost_last_block():
     c = cam.explain(X, target=1).extras["layer_map"]
     g = GradCAM(model, relu=False).fit(X).explain(X, target=1).extras["layer_map"]
     np.testing.assert_allclose(c, 64 * g, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [gap_cnn, TinyResNet, MeanPoolNet])
+def test_default_layers_of_cam_and_grad_cam_agree(make):
+    """layer=None gives Grad-CAM the rectified map CAM uses (not the conv before its
+    ReLU), so with the defaults CAM = Z * Grad-CAM(relu=False) on a GAP network."""
+    model, X = make().eval(), images()
+    cam = CAM(model).fit(X)
+    grad_cam = GradCAM(model, relu=False).fit(X)
+    assert grad_cam.layer_ == cam.layer_
+    c = cam.explain(X, target=2).extras["layer_map"]
+    g = grad_cam.explain(X, target=2).extras["layer_map"]
+    np.testing.assert_allclose(c, g[0].size * g, rtol=1e-5, atol=1e-6)

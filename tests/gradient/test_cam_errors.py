@@ -179,7 +179,7 @@ def test_a_frozen_model_and_a_model_detached_after_the_layer():
             return self.net(x).detach()
 
     with pytest.raises(ModelEvaluationError, match=r"do not depend differentiably on layer "
-                                                   r"'net.0' .* bypass it\?\)"):
+                                                   r"'net.1' .* bypass it\?\)"):
         GradCAM(Detached().requires_grad_(False)).fit(X).explain(X)
 
 

@@ -15,9 +15,9 @@ pytestmark = pytest.mark.filterwarnings(
 
 TARGET = [0, 1, 2, 1, 0, 2]
 MODELS = {  # (model, layer given, layer chosen by layer=None)
-    # cnn: "2" (a conv at full resolution) is followed by an in-place ReLU; "4" is the 4x4
-    # max-pooled map
-    "cnn": (lambda: cnn().eval(), "4", "2"),
+    # cnn: "2" (a conv at full resolution) is followed by an in-place ReLU; "4", the 4x4
+    # max-pooled map, is the last feature map computed from it
+    "cnn": (lambda: cnn().eval(), "2", "4"),
     "resnet": (lambda: TinyResNet().eval(), "block1", "block2"),
 }
 
