@@ -24,10 +24,12 @@ _CAM_PARAMS = """
             is mapped: a submodule of the model or its dotted name
             (``"layer4"``, ``"features.7"``).  It must be called once per
             forward pass.  None: chosen at fit by one forward pass on the
-            background -- the last module to finish that is (or contains) a
-            Conv1d/2d/3d and returns such a feature map with more than one
-            spatial position (in a ResNet the last residual stage, in a plain
-            ``Sequential`` the last convolution).
+            background -- the feature map (more than one spatial position)
+            computed last from the last Conv1d/2d/3d, by a module called
+            once: in a plain ``Sequential`` the ReLU (or pooling) after the
+            last convolution, in a ResNet the last residual stage.  On a
+            conv -> global average pooling -> linear network this is the map
+            :class:`~skexplain.CAM` uses.
         """
 _UPSAMPLE = """
         upsample : {"bilinear", "nearest"}, default="bilinear"
