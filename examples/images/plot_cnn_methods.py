@@ -61,10 +61,10 @@ with torch.no_grad():
 # ----------------------------
 # Every explainer is fitted on a blank image (the baseline of Integrated
 # Gradients and the value Occlusion puts in the window) and explains the class
-# the network predicts.  Grad-CAM and Guided Grad-CAM take the last
-# convolution ``"5"`` (4x4 feature maps) by default, CAM the ReLU after it
-# (``"6"``, whose spatial mean the classifier reads); all three upsample their
-# map to 8x8.  Occlusion slides a 3x3 window.
+# the network predicts.  CAM, Grad-CAM and Guided Grad-CAM find the same
+# layer by default: the ReLU ``"6"`` after the last convolution (4x4 feature
+# maps, whose spatial mean the classifier reads); all three upsample their map
+# to 8x8.  Occlusion slides a 3x3 window.
 images = X[[1700, 1701, 1703, 1706, 1710]]
 with torch.no_grad():
     predicted = model(torch.as_tensor(images)).argmax(1).tolist()

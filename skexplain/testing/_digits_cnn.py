@@ -31,8 +31,8 @@ def digits_cnn(random_state=0):
     """An untrained ``nn.Sequential``: 3 conv layers, global average pooling, linear.
 
     Layer names: ``"0"``, ``"2"``, ``"5"`` are the convolutions (``"5"`` at
-    4x4 is Grad-CAM's default layer; its ReLU ``"6"`` is CAM's, whose spatial
-    mean is the classifier's input), ``"7"`` the ``AdaptiveAvgPool2d(1)``,
+    4x4; its ReLU ``"6"``, whose spatial mean is the classifier's input, is
+    the default layer of CAM and Grad-CAM), ``"7"`` the ``AdaptiveAvgPool2d(1)``,
     ``"9"`` the ``Linear(32, 10)`` classifier.  The weights are drawn from a
     generator seeded by ``random_state``; the global RNG is left as it was.
     """
