@@ -108,7 +108,8 @@ def _contains_conv(sub):
 def find_conv_layer(module, x, owner):
     """Dotted name of the feature map computed last from the last convolution.
 
-    Among the calls that finish at or after the last ``ConvNd`` call (the
+    Among the calls that finish at or after the last ``ConvNd`` call that
+    returns a feature map (not a 1x1 conv on pooled features) (the
     convolution itself, its activation, pooling that keeps more than one
     position, the blocks that contain them), the last one to finish that
     returns a feature map and is called once: the rectified last conv layer in
@@ -118,7 +119,10 @@ def find_conv_layer(module, x, owner):
     """
     calls = record_calls(module, x)
     counts = _counts(calls)
-    convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)]
+    # a conv on a pooled 1x1 input (a 1x1-conv classifier or head after global pooling,
+    # a squeeze-excitation gate) is not the last *feature map* convolution
+    convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)
+             and _is_feature_map(call.shape, x.ndim)]
     candidates = [call for call in calls[convs[-1]:] if call.name
                   and _is_feature_map(call.shape, x.ndim)] if convs else []
     once = [call for call in candidates if counts[id(call.module)] == 1]
