@@ -241,7 +241,7 @@ def _fc_call(module, calls, counts, fc):
         return found[0]
     found = [c for c in calls if c.name and isinstance(c.module, nn.Linear)
              and counts[id(c.module)] == 1 and c.summary is not None
-             and c.summary["out"].shape == root.shape and torch.equal(c.summary["out"], root)]
+             and _same_output(c.summary["out"], root)]
     if len(found) == 1:
         return found[0]
     if not found:
@@ -253,6 +253,15 @@ def _fc_call(module, calls, counts, fc):
     raise ValueError(
         f"CAM found several nn.Linear layers returning the model's output "
         f"({', '.join(repr(c.name) for c in found)}); pass fc= to choose the classifier.")
+
+
+def _same_output(out, root):
+    """``out`` is the model's output, up to the (n,) <-> (n, 1) reshape the adapter makes
+    (a one-output head ``fc(x).squeeze(1)`` is still ``fc``'s output)."""
+    n = root.shape[0]
+    if out.shape[:1] != root.shape[:1] or out.numel() != root.numel():
+        return False
+    return torch.equal(out.reshape(n, -1), root.reshape(n, -1))
 
 
 def _cam_layer_call(module, calls, counts, layer, fc_call):
