@@ -119,6 +119,10 @@ def find_conv_layer(module, x, owner):
     """
     calls = record_calls(module, x)
     counts = _counts(calls)
+    # a call whose output the model's output does not use (a side branch) would give
+    # an all-zero map: not a candidate
+    live = _feeding_output(module, x)
+    calls = [call for call in calls if live is None or call.name in live]
     # a conv on a pooled 1x1 input (a 1x1-conv classifier or head after global pooling,
     # a squeeze-excitation gate) is not the last *feature map* convolution
     convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)
@@ -140,6 +144,27 @@ def find_conv_layer(module, x, owner):
         "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "
         f"{_describe_map(x.ndim)} with more than one spatial position. Pass layer= (a "
         "submodule or its dotted name) whose output is such a feature map.")
+
+
+def _feeding_output(module, x):
+    """Names of the calls whose output the model's output is computed from (its
+    autograd graph reaches them), or None when no graph can be built."""
+    def grad_fn(_name, _sub, _args, out):
+        return out.grad_fn if torch.is_tensor(out) else None
+
+    if torch.is_inference_mode_enabled() or not x.is_floating_point():
+        return None
+    with torch.enable_grad(), eval_mode(module), _recorded(module, grad_fn) as calls:
+        module(x.detach().clone().requires_grad_(True))
+    seen, stack = set(), [calls[-1].summary] if calls else []
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.extend(parent for parent, _ in node.next_functions)
+    if not seen:
+        return None
+    return {call.name for call in calls if call.summary is not None and call.summary in seen}
 
 
 def check_conv_layer(module, layer, x, owner):
