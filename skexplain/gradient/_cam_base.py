@@ -26,8 +26,9 @@ _CAM_PARAMS = """
             forward pass.  None: chosen at fit by forward passes on the
             background -- the feature map (more than one spatial position)
             computed last from the last Conv1d/2d/3d returning one, by a
-            module called once whose output the model's output uses: in a plain ``Sequential`` the ReLU (or pooling) after the
-            last convolution, in a ResNet the last residual stage.  On a
+            module called once whose output the model's output uses: in a
+            plain ``Sequential`` the ReLU (or pooling) after the last
+            convolution, in a ResNet the last residual stage.  On a
             conv -> global average pooling -> linear network this is the map
             :class:`~skexplain.CAM` uses.
         """
