@@ -122,7 +122,15 @@ def find_conv_layer(module, x, owner):
     # a call whose output the model's output does not use (a side branch) would give
     # an all-zero map: not a candidate
     live = _feeding_output(module, x)
-    calls = [call for call in calls if live is None or call.name in live]
+    used = [call for call in calls if live is None or call.name in live]
+    if (not any(isinstance(call.module, CONVS) for call in used)
+            and any(isinstance(call.module, CONVS) for call in calls)):
+        raise ValueError(
+            f"{owner} found convolutional layers in {type(module).__name__}, but its output "
+            "is not computed differentiably from any of them (does its forward call "
+            ".detach(), .numpy() or torch.no_grad()?), so every map would be zero. Pass "
+            "layer= to choose one anyway.")
+    calls = used
     # a conv on a pooled 1x1 input (a 1x1-conv classifier or head after global pooling,
     # a squeeze-excitation gate) is not the last *feature map* convolution
     convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)

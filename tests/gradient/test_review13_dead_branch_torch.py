@@ -43,3 +43,19 @@ def test_layer_none_under_inference_mode_still_works():
     with torch.inference_mode():
         assert GradCAM(net).fit(torch.randn(2, 3, 8, 8)).layer_ == "1"
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_output_cut_from_every_conv_is_refused_at_fit():
+    class Detached(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).mean((2, 3)).detach())
+
+    with pytest.raises(ValueError, match=r"GradCAM found convolutional layers in Detached, "
+                       r"but its output is not computed differentiably.*\.detach\(\).*"
+                       r"Pass layer="):
+        GradCAM(Detached()).fit(torch.randn(2, 3, 8, 8))
