@@ -74,8 +74,8 @@ class GradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
     ...                       nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
     >>> X = torch.randn(5, 1, 8, 8)
     >>> explainer = GradCAM(model).fit(X)
-    >>> explainer.layer_
-    '3'
+    >>> explainer.layer_  # the ReLU after the last convolution
+    '4'
     >>> expl = explainer.explain(X, target=2)
     >>> expl.values.shape, expl.extras["layer_map"].shape
     ((5, 1, 8, 8), (5, 4, 4))
