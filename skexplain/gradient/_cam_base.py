@@ -23,11 +23,12 @@ _CAM_PARAMS = """
             shape (n, K, \\*spatial) with the input's number of spatial axes)
             is mapped: a submodule of the model or its dotted name
             (``"layer4"``, ``"features.7"``).  It must be called once per
-            forward pass.  None: chosen at fit by one forward pass on the
+            forward pass.  None: chosen at fit by forward passes on the
             background -- the feature map (more than one spatial position)
-            computed last from the last Conv1d/2d/3d, by a module called
-            once: in a plain ``Sequential`` the ReLU (or pooling) after the
-            last convolution, in a ResNet the last residual stage.  On a
+            computed last from the last Conv1d/2d/3d returning one, by a
+            module called once whose output the model's output uses: in a
+            plain ``Sequential`` the ReLU (or pooling) after the last
+            convolution, in a ResNet the last residual stage.  On a
             conv -> global average pooling -> linear network this is the map
             :class:`~skexplain.CAM` uses.
         """

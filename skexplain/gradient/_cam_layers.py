@@ -108,7 +108,8 @@ def _contains_conv(sub):
 def find_conv_layer(module, x, owner):
     """Dotted name of the feature map computed last from the last convolution.
 
-    Among the calls that finish at or after the last ``ConvNd`` call (the
+    Among the calls that finish at or after the last ``ConvNd`` call that
+    returns a feature map (not a 1x1 conv on pooled features) (the
     convolution itself, its activation, pooling that keeps more than one
     position, the blocks that contain them), the last one to finish that
     returns a feature map and is called once: the rectified last conv layer in
@@ -118,7 +119,22 @@ def find_conv_layer(module, x, owner):
     """
     calls = record_calls(module, x)
     counts = _counts(calls)
-    convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)]
+    # a call whose output the model's output does not use (a side branch) would give
+    # an all-zero map: not a candidate
+    live = _feeding_output(module, x)
+    used = [call for call in calls if live is None or call.name in live]
+    if (not any(isinstance(call.module, CONVS) for call in used)
+            and any(isinstance(call.module, CONVS) for call in calls)):
+        raise ValueError(
+            f"{owner} found convolutional layers in {type(module).__name__}, but its output "
+            "is not computed differentiably from any of them (does its forward call "
+            ".detach(), .numpy() or torch.no_grad()?), so every map would be zero. Pass "
+            "layer= to choose one anyway.")
+    calls = used
+    # a conv on a pooled 1x1 input (a 1x1-conv classifier or head after global pooling,
+    # a squeeze-excitation gate) is not the last *feature map* convolution
+    convs = [i for i, call in enumerate(calls) if isinstance(call.module, CONVS)
+             and _is_feature_map(call.shape, x.ndim)]
     candidates = [call for call in calls[convs[-1]:] if call.name
                   and _is_feature_map(call.shape, x.ndim)] if convs else []
     once = [call for call in candidates if counts[id(call.module)] == 1]
@@ -136,6 +152,27 @@ def find_conv_layer(module, x, owner):
         "is or contains a Conv1d/Conv2d/Conv3d returns a feature map "
         f"{_describe_map(x.ndim)} with more than one spatial position. Pass layer= (a "
         "submodule or its dotted name) whose output is such a feature map.")
+
+
+def _feeding_output(module, x):
+    """Names of the calls whose output the model's output is computed from (its
+    autograd graph reaches them), or None when no graph can be built."""
+    def grad_fn(_name, _sub, _args, out):
+        return out.grad_fn if torch.is_tensor(out) else None
+
+    if torch.is_inference_mode_enabled() or not x.is_floating_point():
+        return None
+    with torch.enable_grad(), eval_mode(module), _recorded(module, grad_fn) as calls:
+        module(x.detach().clone().requires_grad_(True))
+    seen, stack = set(), [calls[-1].summary] if calls else []
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.extend(parent for parent, _ in node.next_functions)
+    if not seen:
+        return None
+    return {call.name for call in calls if call.summary is not None and call.summary in seen}
 
 
 def check_conv_layer(module, layer, x, owner):
@@ -237,7 +274,7 @@ def _fc_call(module, calls, counts, fc):
         return found[0]
     found = [c for c in calls if c.name and isinstance(c.module, nn.Linear)
              and counts[id(c.module)] == 1 and c.summary is not None
-             and c.summary["out"].shape == root.shape and torch.equal(c.summary["out"], root)]
+             and _same_output(c.summary["out"], root)]
     if len(found) == 1:
         return found[0]
     if not found:
@@ -249,6 +286,15 @@ def _fc_call(module, calls, counts, fc):
     raise ValueError(
         f"CAM found several nn.Linear layers returning the model's output "
         f"({', '.join(repr(c.name) for c in found)}); pass fc= to choose the classifier.")
+
+
+def _same_output(out, root):
+    """``out`` is the model's output, up to the (n,) <-> (n, 1) reshape the adapter makes
+    (a one-output head ``fc(x).squeeze(1)`` is still ``fc``'s output)."""
+    n = root.shape[0]
+    if out.shape[:1] != root.shape[:1] or out.numel() != root.numel():
+        return False
+    return torch.equal(out.reshape(n, -1), root.reshape(n, -1))
 
 
 def _cam_layer_call(module, calls, counts, layer, fc_call):

@@ -240,12 +240,21 @@ class ActivationDisplay:
         ActivationDisplay
         """
         from ..adapters._torch_layers import layer_output, resolve_layer
+        from ..exceptions import ModelEvaluationError
 
         _check_module(model)
         check_positive_int(max_maps, "max_maps")
         name, module = resolve_layer(model, layer)
         x = _one_row(model, X, index)
-        out = layer_output(model, module, x, layer_name=name)
+        try:
+            out = layer_output(model, module, x, layer_name=name)
+        except ModelEvaluationError:
+            raise
+        except Exception as exc:  # the model refused X: say so in terms of X, not torch's
+            raise ModelEvaluationError(
+                f"X must be a batch of inputs of {type(model).__name__}, shape (n, "
+                f"*input_shape); the model raised {type(exc).__name__} on X[{index}] (a batch "
+                f"of shape {tuple(x.shape)}, from X of shape {_shape(X)}): {exc}") from exc
         if out.dim() != 4:
             raise ValueError(f"layer {name!r} must output feature maps of shape (n, K, H, W); "
                              f"it gives shape {tuple(out.shape)}. Choose a 2-D convolution, "
@@ -271,6 +280,10 @@ class ActivationDisplay:
                f"layer {self.layer_name!r}: {len(shown)} of {len(self.activations_)} "
                "channels")
         return self
+
+
+def _shape(X):
+    return tuple(X.shape) if hasattr(X, "shape") else np.shape(X)
 
 
 def _one_row(model, X, index):
