@@ -320,8 +320,10 @@ def _cam_layer_call(module, calls, counts, layer, fc_call):
             f"CAM needs the architecture conv -> global average pooling -> linear, and "
             f"{type(module).__name__} has no global average pooling before its classifier "
             f"fc={fc_name!r}: no feature map's spatial mean is the input of fc (shape "
-            f"{None if fc_in is None else _rows(fc_in.shape)}). Use GradCAM, which works "
-            "with any convolutional architecture.")
+            f"{None if fc_in is None else _rows(fc_in.shape)}). If the pooled map is made "
+            "by a function (F.relu, torch.relu) rather than a module, no layer returns it: "
+            "use nn.ReLU modules. Otherwise use GradCAM, which works with any "
+            "convolutional architecture.")
     chosen = found[-1]  # the outermost of nested modules returning the same map
     other = [c.name for c in found if not _close(c.summary["projection"],
                                                  chosen.summary["projection"], fc_in.dtype)]

@@ -53,13 +53,21 @@ def image_layout(feature_shape, kind="image"):
 
 
 def attribution_map(values, layout, mode):
-    """The (H, W) map of one row: channels summed (``"abs"``: their absolute values)."""
+    """The (H, W) map of one row: channels summed (``"abs"``: their absolute values).
+
+    A map repeated on every channel (CAM and Grad-CAM broadcast theirs) is
+    shown once, not multiplied by the number of channels.
+    """
     values = np.asarray(values, dtype=float)
     if mode == "abs":
         values = np.abs(values)
     if layout is None:
         return values
-    return values.sum(axis=0 if layout == "first" else -1)
+    axis = 0 if layout == "first" else -1
+    first = np.take(values, [0], axis=axis)
+    if np.array_equal(values, np.broadcast_to(first, values.shape)):
+        return np.squeeze(first, axis=axis)
+    return values.sum(axis=axis)
 
 
 def color_limits(amap, mode, clip_percentile):
@@ -154,8 +162,9 @@ class ImageDisplay:
     centred at zero with limits ``+-percentile(|map|, clip_percentile)``;
     ``"abs"`` mode sums the absolute attributions over the channels and draws
     them from 0 to ``percentile(map, clip_percentile)`` with a sequential
-    colormap.  Larger values saturate, so that one outlier does not wash out
-    the rest.  The input is drawn below in grayscale (RGB when it has 3
+    colormap.  A map repeated on every channel (CAM, Grad-CAM) is drawn
+    once, not summed.  Larger values saturate, so that one outlier does not
+    wash out the rest.  The input is drawn below in grayscale (RGB when it has 3
     channels), min-max scaled to [0, 1].
 
     Build it with :meth:`from_explanation`.
