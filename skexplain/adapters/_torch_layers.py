@@ -15,7 +15,20 @@ import torch
 
 from ..exceptions import ModelEvaluationError
 
-__all__ = ["LayerCapture", "capture_output", "layer_output", "resolve_layer"]
+__all__ = ["LayerCapture", "capture_output", "layer_output", "resolve_layer", "thread_owned"]
+
+
+def thread_owned(hook):
+    """``hook`` run only in the thread that wrapped it (None elsewhere).
+
+    Temporary hooks act only on the forward passes of the call that installed
+    them: another thread running the same module at the same time is untouched.
+    """
+    owner = threading.get_ident()
+
+    def wrapper(*args):
+        return hook(*args) if threading.get_ident() == owner else None
+    return wrapper
 
 
 def resolve_layer(module, layer, *, name="layer"):
@@ -128,17 +141,14 @@ def capture_output(layer, layer_name, *, leaf=False):
         ``ReLU(inplace=True)``) cannot change it.
     """
     capture = LayerCapture(layer_name, leaf)
-    owner = threading.get_ident()
 
     def hook(_module, _args, out):
-        if threading.get_ident() != owner:
-            return None
         out = _first_tensor(out, layer_name)
         recorded = out.detach().requires_grad_(True) if leaf else out
         capture.outputs.append(recorded)
         return recorded.clone()
 
-    handle = layer.register_forward_hook(hook)
+    handle = layer.register_forward_hook(thread_owned(hook))
     try:
         yield capture
     finally:

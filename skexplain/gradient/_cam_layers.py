@@ -7,7 +7,6 @@ the thread that installed them and are removed on exit; nothing is stored on
 the module.
 """
 import contextlib
-import threading
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -16,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..adapters._torch import eval_mode
-from ..adapters._torch_layers import layer_output, resolve_layer
+from ..adapters._torch_layers import layer_output, resolve_layer, thread_owned
 
 __all__ = ["CONVS", "check_image_shape", "find_cam_layers", "find_conv_layer", "upsample"]
 
@@ -68,15 +67,13 @@ class _Call:
 
 @contextlib.contextmanager
 def _recorded(module, summarize):
-    calls, handles, owner = [], [], threading.get_ident()
+    calls, handles = [], []
 
     def hook_for(name):
         def hook(sub, args, out):
-            if threading.get_ident() != owner:
-                return
             shape = tuple(out.shape) if torch.is_tensor(out) else None
             calls.append(_Call(name, sub, shape, summarize(name, sub, args, out)))
-        return hook
+        return thread_owned(hook)
 
     try:
         for name, sub in module.named_modules():

@@ -122,10 +122,14 @@ class GuidedGradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
     the Grad-CAM map at the layer's resolution, shape (n, \\*layer_spatial);
     ``metadata`` has ``"layer"`` and ``"upsample"``.
 
-    When to use: a sharp, class-discriminative picture.  Like guided
-    backprop, and unlike Grad-CAM, it is largely insensitive to randomising
-    the model's weights (Adebayo et al., 2018): read it as a visualisation,
-    not as evidence of what the model relies on.
+    When to use: a sharp, class-discriminative picture.  Adebayo et al.
+    (2018) found it, like guided backprop, largely insensitive to randomising
+    an Inception network's weights: read it as a visualisation, not as
+    evidence of what the model relies on.  On a small network whose Grad-CAM
+    mask is as coarse as the image's strokes (the digits CNN of
+    ``examples/images/plot_sanity_checks.py``) the mask moves under
+    randomization and the product moves with it: run the sanity checks on
+    your own model.
 
     Differences with captum: ``GuidedGradCam(model, layer).attribute(x,
     target)`` computes the same product but upsamples with

@@ -13,12 +13,12 @@ and act only in the thread that installed them.
 """
 import contextlib
 import math
-import threading
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..adapters._torch_layers import thread_owned
 from ..exceptions import ModelTypeError
 
 __all__ = ["deeplift_rules", "guided_relu", "ELEMENTWISE", "MAXPOOLS", "UNSUPPORTED"]
@@ -106,15 +106,6 @@ class _MaxPoolRule(torch.autograd.Function):
         return out, None, None, None, None, None, None, None
 
 
-def _owned(hook):
-    """Run ``hook`` only in the thread that installed it."""
-    owner = threading.get_ident()
-
-    def wrapper(*args):
-        return hook(*args) if threading.get_ident() == owner else None
-    return wrapper
-
-
 @contextlib.contextmanager
 def _installed(register):
     handles = []
@@ -130,7 +121,7 @@ def _installed(register):
 def guided_relu(module):
     """Guided backprop on every ``nn.ReLU`` of ``module`` while the context is open."""
     def register(handles):
-        hook = _owned(lambda _m, _args, out: _GuidedGrad.apply(out))
+        hook = thread_owned(lambda _m, _args, out: _GuidedGrad.apply(out))
         for sub in module.modules():
             if isinstance(sub, nn.ReLU):
                 handles.append(sub.register_forward_hook(hook))
@@ -252,18 +243,18 @@ def deeplift_rules(module, eps):
         def hook(mod, args, out):
             s = stash.pop() if stash is not None else args[0]
             return rule(mod, s, out, _half(split, s, mod, name), eps)
-        return _owned(hook)
+        return thread_owned(hook)
 
     def stash_hook(stash):  # in-place module: keep the input, hand it a copy
         def hook(_mod, args):
             stash.append(args[0])
             return (args[0].clone(),) + tuple(args[1:])
-        return _owned(hook)
+        return thread_owned(hook)
 
     def refuse_hook(message):
         def hook(_mod, _args):
             raise ModelTypeError(message)
-        return _owned(hook)
+        return thread_owned(hook)
 
     def register(handles):
         for name, sub in module.named_modules():
