@@ -36,7 +36,7 @@ _LAZY_NAMES = {
 }
 # subpackages reachable as attributes (``skexplain.gradient``) after ``import skexplain``
 _SUBMODULES = ("adapters", "base", "exceptions", "explanation", "gradient", "perturbation",
-               "plotting", "testing", "utils")
+               "plotting", "recurrent", "testing", "utils")
 
 __all__ = [
     "AuditReport",
