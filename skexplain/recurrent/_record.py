@@ -106,11 +106,11 @@ def _check_lengths(lengths, n):
     if lengths is None:
         return None
     array = np.asarray(lengths)
-    if array.shape != (n,) or not (np.issubdtype(array.dtype, np.integer)
-                                   or array.dtype == object and all(
-                                       isinstance(v, numbers.Integral)
-                                       and not isinstance(v, bool) for v in array)) \
-            or array.dtype == bool or (array.size and array.min() < 1):
+    integral = array.dtype != bool and (np.issubdtype(array.dtype, np.integer) or (
+        array.dtype == object and all(isinstance(v, numbers.Integral) for v in array.flat)))
+    if isinstance(lengths, (list, tuple)):  # np.asarray makes [True, 2] an int array
+        integral = integral and not any(isinstance(v, (bool, np.bool_)) for v in lengths)
+    if array.shape != (n,) or not integral or array.min() < 1:
         raise ValueError(f"lengths must be {n} positive integers, one per sequence of X; got "
                          f"{lengths!r}.")
     return torch.as_tensor(array.astype(np.int64))

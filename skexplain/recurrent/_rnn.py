@@ -21,7 +21,7 @@ a sequence then starts at its last valid step, as with ``pack_padded_sequence``.
 import torch
 from torch import nn
 from torch.func import functional_call
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from ..exceptions import ModelEvaluationError
 
@@ -39,10 +39,9 @@ def kinds_of(module):
 
 
 def _single_layer(module, input_size):
-    """A one-layer module like ``module`` (time-major, no dropout), without memory."""
+    """A one-layer, one-direction module like ``module`` (time-major), without memory."""
     kwargs = dict(input_size=input_size, hidden_size=module.hidden_size, num_layers=1,
-                  bias=module.bias, batch_first=False, bidirectional=module.bidirectional,
-                  device="meta")
+                  bias=module.bias, batch_first=False, device="meta")
     if module.mode == "LSTM":
         return nn.LSTM(proj_size=module.proj_size, **kwargs)
     if module.mode == "GRU":
@@ -50,25 +49,17 @@ def _single_layer(module, input_size):
     return nn.RNN(nonlinearity="tanh" if module.mode == "RNN_TANH" else "relu", **kwargs)
 
 
-def _layer_params(single, module, k):
-    # names are f"{weight}_l0{suffix}" in the single-layer module, f"{weight}_l{k}{suffix}" here
-    return {name: getattr(module, name.replace("_l0", f"_l{k}", 1))
-            for name, _ in single.named_parameters()}
-
-
 def _time_major(module, name, x):
-    """``(padded (T, B, F), packed or None, lengths or None)`` for the module's input."""
+    """``(padded (T, B, F), lengths or None)`` for the module's input."""
     if isinstance(x, PackedSequence):
-        padded, lengths = pad_packed_sequence(x)
-        return padded, x, lengths
+        return pad_packed_sequence(x)
     if not torch.is_tensor(x) or x.dim() != 3:
         shape = tuple(x.shape) if torch.is_tensor(x) else type(x).__name__
         raise ModelEvaluationError(
             f"module {name!r} received an input of shape {shape}; recording expects a batch "
             "of sequences, a 3-D tensor (or a PackedSequence). Pass X with the sequences "
             "on axis 0.")
-    x = x.transpose(0, 1) if module.batch_first else x
-    return x, None, None
+    return (x.transpose(0, 1) if module.batch_first else x), None
 
 
 def _flip(a, lengths):
@@ -107,75 +98,80 @@ def module_states(module, name, x, hx, lengths, kinds, n_sequences):
     lengths : Tensor of int64 or None
         The valid steps of each sequence (from a PackedSequence, or ``lengths``).
     """
-    padded, packed, packed_lengths = _time_major(module, name, x)
-    if padded.shape[1] != n_sequences:
+    layer_input, packed_lengths = _time_major(module, name, x)
+    if layer_input.shape[1] != n_sequences:
         raise ModelEvaluationError(
-            f"module {name!r} received a batch of {padded.shape[1]} sequences, but X holds "
-            f"{n_sequences}; X must have the sequences on axis 0 when batch_first=True (the "
-            "default) and on axis 1 when batch_first=False.")
+            f"module {name!r} received a batch of {layer_input.shape[1]} sequences, but X "
+            f"holds {n_sequences}; X must have the sequences on axis 0 when batch_first=True "
+            "(the default) and on axis 1 when batch_first=False.")
     if packed_lengths is not None:
         lengths = packed_lengths
-    elif lengths is not None:
-        if int(lengths.max()) > padded.shape[0]:
-            raise ValueError(
-                f"lengths must be at most the number of time steps ({padded.shape[0]}) that "
-                f"module {name!r} received; got a length of {int(lengths.max())}.")
-        packed = pack_padded_sequence(padded, lengths, enforce_sorted=False)
+    elif lengths is not None and int(lengths.max()) > layer_input.shape[0]:
+        raise ValueError(
+            f"lengths must be at most the number of time steps ({layer_input.shape[0]}) that "
+            f"module {name!r} received; got a length of {int(lengths.max())}.")
     h0, c0 = (hx if isinstance(hx, tuple) else (hx, None))
     kinds = kinds & kinds_of(module)
     n_dir = 2 if module.bidirectional else 1
-    n_out = module.proj_size or module.hidden_size
-    singles = {}
-    states, layer_input, inp = [], padded, packed if packed is not None else padded
+    singles, states = {}, []
     for k in range(module.num_layers):
-        size = module.input_size if k == 0 else n_dir * n_out
+        size = module.input_size if k == 0 else layer_input.shape[-1]
         single = singles.setdefault(size, _single_layer(module, size))
-        params = _layer_params(single, module, k)
-        h0_k = None if h0 is None else h0[k * n_dir:(k + 1) * n_dir]
-        c0_k = None if c0 is None else c0[k * n_dir:(k + 1) * n_dir]
-        args = (inp,) if h0 is None else (inp, (h0_k, c0_k) if module.mode == "LSTM" else h0_k)
-        out = functional_call(single, params, args)[0]
-        output = out if packed is None else pad_packed_sequence(
-            out, total_length=padded.shape[0])[0]
+        outputs = []
         for d in range(n_dir):
+            j = k * n_dir + d
+            start = (None if h0 is None else h0[j], None if c0 is None else c0[j])
             base = f"l{k}_reverse" if d else f"l{k}"
-            hidden = output[..., d * n_out:(d + 1) * n_out]
+            hidden, more = _direction(module, single, k, d, layer_input, lengths, start, kinds)
+            outputs.append(hidden)
             if "hidden" in kinds:
                 states.append((f"{base}.hidden", hidden))
-            if kinds & {"cell", "gates"}:
-                suffix = "_reverse" if d else ""
-                weights = [params.get(f"{w}_l0{suffix}") for w in
-                           ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-                start = _initial(h0_k, d, hidden)
-                more = _gates(module.mode, layer_input, hidden, start, weights, lengths,
-                              d == 1, None if c0_k is None else c0_k[d])
-                wanted = ({"cell"} & kinds) | (set(GATES[module.mode]) if "gates" in kinds
-                                               else set())
-                states.extend((f"{base}.{kind}", value) for kind, value in more
-                              if kind in wanted)
-        layer_input, inp = output, out
+            states.extend((f"{base}.{kind}", value) for kind, value in more)
+        layer_input = outputs[0] if n_dir == 1 else torch.cat(outputs, dim=-1)
     return states, lengths
 
 
-def _initial(h0_k, d, hidden):
-    return torch.zeros_like(hidden[0]) if h0_k is None else h0_k[d]
+def _direction(module, single, k, d, x, lengths, start, kinds):
+    """``(hidden, [(kind, states)])`` of direction ``d`` of layer ``k``, all (T, B, F).
+
+    The reverse direction runs forwards over each sequence reversed within its
+    length (so that it starts at the last valid step, as a PackedSequence would),
+    and its results are reversed back.  Padded steps come after the valid ones
+    in either order, so they never reach a valid step.
+    """
+    suffix = "_reverse" if d else ""
+    # names are f"{weight}_l0" in the single-layer module, f"{weight}_l{k}{suffix}" here
+    params = {n: getattr(module, n.replace("_l0", f"_l{k}{suffix}", 1))
+              for n, _ in single.named_parameters()}
+    x = _flip(x, lengths) if d else x
+    h0, c0 = start
+    if h0 is not None:
+        h0 = h0[None]
+        hx = (h0, c0[None]) if module.mode == "LSTM" else h0
+    hidden = functional_call(single, params, (x,) if h0 is None else (x, hx))[0]
+    more = []
+    if kinds & {"cell", "gates"}:
+        weights = [params.get(f"{w}_l0") for w in ("weight_ih", "weight_hh", "bias_ih",
+                                                    "bias_hh")]
+        h_start = torch.zeros_like(hidden[0]) if h0 is None else h0[0]
+        more = _gates(module.mode, x, hidden, h_start, weights, c0)
+        wanted = ({"cell"} & kinds) | (set(GATES[module.mode]) if "gates" in kinds else set())
+        more = [(kind, value) for kind, value in more if kind in wanted]
+    if d:
+        hidden = _flip(hidden, lengths)
+        more = [(kind, _flip(value, lengths)) for kind, value in more]
+    return hidden, more
 
 
-def _gates(mode, x, hidden, h_start, weights, lengths, reverse, c_start):
-    """``[(kind, (T, B, F))]``: the LSTM cell and gates, or the GRU gates, of one direction."""
-    if reverse:  # processing order: each sequence's last valid step first
-        x, hidden = _flip(x, lengths), _flip(hidden, lengths)
+def _gates(mode, x, hidden, h_start, weights, c_start):
+    """``[(kind, (T, B, F))]``: the LSTM cell and gates, or the GRU gates, in step order."""
     h_prev = torch.cat([h_start[None], hidden[:-1]])
     w_ih, w_hh, b_ih, b_hh = weights
     if mode == "LSTM":
-        out = _lstm(x, h_prev, w_ih, w_hh, b_ih, b_hh,
-                    torch.zeros_like(h_prev[0, :, :w_hh.shape[0] // 4]) if c_start is None
-                    else c_start)
-    else:
-        out = _gru(x, h_prev, w_ih, w_hh, b_ih, b_hh)
-    if reverse:
-        out = [(kind, _flip(value, lengths)) for kind, value in out]
-    return out
+        if c_start is None:
+            c_start = h_prev.new_zeros(h_prev.shape[1], w_hh.shape[0] // 4)
+        return _lstm(x, h_prev, w_ih, w_hh, b_ih, b_hh, c_start)
+    return _gru(x, h_prev, w_ih, w_hh, b_ih, b_hh)
 
 
 def _preactivations(x, w, b):
