@@ -147,7 +147,9 @@ def record_states(model, X, tokens=None, *, layers=None, record="hidden", length
                 layers_out.setdefault(name, []).append(value)
             seq_lengths.append(kept)
     seq_lengths = np.concatenate(seq_lengths)
-    states = {name: np.concatenate(parts) for name, parts in layers_out.items()}
+    # HiddenStates copies each array: one chunk needs no copy here
+    states = {name: parts[0] if len(parts) == 1 else np.concatenate(parts)
+              for name, parts in layers_out.items()}
     tokens = _stream_tokens(tokens, seq_lengths)
     return HiddenStates(states, tokens, layer=_default_layer(targets, states),
                         sequence_ids=np.repeat(np.arange(n), seq_lengths))
@@ -186,7 +188,7 @@ def _record_batch(model, X, lengths, targets, kinds, batch_first):
             x = args[0] if args else kwargs.get("input")
             hx = args[1] if len(args) > 1 else kwargs.get("hx")
             states, kept = module_states(module, name, x, hx, lengths, kinds, n)
-            captured[name] = ([(_prefix(name) + s, v, True) for s, v in states], kept)
+            captured[name] = ([(_prefix(name) + s, v) for s, v in states], kept)
             if len(captured) == len(targets):
                 return _cut_input(module, args, kwargs)
             return None
@@ -249,7 +251,7 @@ def _hooked_output(name, out, batch_first, n, lengths):
             f"layer {name!r} returned {out.shape[0]} sequences, but X holds {n}; check "
             "batch_first (it says which axis of X and of hooked outputs is the batch).")
     # a copy: later layers may change the output in place (ReLU(inplace=True))
-    return [(_hooked_name(name), out.detach().clone(), False)], kept
+    return [(_hooked_name(name), out.detach().clone())], kept
 
 
 def _cut(x, batch_first):
@@ -274,8 +276,7 @@ def _streams(captured, lengths, n):
     kept = _agree(captured, lengths)
     streams = {}
     for tensors, _ in captured.values():
-        for name, value, time_major in tensors:
-            value = value.transpose(0, 1) if time_major else value  # (B, T, F)
+        for name, value in tensors:  # (B, T, F), often a strided view
             if kept is None:
                 value = value.reshape(-1, value.shape[-1])
             else:
@@ -287,7 +288,7 @@ def _streams(captured, lengths, n):
                 value = value[mask.to(value.device)]
             streams[name] = value.cpu().numpy()
     if kept is None:
-        steps = {v.shape[1 - t] for tensors, _ in captured.values() for _, v, t in tensors}
+        steps = {v.shape[1] for tensors, _ in captured.values() for _, v in tensors}
         if len(steps) > 1:
             raise ModelEvaluationError(f"the recorded layers have different numbers of time "
                                        f"steps {sorted(steps)}; record layers over the same "

@@ -14,7 +14,8 @@ every step depend only on ``x_t`` and ``h_{t-1}``, so two GEMMs over all steps
 give them at once; only the LSTM cell recurrence ``c_t = f_t c_{t-1} + i_t g_t``
 needs a loop over time, on contiguous ``(batch, hidden)`` slices.
 
-Every tensor here is time-major, ``(time, batch, features)``.  ``lengths``
+The kernels run time-major, ``(time, batch, features)``; what is returned is
+batch-major, ``(batch, time, features)``, often a strided view.  ``lengths``
 (when the sequences are padded) is a CPU int64 tensor; the reverse direction of
 a sequence then starts at its last valid step, as with ``pack_padded_sequence``.
 """
@@ -62,14 +63,18 @@ def _time_major(module, name, x):
     return (x.transpose(0, 1) if module.batch_first else x), None
 
 
-def _flip(a, lengths):
-    """Each sequence of ``a`` (T, B, F) reversed within its length; padding stays put."""
+def _flip(a, lengths, dim=0):
+    """Each sequence of ``a`` reversed within its length; padding stays put.
+
+    ``a`` is (T, B, F) with ``dim=0``, (B, T, F) with ``dim=1``.
+    """
     if lengths is None:
-        return a.flip(0)
-    steps = torch.arange(a.shape[0])[:, None]
+        return a.flip(dim)
+    steps = torch.arange(a.shape[dim])[:, None]
     last = lengths[None, :] - 1
     index = torch.where(steps <= last, last - steps, steps).to(a.device)
-    return a.gather(0, index[..., None].expand_as(a))
+    index = index if dim == 0 else index.t()
+    return a.gather(dim, index[..., None].expand_as(a))
 
 
 def module_states(module, name, x, hx, lengths, kinds, n_sequences):
@@ -93,7 +98,7 @@ def module_states(module, name, x, hx, lengths, kinds, n_sequences):
 
     Returns
     -------
-    states : list of (str, Tensor of shape (T, B, F))
+    states : list of (str, Tensor of shape (B, T, F))
         Suffixes such as ``"l0.hidden"``, ``"l1_reverse.forget_gate"``.
     lengths : Tensor of int64 or None
         The valid steps of each sequence (from a PackedSequence, or ``lengths``).
@@ -125,14 +130,14 @@ def module_states(module, name, x, hx, lengths, kinds, n_sequences):
             hidden, more = _direction(module, single, k, d, layer_input, lengths, start, kinds)
             outputs.append(hidden)
             if "hidden" in kinds:
-                states.append((f"{base}.hidden", hidden))
+                states.append((f"{base}.hidden", hidden.transpose(0, 1)))
             states.extend((f"{base}.{kind}", value) for kind, value in more)
         layer_input = outputs[0] if n_dir == 1 else torch.cat(outputs, dim=-1)
     return states, lengths
 
 
 def _direction(module, single, k, d, x, lengths, start, kinds):
-    """``(hidden, [(kind, states)])`` of direction ``d`` of layer ``k``, all (T, B, F).
+    """``(hidden (T, B, F), [(kind, states (B, T, F))])`` of direction ``d`` of layer ``k``.
 
     The reverse direction runs forwards over each sequence reversed within its
     length (so that it starts at the last valid step, as a PackedSequence would),
@@ -159,53 +164,60 @@ def _direction(module, single, k, d, x, lengths, start, kinds):
         more = [(kind, value) for kind, value in more if kind in wanted]
     if d:
         hidden = _flip(hidden, lengths)
-        more = [(kind, _flip(value, lengths)) for kind, value in more]
+        more = [(kind, _flip(value, lengths, dim=1)) for kind, value in more]
     return hidden, more
 
 
 def _gates(mode, x, hidden, h_start, weights, c_start):
-    """``[(kind, (T, B, F))]``: the LSTM cell and gates, or the GRU gates, in step order."""
-    h_prev = torch.cat([h_start[None], hidden[:-1]])
+    """``[(kind, (B, T, F))]``: the LSTM cell and gates, or the GRU gates, in step order.
+
+    Batch-major, so that the stream (sequence after sequence) is a view of each
+    gate: the only copy left is the one :class:`HiddenStates` makes.
+    """
     w_ih, w_hh, b_ih, b_hh = weights
-    if mode == "LSTM":
-        if c_start is None:
-            c_start = h_prev.new_zeros(h_prev.shape[1], w_hh.shape[0] // 4)
-        return _lstm(x, h_prev, w_ih, w_hh, b_ih, b_hh, c_start)
-    return _gru(x, h_prev, w_ih, w_hh, b_ih, b_hh)
+    x = x.transpose(0, 1)
+    previous = hidden.transpose(0, 1)[:, :-1]
+    if mode == "GRU":
+        return _gru(x, torch.cat([h_start[:, None], previous], dim=1), w_ih, w_hh, b_ih, b_hh)
+    if c_start is None:
+        c_start = x.new_zeros(x.shape[0], w_hh.shape[0] // 4)
+    # one GEMM [x_t, h_{t-1}] @ [W_ih, W_hh].T for all steps: one pass over the gates
+    xh = torch.cat([x, torch.cat([h_start[:, None], previous], dim=1)], dim=-1)
+    bias = None if b_ih is None else b_ih + b_hh
+    return _lstm(xh, torch.cat([w_ih, w_hh], dim=1), bias, c_start)
 
 
 def _preactivations(x, w, b):
-    """``x @ w.T + b`` over all steps, as a (T * B, F) tensor."""
+    """``x @ w.T + b`` over all steps, as a (B * T, F) tensor."""
     flat = x.reshape(-1, x.shape[-1])
     return torch.mm(flat, w.t()) if b is None else torch.addmm(b, flat, w.t())
 
 
-def _lstm(x, h_prev, w_ih, w_hh, b_ih, b_hh, c_start):
-    n_steps, n_seq, size = x.shape[0], x.shape[1], w_hh.shape[0] // 4
-    gates = _preactivations(x, w_ih, b_ih)
-    gates.addmm_(h_prev.reshape(-1, h_prev.shape[-1]), w_hh.t())
-    if b_hh is not None:
-        gates += b_hh
-    gates = gates.view(n_steps, n_seq, 4 * size)
+def _lstm(xh, w, bias, c_start):
+    n_seq, n_steps, size = xh.shape[0], xh.shape[1], w.shape[0] // 4
+    gates = _preactivations(xh, w, bias).view(n_seq, n_steps, 4 * size)
     # in place on slices of one buffer: the gate order of torch is i, f, g, o
     gates[..., :2 * size].sigmoid_()
     gates[..., 2 * size:3 * size].tanh_()
     gates[..., 3 * size:].sigmoid_()
     i, f, g, o = (gates[..., j * size:(j + 1) * size] for j in range(4))
-    update, forget = i * g, f.contiguous()
+    # the recurrence runs over contiguous (batch, hidden) slices: time-major copies
+    update = torch.mul(i.transpose(0, 1), g.transpose(0, 1),
+                       out=xh.new_empty(n_steps, n_seq, size))
+    forget = f.transpose(0, 1).contiguous()
     cell = torch.empty_like(update)
     previous = c_start
     for t in range(n_steps):
         torch.addcmul(update[t], forget[t], previous, out=cell[t])
         previous = cell[t]
-    return [("cell", cell), ("input_gate", i), ("forget_gate", f), ("cell_gate", g),
-            ("output_gate", o)]
+    return [("cell", cell.transpose(0, 1)), ("input_gate", i), ("forget_gate", f),
+            ("cell_gate", g), ("output_gate", o)]
 
 
 def _gru(x, h_prev, w_ih, w_hh, b_ih, b_hh):
-    n_steps, n_seq, size = x.shape[0], x.shape[1], w_hh.shape[0] // 3
-    gi = _preactivations(x, w_ih, b_ih).view(n_steps, n_seq, 3 * size)
-    gh = _preactivations(h_prev, w_hh, b_hh).view(n_steps, n_seq, 3 * size)
+    n_seq, n_steps, size = x.shape[0], x.shape[1], w_hh.shape[0] // 3
+    gi = _preactivations(x, w_ih, b_ih).view(n_seq, n_steps, 3 * size)
+    gh = _preactivations(h_prev, w_hh, b_hh).view(n_seq, n_steps, 3 * size)
     gi[..., :2 * size] += gh[..., :2 * size]
     gi[..., :2 * size].sigmoid_()
     r, z = gi[..., :size], gi[..., size:2 * size]
