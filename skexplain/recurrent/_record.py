@@ -172,47 +172,61 @@ def _hooked_name(name):
     return name or "output"
 
 
+class _Recorder:
+    """The hooks of one forward pass: what each recorded module gave, and how often it ran."""
+
+    def __init__(self, targets, lengths, kinds, batch_first, n):
+        self.n_targets, self.lengths, self.kinds = len(targets), lengths, kinds
+        self.batch_first, self.n = batch_first, n
+        self.captured, self.calls = {}, dict.fromkeys([name for name, _ in targets], 0)
+
+    @property
+    def complete(self):
+        return len(self.captured) == self.n_targets
+
+    def _seen(self, name):
+        self.calls[name] += 1
+        if self.calls[name] > 1:
+            raise _Reused(name)
+
+    def pre_hook(self, name, module):
+        """Before a recurrent module runs: its states, from what it receives."""
+        def hook(_module, args, kwargs):
+            self._seen(name)
+            x = args[0] if args else kwargs.get("input")
+            hx = args[1] if len(args) > 1 else kwargs.get("hx")
+            states, kept = module_states(module, name, x, hx, self.lengths, self.kinds, self.n)
+            self.captured[name] = ([(_prefix(name) + s, v) for s, v in states], kept)
+            return _cut_input(module, args, kwargs) if self.complete else None
+        return hook
+
+    def post_hook(self, name):
+        """After another module ran: a copy of its output."""
+        def hook(_module, _args, out):
+            self._seen(name)
+            first = out[0] if isinstance(out, tuple) and out else out
+            self.captured[name] = _hooked_output(name, first, self.batch_first, self.n,
+                                                 self.lengths)
+            if not self.complete:
+                return None
+            cut = _cut(first, self.batch_first)
+            return (cut,) + out[1:] if first is not out else cut
+        return hook
+
+
 def _record_batch(model, X, lengths, targets, kinds, batch_first):
     """``({layer name: (steps, F) array}, kept steps per sequence)`` for one batch."""
     n = X.shape[0 if batch_first else 1]
-    captured, calls = {}, dict.fromkeys([name for name, _ in targets], 0)
-
-    def seen(name):
-        calls[name] += 1
-        if calls[name] > 1:
-            raise _Reused(name)
-
-    def pre_hook(name, module):
-        def hook(_module, args, kwargs):
-            seen(name)
-            x = args[0] if args else kwargs.get("input")
-            hx = args[1] if len(args) > 1 else kwargs.get("hx")
-            states, kept = module_states(module, name, x, hx, lengths, kinds, n)
-            captured[name] = ([(_prefix(name) + s, v) for s, v in states], kept)
-            if len(captured) == len(targets):
-                return _cut_input(module, args, kwargs)
-            return None
-        return hook
-
-    def post_hook(name):
-        def hook(_module, _args, out):
-            seen(name)
-            first = out[0] if isinstance(out, tuple) and out else out
-            captured[name] = _hooked_output(name, first, batch_first, n, lengths)
-            if len(captured) == len(targets):
-                return (_cut(first, batch_first),) + out[1:] if first is not out \
-                    else _cut(out, batch_first)
-            return None
-        return hook
-
+    recorder = _Recorder(targets, lengths, kinds, batch_first, n)
     handles = []
     try:
         for name, module in targets:
             if isinstance(module, nn.RNNBase):
                 handles.append(module.register_forward_pre_hook(
-                    thread_owned(pre_hook(name, module)), with_kwargs=True))
+                    thread_owned(recorder.pre_hook(name, module)), with_kwargs=True))
             else:
-                handles.append(module.register_forward_hook(thread_owned(post_hook(name))))
+                handles.append(module.register_forward_hook(
+                    thread_owned(recorder.post_hook(name))))
         model(X)
     except _Reused as exc:
         raise ModelEvaluationError(
@@ -220,18 +234,18 @@ def _record_batch(model, X, lengths, targets, kinds, batch_first):
             "model, so its states are ambiguous; record a module called once per pass "
             "(e.g. with layers=).") from None
     except Exception:
-        if len(captured) < len(targets):  # the model failed on the user's input
+        if not recorder.complete:  # the model failed on the user's input
             raise
         # else: the cut-down rest of the pass failed on one-step tensors; nothing is lost
     finally:
         for handle in handles:
             handle.remove()
-    missing = [name for name, _ in targets if name not in captured]
+    missing = [name for name, _ in targets if name not in recorder.captured]
     if missing:
         raise ModelEvaluationError(
             f"layers {missing} were not called in the model's forward pass; record modules "
             "that the forward pass uses.")
-    return _streams(captured, lengths, n)
+    return _streams(recorder.captured, lengths, n)
 
 
 def _hooked_output(name, out, batch_first, n, lengths):

@@ -283,3 +283,46 @@ def test_one_sequence_with_str_tokens_and_float_array_input():
     rnn = make("RNN_TANH").float()
     hs = HiddenStates.from_module(rnn, np.zeros((1, 4, 3)), "ab(c")
     assert hs.tokens == ["a", "b", "(", "c"] and hs.states.dtype == np.float32
+
+
+def test_the_rest_of_the_pass_may_fail_on_the_cut_down_step():
+    class Flatten(nn.Module):  # needs all 6 steps after the LSTM: fails on one step
+        def __init__(self):
+            super().__init__()
+            self.rnn = make("LSTM", num_layers=1, bidirectional=False)
+            self.head = nn.Linear(6 * 5, 1).double()
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0].reshape(x.shape[0], 6 * 5))
+
+    model = Flatten()
+    hs = HiddenStates.from_module(model, X, record="all")
+    assert_layers_equal(hs, unroll(model.rnn, X, [6, 6, 6], prefix="rnn."))
+
+
+def test_a_hooked_module_returning_a_tuple_recorded_last():
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2).double()
+
+        def forward(self, x):
+            return self.lin(x), x.shape[1]
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = make("GRU", num_layers=1)
+            self.pair = Pair()
+
+        def forward(self, x):
+            out, steps = self.pair(self.rnn(x)[0][..., :3])
+            assert steps == 6 or out.shape[1] == 1
+            return out
+
+    model = Model()
+    hs = HiddenStates.from_module(model, X, layers=["rnn", "pair"], lengths=LENGTHS)
+    with torch.no_grad():
+        expected = model.pair.lin(model.rnn(X)[0][..., :3])
+    np.testing.assert_allclose(hs.layers["pair"][:6], expected[0].numpy())
+    assert hs.layer == "pair" and sorted(hs.layers)[0] == "pair"
