@@ -300,7 +300,9 @@ def _streams(captured, lengths, n):
                                      f"{int(kept.max())}.")
                 mask = torch.arange(value.shape[1])[None, :] < kept[:, None]
                 value = value[mask.to(value.device)]
-            streams[name] = value.cpu().numpy()
+            if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
+                value = value.float()  # float16, bfloat16: numpy has no bfloat16
+            streams[name] = value.detach().cpu().numpy()
     if kept is None:
         steps = {v.shape[1] for tensors, _ in captured.values() for _, v in tensors}
         if len(steps) > 1:
