@@ -39,10 +39,11 @@ def kinds_of(module):
     return {"hidden", "gates"} if module.mode == "GRU" else {"hidden"}
 
 
-def _single_layer(module, input_size):
-    """A one-layer, one-direction module like ``module`` (time-major), without memory."""
+def _single_layer(module, input_size, bidirectional):
+    """A one-layer module like ``module`` (time-major), without memory."""
     kwargs = dict(input_size=input_size, hidden_size=module.hidden_size, num_layers=1,
-                  bias=module.bias, batch_first=False, device="meta")
+                  bias=module.bias, batch_first=False, bidirectional=bidirectional,
+                  device="meta")
     if module.mode == "LSTM":
         return nn.LSTM(proj_size=module.proj_size, **kwargs)
     if module.mode == "GRU":
@@ -120,52 +121,72 @@ def module_states(module, name, x, hx, lengths, kinds, n_sequences):
     n_dir = 2 if module.bidirectional else 1
     singles, states = {}, []
     for k in range(module.num_layers):
-        size = module.input_size if k == 0 else layer_input.shape[-1]
-        single = singles.setdefault(size, _single_layer(module, size))
-        outputs = []
-        for d in range(n_dir):
+        hiddens, output = _layer(module, singles, k, layer_input, lengths, h0, c0)
+        for d, hidden in enumerate(hiddens):
             j = k * n_dir + d
-            start = (None if h0 is None else h0[j], None if c0 is None else c0[j])
             base = f"l{k}_reverse" if d else f"l{k}"
-            hidden, more = _direction(module, single, k, d, layer_input, lengths, start, kinds)
-            outputs.append(hidden)
             if "hidden" in kinds:
                 states.append((f"{base}.hidden", hidden.transpose(0, 1)))
-            states.extend((f"{base}.{kind}", value) for kind, value in more)
-        layer_input = outputs[0] if n_dir == 1 else torch.cat(outputs, dim=-1)
+            if kinds & {"cell", "gates"}:
+                start = (None if h0 is None else h0[j], None if c0 is None else c0[j])
+                more = _direction_gates(module, k, d, layer_input, hidden, lengths, start)
+                wanted = ({"cell"} & kinds) | (set(GATES[module.mode]) if "gates" in kinds
+                                               else set())
+                states.extend((f"{base}.{kind}", value) for kind, value in more
+                              if kind in wanted)
+        layer_input = output
     return states, lengths
 
 
-def _direction(module, single, k, d, x, lengths, start, kinds):
-    """``(hidden (T, B, F), [(kind, states (B, T, F))])`` of direction ``d`` of layer ``k``.
+def _layer(module, singles, k, x, lengths, h0, c0):
+    """``([hidden (T, B, H) of each direction], output)`` of layer ``k`` on input ``x``.
 
-    The reverse direction runs forwards over each sequence reversed within its
-    length (so that it starts at the last valid step, as a PackedSequence would),
-    and its results are reversed back.  Padded steps come after the valid ones
-    in either order, so they never reach a valid step.
+    With padded sequences the reverse direction runs forwards over each
+    sequence reversed within its length (so that it starts at the last valid
+    step, as a PackedSequence would: the packed kernel is several times slower
+    than the fused one), and its results are reversed back.  Padded steps come
+    after the valid ones in either order, so they never reach a valid step.
     """
-    suffix = "_reverse" if d else ""
-    # names are f"{weight}_l0" in the single-layer module, f"{weight}_l{k}{suffix}" here
+    size = module.input_size if k == 0 else x.shape[-1]
+    n_dir = 2 if module.bidirectional else 1
+    together = n_dir == 1 or lengths is None  # both directions in one call of the kernel
+    key = (size, together)
+    if key not in singles:
+        singles[key] = _single_layer(module, size, module.bidirectional and together)
+    single = singles[key]
+    if together:
+        j = slice(k * n_dir, (k + 1) * n_dir)
+        output = _call(module, single, k, "", x, h0, c0, j)
+        n_out = output.shape[-1] // n_dir
+        return [output[..., d * n_out:(d + 1) * n_out] for d in range(n_dir)], output
+    forward = _call(module, single, k, "", x, h0, c0, slice(2 * k, 2 * k + 1))
+    backward = _flip(_call(module, single, k, "_reverse", _flip(x, lengths), h0, c0,
+                           slice(2 * k + 1, 2 * k + 2)), lengths)
+    return [forward, backward], torch.cat([forward, backward], dim=-1)
+
+
+def _call(module, single, k, suffix, x, h0, c0, j):
+    """``single`` run on ``x`` with the weights of layer ``k`` (``suffix``) of ``module``."""
+    # names are f"{weight}_l0{more}" in the single-layer module, f"{weight}_l{k}{suffix}{more}"
     params = {n: getattr(module, n.replace("_l0", f"_l{k}{suffix}", 1))
               for n, _ in single.named_parameters()}
-    x = _flip(x, lengths) if d else x
+    if h0 is None:
+        return functional_call(single, params, (x,))[0]
+    hx = (h0[j], c0[j]) if module.mode == "LSTM" else h0[j]
+    return functional_call(single, params, (x, hx))[0]
+
+
+def _direction_gates(module, k, d, x, hidden, lengths, start):
+    """``[(kind, (B, T, F))]``: the cell and gates of direction ``d`` of layer ``k``."""
+    suffix = "_reverse" if d else ""
+    weights = [getattr(module, f"{w}_l{k}{suffix}", None)
+               for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    if d:  # in the order of processing: each sequence's last valid step first
+        x, hidden = _flip(x, lengths), _flip(hidden, lengths)
     h0, c0 = start
-    if h0 is not None:
-        h0 = h0[None]
-        hx = (h0, c0[None]) if module.mode == "LSTM" else h0
-    hidden = functional_call(single, params, (x,) if h0 is None else (x, hx))[0]
-    more = []
-    if kinds & {"cell", "gates"}:
-        weights = [params.get(f"{w}_l0") for w in ("weight_ih", "weight_hh", "bias_ih",
-                                                    "bias_hh")]
-        h_start = torch.zeros_like(hidden[0]) if h0 is None else h0[0]
-        more = _gates(module.mode, x, hidden, h_start, weights, c0)
-        wanted = ({"cell"} & kinds) | (set(GATES[module.mode]) if "gates" in kinds else set())
-        more = [(kind, value) for kind, value in more if kind in wanted]
-    if d:
-        hidden = _flip(hidden, lengths)
-        more = [(kind, _flip(value, lengths, dim=1)) for kind, value in more]
-    return hidden, more
+    h_start = torch.zeros_like(hidden[0]) if h0 is None else h0
+    more = _gates(module.mode, x, hidden, h_start, weights, c0)
+    return [(kind, _flip(value, lengths, dim=1)) for kind, value in more] if d else more
 
 
 def _gates(mode, x, hidden, h_start, weights, c_start):
