@@ -39,16 +39,29 @@ def kinds_of(module):
     return {"hidden", "gates"} if module.mode == "GRU" else {"hidden"}
 
 
+class _LSTM(nn.LSTM):
+    def reset_parameters(self):  # the weights are the user's: no init (1 ms on "meta")
+        pass
+
+
+class _GRU(nn.GRU):
+    reset_parameters = _LSTM.reset_parameters
+
+
+class _RNN(nn.RNN):
+    reset_parameters = _LSTM.reset_parameters
+
+
 def _single_layer(module, input_size, bidirectional):
     """A one-layer module like ``module`` (time-major), without memory."""
     kwargs = dict(input_size=input_size, hidden_size=module.hidden_size, num_layers=1,
                   bias=module.bias, batch_first=False, bidirectional=bidirectional,
                   device="meta")
     if module.mode == "LSTM":
-        return nn.LSTM(proj_size=module.proj_size, **kwargs)
+        return _LSTM(proj_size=module.proj_size, **kwargs)
     if module.mode == "GRU":
-        return nn.GRU(**kwargs)
-    return nn.RNN(nonlinearity="tanh" if module.mode == "RNN_TANH" else "relu", **kwargs)
+        return _GRU(**kwargs)
+    return _RNN(nonlinearity="tanh" if module.mode == "RNN_TANH" else "relu", **kwargs)
 
 
 def _time_major(module, name, x):
@@ -217,11 +230,12 @@ def _preactivations(x, w, b):
 def _lstm(xh, w, bias, c_start):
     n_seq, n_steps, size = xh.shape[0], xh.shape[1], w.shape[0] // 4
     gates = _preactivations(xh, w, bias).view(n_seq, n_steps, 4 * size)
-    # in place on slices of one buffer: the gate order of torch is i, f, g, o
+    # the gate order of torch is i, f, g, o; sigmoid in place on slices of the buffer,
+    # tanh on a contiguous copy (in place on a strided slice it measured 3x slower)
     gates[..., :2 * size].sigmoid_()
-    gates[..., 2 * size:3 * size].tanh_()
     gates[..., 3 * size:].sigmoid_()
-    i, f, g, o = (gates[..., j * size:(j + 1) * size] for j in range(4))
+    i, f, o = gates[..., :size], gates[..., size:2 * size], gates[..., 3 * size:]
+    g = gates[..., 2 * size:3 * size].contiguous().tanh_()
     # the recurrence runs over contiguous (batch, hidden) slices: time-major copies
     update = torch.mul(i.transpose(0, 1), g.transpose(0, 1),
                        out=xh.new_empty(n_steps, n_seq, size))
@@ -242,7 +256,6 @@ def _gru(x, h_prev, w_ih, w_hh, b_ih, b_hh):
     gi[..., :2 * size] += gh[..., :2 * size]
     gi[..., :2 * size].sigmoid_()
     r, z = gi[..., :size], gi[..., size:2 * size]
-    gh[..., 2 * size:] *= r  # n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-    gi[..., 2 * size:] += gh[..., 2 * size:]
-    gi[..., 2 * size:].tanh_()
-    return [("reset_gate", r), ("update_gate", z), ("new_gate", gi[..., 2 * size:])]
+    # n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), contiguous (tanh is slow on slices)
+    n = torch.addcmul(gi[..., 2 * size:], r, gh[..., 2 * size:]).tanh_()
+    return [("reset_gate", r), ("update_gate", z), ("new_gate", n)]
