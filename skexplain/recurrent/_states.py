@@ -310,14 +310,17 @@ class HiddenStates:
         :func:`torch.func.functional_call`), while the model's own forward pass
         stops doing real work at the last recorded module (the rest runs on one
         time step, to catch a second call): hidden states cost about one plain
-        forward pass (measured 1.0-1.1x for 2-layer LSTMs and GRUs,
-        ``benchmarks/bench_recurrent_record.py``).  A recorded recurrent module
-        that is not the last one runs twice.  Cell states and gates are
-        computed from the known hidden states (two matrix products over all
-        steps, and a loop over time for the LSTM cell), measured at about
-        1.2-1.6x a plain forward pass with ``record="all"``, and need
-        ``(time x batch)`` x (5 or 3) x hidden values of memory per layer and
-        direction.
+        forward pass (measured 1.05-1.13x for a 2-layer char-LSTM, a GRU and a
+        bidirectional LSTM, 1.15-1.2x with ``lengths``;
+        ``benchmarks/bench_recurrent_record.py``, 2 threads).  A recorded
+        recurrent module that is not the last one in call order runs twice.
+        Cell states and gates are computed from the known hidden states: one
+        matrix product over all steps per layer and direction (as many
+        operations as the layer itself), the activations, and a loop over time
+        for the LSTM cell, plus the copies of five (LSTM) or three (GRU) more
+        ``(steps, hidden)`` arrays per layer and direction: ``record="all"``
+        measured about 2.2x a plain forward pass for a GRU and 3.1-3.6x for
+        LSTMs.
 
         Examples
         --------
