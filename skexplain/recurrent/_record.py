@@ -328,30 +328,29 @@ def _agree(captured, lengths):
 
 def _stream_tokens(tokens, seq_lengths):
     """``tokens`` as one list over the stream, or None."""
-    total = int(seq_lengths.sum())
     if tokens is None:
         return None
-    if isinstance(tokens, str) or isinstance(tokens, np.ndarray) and tokens.ndim == 1:
-        flat = list(tokens)
+    total, lengths = int(seq_lengths.sum()), seq_lengths.tolist()
+    if isinstance(tokens, str):
+        items = list(tokens)
     else:
         try:
-            flat = list(tokens)
+            items = list(tokens)
         except TypeError:
             raise TypeError(f"tokens must be a sequence of {total} tokens or a list of "
-                            f"{len(seq_lengths)} per-sequence token lists; got "
+                            f"{len(lengths)} per-sequence token lists; got "
                             f"{type(tokens).__name__}.") from None
-        nested = len(flat) == len(seq_lengths) and all(
-            not isinstance(t, str) and hasattr(t, "__len__") or isinstance(t, str)
-            and len(seq_lengths) > 1 for t in flat)
-        if nested and [len(t) for t in flat] == seq_lengths.tolist():
-            return [str(token) for t in flat for token in t]
-        if nested and len(flat) != total:
+        per_sequence = len(items) == len(lengths) and all(
+            isinstance(t, (str, list, tuple, np.ndarray)) for t in items)
+        if per_sequence and [len(t) for t in items] == lengths:
+            return [str(token) for t in items for token in t]
+        if per_sequence and (len(items) != total or not all(isinstance(t, str) for t in items)):
             raise ValueError(f"tokens must have one token list per sequence, each as long as "
-                             f"its sequence ({seq_lengths.tolist()}); got lists of lengths "
-                             f"{[len(t) for t in flat]}.")
-    if len(flat) != total:
+                             f"its sequence ({lengths}); got lists of lengths "
+                             f"{[len(t) for t in items]}.")
+    if len(items) != total:
         raise ValueError(f"tokens must have one token per recorded time step ({total} = "
-                         f"{' + '.join(map(str, seq_lengths.tolist()[:8]))}"
-                         f"{' + ...' if len(seq_lengths) > 8 else ''}), or one token list "
-                         f"per sequence; got {len(flat)} tokens.")
-    return [str(token) for token in flat]
+                         f"{' + '.join(map(str, lengths[:8]))}"
+                         f"{' + ...' if len(lengths) > 8 else ''}), or one token list "
+                         f"per sequence; got {len(items)} tokens.")
+    return [str(token) for token in items]

@@ -326,3 +326,16 @@ def test_a_hooked_module_returning_a_tuple_recorded_last():
         expected = model.pair.lin(model.rnn(X)[0][..., :3])
     np.testing.assert_allclose(hs.layers["pair"][:6], expected[0].numpy())
     assert hs.layer == "pair" and sorted(hs.layers)[0] == "pair"
+
+
+def test_token_forms():
+    rnn = make("GRU", num_layers=1, bidirectional=False)
+    x = X[:2, :3]
+    flat = HiddenStates.from_module(rnn, x, ["the", "cat", "sat", "a", "dog", "ran"])
+    assert flat.tokens == ["the", "cat", "sat", "a", "dog", "ran"]
+    nested = HiddenStates.from_module(rnn, x, [["the", "cat"], ["a", "dog", "ran"]],
+                                      lengths=[2, 3])
+    assert nested.tokens == ["the", "cat", "a", "dog", "ran"]
+    array = HiddenStates.from_module(rnn, x, np.array([[1, 2, 3], [4, 5, 6]]))
+    assert array.tokens == ["1", "2", "3", "4", "5", "6"]
+    assert HiddenStates.from_module(rnn, x, None).tokens == [str(t) for t in range(6)]
