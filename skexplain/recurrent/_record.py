@@ -127,7 +127,7 @@ def _check_batch_size(batch_size, n):
 
 def record_states(model, X, tokens=None, *, layers=None, record="hidden", lengths=None,
                   batch_first=True, batch_size=None):
-    """Record the states of ``model``'s layers on a batch of sequences; see HiddenStates."""
+    """Record the states of ``model``'s layers; see :meth:`HiddenStates.from_module`."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
     kinds = _check_record(record)

@@ -4,15 +4,17 @@ The module's own kernel returns only the top layer's output and the final
 states, so each layer ``k`` is run again on its own: a single-layer module of
 the same type (created on the "meta" device, so it holds no memory) is called
 through :func:`torch.func.functional_call` with layer ``k``'s weights, and its
-output feeds layer ``k + 1``.  That is the native fused kernel, so the hidden
-states of all layers cost about one forward pass of the module; a Python loop
-over time steps measured about 3.4x slower.
+output feeds layer ``k + 1`` (both directions in one call, or each on its own
+when the sequences have lengths).  That is the native fused kernel, so the
+hidden states of all layers cost about one forward pass of the module; a
+Python loop over time steps measured about 3.4x slower.
 
 Cell states and gates are not returned by any kernel.  They are computed
 afterwards from the hidden states already known: the gate pre-activations of
-every step depend only on ``x_t`` and ``h_{t-1}``, so two GEMMs over all steps
-give them at once; only the LSTM cell recurrence ``c_t = f_t c_{t-1} + i_t g_t``
-needs a loop over time, on contiguous ``(batch, hidden)`` slices.
+every step depend only on ``x_t`` and ``h_{t-1}``, so one GEMM (LSTM) or two
+(GRU) over all steps give them at once; only the LSTM cell recurrence
+``c_t = f_t c_{t-1} + i_t g_t`` needs a loop over time, on contiguous
+``(batch, hidden)`` slices.
 
 The kernels run time-major, ``(time, batch, features)``; what is returned is
 batch-major, ``(batch, time, features)``, often a strided view.  ``lengths``
