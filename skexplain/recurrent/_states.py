@@ -310,8 +310,8 @@ class HiddenStates:
         :func:`torch.func.functional_call`), while the model's own forward pass
         stops doing real work at the last recorded module (the rest runs on one
         time step, to catch a second call): hidden states cost about one plain
-        forward pass (measured 1.05-1.13x for a 2-layer char-LSTM, a GRU and a
-        bidirectional LSTM, 1.15-1.2x with ``lengths``;
+        forward pass (medians of 0.9-1.13x for a 2-layer char-LSTM, a GRU and
+        a bidirectional LSTM, 1.0-1.2x with ``lengths``;
         ``benchmarks/bench_recurrent_record.py``, 2 threads).  A recorded
         recurrent module that is not the last one in call order runs twice.
         Cell states and gates are computed from the known hidden states: one
@@ -319,8 +319,8 @@ class HiddenStates:
         operations as the layer itself), the activations, and a loop over time
         for the LSTM cell, plus the copies of five (LSTM) or three (GRU) more
         ``(steps, hidden)`` arrays per layer and direction: ``record="all"``
-        measured about 2.2x a plain forward pass for a GRU and 3.1-3.6x for
-        LSTMs.
+        measured about 2.0-2.2x a plain forward pass for a GRU and 3.1-3.6x
+        for LSTMs.
 
         Examples
         --------
