@@ -265,17 +265,120 @@ class HiddenStates:
 
     # ---------------------------------------------------------------- views
     def plot_text(self, cell, start=0, end=None, *, ax=None, fontsize=12):
-        """The tokens coloured by one cell's value (Karpathy et al.); see _views."""
+        """Draw the tokens coloured by one cell's value (Karpathy et al. 2015).
+
+        Each token of ``start..end`` sits on a background coloured by
+        ``values[t, cell]`` (tanh of cell states under ``transform="auto"``):
+        red positive, blue negative, white 0.
+
+        Parameters
+        ----------
+        cell : int
+            A cell of the analysed layer, in ``0..n_cells-1``.
+        start, end : int, default=0, None
+            The first and the last step shown (both included); None is the
+            last step.
+        ax : matplotlib Axes, default=None
+            When None a figure is made whose height fits the wrapped text.
+        fontsize : float, default=12
+
+        Returns
+        -------
+        skexplain.plotting.TextDisplay
+            Full colour at 1 when the shown values all lie in [-1, 1], else at
+            their largest absolute value; the colourbar is labelled
+            ``"layer[cell]"`` (``"tanh(layer[cell])"`` when transformed).
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> hs = HiddenStates(np.array([[0.0], [0.9], [-0.5]]), "a(b")
+        >>> disp = hs.plot_text(0)
+        >>> [t.get_text() for t in disp.texts_], disp.vmax, disp.label
+        (['a', '(', 'b'], 1.0, 'states[0]')
+        """
         from ._views import cell_text_display
         return cell_text_display(self, cell, start, end, ax=ax, fontsize=fontsize)
 
     def text_html(self, cell, start=0, end=None):
-        """The tokens coloured by one cell's value, as an HTML fragment; see _views."""
+        """The tokens coloured by one cell's value, as an HTML fragment.
+
+        The colours of :meth:`plot_text`, without a figure: one escaped
+        ``<span>`` per token with inline styles, its value in a tooltip;
+        newlines and tabs are kept.
+
+        Parameters
+        ----------
+        cell : int
+            A cell of the analysed layer, in ``0..n_cells-1``.
+        start, end : int, default=0, None
+            The first and the last step shown (both included); None is the
+            last step.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> hs = HiddenStates(np.array([[0.0], [0.9], [-0.5]]), "a<b")
+        >>> fragment = hs.text_html(0, 1, 2)
+        >>> "&lt;" in fragment and 'title="0.9"' in fragment and ">a<" not in fragment
+        True
+        """
         from ._views import cell_text_html
         return cell_text_html(self, cell, start, end)
 
     def to_html(self, path=None, *, start=0, end=None, threshold=0.3, max_steps=20_000):
-        """A self-contained interactive page with LSTMVis select and match; see _page."""
+        """A self-contained interactive page with LSTMVis' select and match.
+
+        The page shows the tokens of ``start..end`` as text.  Drag over it
+        (or type a range and press Select) to list the cells on at every step
+        of the range -- :meth:`select`, with the page's threshold and
+        off-before/off-after boxes -- and draw their values around it
+        (LSTMVis' parallel coordinates); Match ranks the ranges where the same
+        cells are on together -- :meth:`match`, top 50 with their Jaccard
+        scores -- and clicking one finds it in the text; a cell picker colours
+        the text by one cell (:meth:`plot_text`).  Everything is in the file:
+        inline CSS and JavaScript, the analysed layer's values embedded
+        (base64, at their own precision: 4 bytes per value for float32
+        states, 8 for float64); nothing is loaded from the network.
+
+        The browser computes exactly what :meth:`select` and :meth:`match`
+        compute (the threshold is rounded to the values' precision, as NumPy
+        compares float32 arrays), except that match searches only the page's
+        steps: pass ``start=0, end=None`` for the whole stream.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the page (UTF-8); None only returns it.
+        start, end : int, default=0, None
+            The first and the last step on the page (both included); None is
+            the last step.
+        threshold : float, default=0.3
+            The page's initial threshold, in [0, 1].
+        max_steps : int, default=20000
+            The most steps a page may hold (its size grows with steps x
+            cells): a longer ``start..end`` is an error, never truncated.
+
+        Returns
+        -------
+        str
+            The page's HTML.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> states = np.zeros((6, 3), np.float32)
+        >>> states[2:5, 1] = 0.9
+        >>> page = HiddenStates(states, "ab(cd)").to_html()
+        >>> page.startswith("<!doctype html>") and 'id="selected-cells"' in page
+        True
+        """
         from ._page import interactive_page
         return interactive_page(self, path, start=start, end=end, threshold=threshold,
                                 max_steps=max_steps)
