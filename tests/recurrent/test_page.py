@@ -279,3 +279,22 @@ def test_the_page_assets_ship_as_package_data():
     files = sorted(f.relative_to(assets.parent).as_posix() for f in assets.iterdir())
     assert files == ["_page_assets/page.css", "_page_assets/page.js", "_page_assets/views.js"]
     assert all(any(fnmatch.fnmatch(f, p) for p in patterns) for f in files)
+
+
+def test_match_scores_at_most_1000_candidates_as_lstmvis(browser, tmp_path):
+    # cell 0 is on in 1001 runs of 2 steps; cell 1 is on too during the first 1000, so
+    # the last run is the only one whose cells are exactly {0} -- and the 1001st candidate
+    values = np.zeros((3003, 2), np.float32)
+    for k in range(1001):
+        values[3 * k:3 * k + 2, 0] = 0.9
+    values[:3000, 1] = 0.9
+    path = tmp_path / "limit.html"
+    HiddenStates(values).to_html(path)
+    rendered = _browser.render(path, browser=browser, actions=[
+        ("eval", "window.skexplainPage.match([0], 0.3, false, false).map("
+                 "m => [m.start, m.end, m.score])")])
+    assert_clean(rendered, path)
+    found = rendered.results[0]
+    assert len(found) == 50 and found[0] == [0, 1, 0.5]  # not [3000, 3001, 1]
+    assert all(score == 0.5 for _, _, score in found)
+
