@@ -6,6 +6,8 @@ the inputs, and check the listed cells and the ranked matches.
 """
 import base64
 import json
+import os
+import pathlib
 import re
 
 import numpy as np
@@ -82,10 +84,11 @@ def test_embedded_data_is_the_analysed_layer_at_its_precision(hs):
     assert data["dtype"] == "float32"
     np.testing.assert_array_equal(embedded_values(data), hs.values)  # bit for bit
     assert data["sequenceIds"] == [0] * hs.n_steps and data["threshold"] == 0.3
+    assert not data["tanh"]
 
     cell = HiddenStates({"l0.cell": np.linspace(-3, 3, 12).reshape(6, 2)})  # float64, tanh
     data = page_data(cell.to_html(threshold=0.5))
-    assert data["dtype"] == "float64" and data["threshold"] == 0.5
+    assert data["dtype"] == "float64" and data["threshold"] == 0.5 and data["tanh"]
     np.testing.assert_array_equal(embedded_values(data), np.tanh(cell.states))
     half = HiddenStates(np.full((3, 2), 0.7, np.float16))
     data = page_data(half.to_html())
@@ -146,6 +149,14 @@ STATUS = "[document.getElementById('status').textContent, document.getElementByI
          ".className]"
 
 
+def artifact_path(name):
+    """Where a screenshot is kept, as for the audit report (``$SKEXPLAIN_ARTIFACTS``)."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    folder = pathlib.Path(os.environ.get("SKEXPLAIN_ARTIFACTS") or root / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
 def tok(step):
     return f'#text .tok[data-step="{step}"]'
 
@@ -186,6 +197,7 @@ def test_mouse_drag_selects_the_planted_cells_and_match_finds_the_planted_ranges
                                   [[1, 3, 3]] * 3 + [[0.75, 3, 4], [2 / 3, 2, 3]])
     hit, visible = rendered.results[7]
     assert hit == list(range(1100, 1108)) and visible  # highlighted and scrolled to
+    artifact_path("recurrent-page-first-screen.png").write_bytes(rendered.png)
 
 
 def test_inputs_and_button_select_and_match_without_constraints(hs, browser, tmp_path):

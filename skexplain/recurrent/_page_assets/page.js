@@ -252,7 +252,8 @@
     li.classList.add("active");
     var s = Number(li.dataset.start), e = Number(li.dataset.end);
     mark("hit", s, e);
-    span(s).scrollIntoView({block: "center"});
+    var box = $("text"), at = span(s).getBoundingClientRect();  // scroll the text, not the page
+    box.scrollTop += at.top - box.getBoundingClientRect().top - box.clientHeight / 2;
   }
   function colourBy(cell) {
     state.cell = cell;
