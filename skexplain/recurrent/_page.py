@@ -28,7 +28,7 @@ import numpy as np
 
 from ..utils._validation import check_positive_int
 from ._states import check_threshold
-from ._views import check_steps
+from ._views import check_steps, values_of
 
 __all__ = ["interactive_page"]
 
@@ -62,7 +62,7 @@ def _encoded(values):
 def _page_data(hs, start, end, threshold):
     lo = max(start - 1, 0)                  # the steps just outside the page: off masks
     hi = min(end + 1, hs.n_steps - 1)
-    dtype, values = _encoded(np.asarray(hs.values[lo:hi + 1]))
+    dtype, values = _encoded(values_of(hs, lo, hi))
     return {"layer": hs.layer, "nCells": hs.n_cells, "nSteps": hs.n_steps, "first": lo,
             "tanh": hs._transform_of(hs.layer) == "tanh",
             "start": start, "end": end, "tokens": hs.tokens[start:end + 1],

@@ -9,7 +9,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["cell_text_display", "cell_text_html", "check_cell", "check_steps"]
+__all__ = ["cell_text_display", "cell_text_html", "check_cell", "check_steps", "values_of"]
+
+
+def values_of(hs, start, end):
+    """``hs.values[start:end + 1]``, transforming only those rows (not the whole stream)."""
+    rows = hs.states[start:end + 1]
+    return np.tanh(rows) if hs._transform_of(hs.layer) == "tanh" else rows
 
 
 def check_steps(hs, start, end, *, names=("start", "end")):
@@ -45,7 +51,7 @@ def _cell_view(hs, cell, start, end):
     cell = check_cell(hs, cell)
     start, end = check_steps(hs, start, end)
     tokens = hs.tokens[start:end + 1]
-    values = np.asarray(hs.values[start:end + 1, cell], dtype=float)
+    values = np.asarray(values_of(hs, start, end)[:, cell], dtype=float)
     top = float(np.abs(values).max())
     # Bounded activations (tanh, sigmoid gates) keep their natural scale, so
     # colours compare across cells; anything else is scaled to its largest value.

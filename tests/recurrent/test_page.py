@@ -267,6 +267,9 @@ def test_window_page_uses_the_step_before_it_and_refuses_ranges_across_sequences
         ("eval", "document.getElementById('threshold').value = '2'; true"),
         ("drag", tok(200), tok(203)), ("eval", STATUS),
         ("eval", "document.querySelector('.tok.seq-start').dataset.step"),
+        ("eval", "document.getElementById('threshold').value = '0.3'; "
+                 "document.getElementById('start').value = ''; true"),
+        ("click", "#select"), ("eval", STATUS),
     ])
     assert_clean(rendered, split)
     assert rendered.results[2] == ["the range 148..151 spans two sequences (a new one starts "
@@ -275,6 +278,8 @@ def test_window_page_uses_the_step_before_it_and_refuses_ranges_across_sequences
     assert rendered.results[5] == ["the threshold must be a number in [0, 1]; got '2'.",
                                    "error"]
     assert rendered.results[6] == "150"
+    assert rendered.results[9] == ["the range must satisfy 0 <= start <= end <= 299; got "
+                                   "NaN..151.", "error"]  # an empty box is not step 0
 
 
 def test_the_page_assets_ship_as_package_data():

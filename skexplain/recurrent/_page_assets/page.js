@@ -302,7 +302,8 @@
       if (from !== null && step !== null) doSelect(Math.min(from, step), Math.max(from, step));
     });
     $("select").addEventListener("click", function () {
-      doSelect(Number($("start").value), Number($("end").value));
+      var step = function (id) { var v = $(id).value.trim(); return v === "" ? NaN : Number(v); };
+      doSelect(step("start"), step("end"));
     });
     ["threshold", "off-before", "off-after"].forEach(function (id) {
       $(id).addEventListener("change", function () {
