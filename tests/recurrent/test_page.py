@@ -315,3 +315,18 @@ def test_match_scores_at_most_1000_candidates_as_lstmvis(browser, tmp_path):
     assert len(found) == 50 and found[0] == [0, 1, 0.5]  # not [3000, 3001, 1]
     assert all(score == 0.5 for _, _, score in found)
 
+
+def test_the_float16_rounding_fallback_is_numpys(browser, tmp_path):
+    # browsers without Math.f16round round float16 thresholds with views.js's own
+    rng = np.random.default_rng(0)
+    grid = np.arange(0, 2049) / 2048                      # ties at every other float16
+    ties = (np.arange(1024, 2048) + 0.5) * 2.0 ** -11
+    small = (np.arange(0, 64) + 0.5) * 2.0 ** -24         # subnormal float16 ties
+    x = np.concatenate([rng.random(2000), grid, ties, small, [0.3, 0.45, 0.7, 1.0, 0.0]])
+    path = tmp_path / "f16.html"
+    HiddenStates(np.zeros((2, 1))).to_html(path)
+    rendered = _browser.render(path, browser=browser, actions=[
+        ("eval", f"{json.dumps(x.tolist())}.map(window.skexplainViews.f16roundFallback)")])
+    assert_clean(rendered, path)
+    np.testing.assert_array_equal(rendered.results[0], x.astype(np.float16).astype(float))
+

@@ -13,11 +13,11 @@
   var N = D.nCells, FIRST = D.first, ROWS = D.sequenceIds.length;
   var W = (N + 31) >>> 5;             // 32-bit words per row of on-bits
   var V = decodeValues(D.values, D.dtype, ROWS * N);
-  var ROUND = {float16: Math.f16round || Math.fround, float32: Math.fround,
+  var VIEWS = window.skexplainViews;  // colours, parallel coordinates, f16round (views.js)
+  var ROUND = {float16: VIEWS.f16round, float32: Math.fround,
                float64: function (x) { return x; }}[D.dtype];
   var bitsCache = {};
   var state = {selection: null, drag: null, hits: [], cell: null};
-  var VIEWS = window.skexplainViews;  // colours and the parallel-coordinates plot (views.js)
   var $ = function (id) { return document.getElementById(id); };
 
   function decodeValues(b64, dtype, n) {

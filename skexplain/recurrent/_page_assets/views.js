@@ -21,6 +21,18 @@
     return RAMP[i].map(function (lo, k) { return Math.round(lo + f * (RAMP[i + 1][k] - lo)); });
   }
 
+  // The nearest float16 (ties to even) of x in [0, 1]: Math.f16round where the
+  // browser lacks it (thresholds of float16 states are compared in float16).
+  function f16round(x) {
+    if (!(x > 0)) return x;
+    var e = Math.max(-14, Math.floor(Math.log2(x)));
+    if (e > -14 && Math.pow(2, e) > x) e--;  // log2 may be off near powers of 2
+    if (Math.pow(2, e + 1) <= x) e++;
+    var ulp = Math.pow(2, e - 10), q = x / ulp, r = Math.floor(q);  // exact: ulp is 2^k
+    if (q - r > 0.5 || (q - r === 0.5 && r % 2 === 1)) r++;
+    return r * ulp;
+  }
+
   function node(name, attrs, parent, text) {
     var el = document.createElementNS(SVG, name);
     Object.keys(attrs).forEach(function (k) { el.setAttribute(k, attrs[k]); });
@@ -81,5 +93,6 @@
          " of " + sel.cells.length + " cells drawn" : ""));
   }
 
-  window.skexplainViews = {colour: colour, plot: plot};
+  window.skexplainViews = {colour: colour, plot: plot, f16round: Math.f16round || f16round,
+                           f16roundFallback: f16round};
 })();
