@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from _recurrent_planted import PLANTED, planted_states
 
-from skexplain.recurrent import HiddenStates
+from skexplain.recurrent import HiddenStates, _select
 
 
 def brute_select(values, sequence_ids, start, end, threshold, off_before, off_after):
@@ -128,3 +128,23 @@ def test_range_across_sequences_is_refused():
                                          r"\(sequence_ids 0 and 1, the second from step 3\)"):
         hs.select(1, 4)
     assert hs.select(3, 5).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.7, 0.99999, 1.0])
+def test_cell_layers_equal_tanh_then_threshold_at_the_boundary(dtype, threshold):
+    # select and match compare raw cell states with arctanh(threshold) and call tanh only
+    # near it: the answer must still be exactly tanh(states) >= threshold, ulp by ulp
+    rng = np.random.default_rng(4)
+    center = np.arctanh(threshold) if threshold < 1 else 9.5
+    scales = 10.0 ** rng.integers(-9, 1, size=(300, 40))
+    raw = (center + scales * rng.normal(size=(300, 40))).astype(dtype)
+    boundary = dtype(center)
+    around = boundary + np.arange(-150, 150) * np.spacing(boundary)   # its ulp neighbours
+    raw[:, 0] = around.astype(dtype)
+    hs = HiddenStates({"l0.cell": raw})
+    expected = hs.values >= threshold
+    np.testing.assert_array_equal(_select._on(hs, threshold), expected)
+    for t in range(len(raw)):
+        np.testing.assert_array_equal(hs.select(t, t, threshold=threshold),
+                                      np.flatnonzero(expected[t]))
