@@ -371,12 +371,103 @@ class HiddenStates:
                            off_after=off_after, min_length=min_length)
 
     def correlate(self, feature, *, method="pearson", top=None):
-        """Correlation of each cell with a per-step signal, strongest first; see _analysis."""
+        """Correlation of each cell with a per-step signal, strongest first.
+
+        Finds the cells that track a signal such as
+        :func:`~skexplain.recurrent.bracket_depth`,
+        :func:`~skexplain.recurrent.inside_quotes` or
+        :func:`~skexplain.recurrent.position_in_line` (Karpathy et al. 2015).
+        The raw :attr:`states` are correlated, not the tanh-transformed
+        :attr:`values`: a cell that counts (an LSTM cell state growing by a
+        constant per bracket) is linear in its raw state, and tanh would bend
+        it.
+
+        Parameters
+        ----------
+        feature : array-like of shape (n_steps,)
+            One finite number per time step, not constant (bools count as
+            0 and 1).
+        method : {"pearson", "spearman"}, default="pearson"
+            Pearson's r, or Spearman's rank correlation (Pearson's r of the
+            average ranks, as :func:`scipy.stats.spearmanr`).
+        top : int, default=None
+            Keep only the first ``top`` cells; None keeps them all.
+
+        Returns
+        -------
+        r : pandas.Series
+            The correlation of each cell of the analysed layer, named ``"r"``,
+            indexed by the cell index (index name ``"cell"``), sorted by
+            ``|r|`` descending; constant cells have NaN and come last.
+
+        Raises
+        ------
+        ValueError
+            When ``feature`` has the wrong length, is not finite or is
+            constant, or ``method`` or ``top`` is invalid.
+        TypeError
+            When ``feature`` does not hold real numbers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.recurrent import bracket_depth
+        >>> text = "a(b(c)d)e(f)"
+        >>> depth = bracket_depth(text)
+        >>> rng = np.random.default_rng(0)
+        >>> states = rng.normal(size=(len(text), 4))
+        >>> states[:, 2] = 0.5 * depth - 1       # cell 2 counts the brackets
+        >>> r = HiddenStates(states, text).correlate(depth)
+        >>> int(r.index[0]), round(float(r.iloc[0]), 6)
+        (2, 1.0)
+        """
         from ._analysis import correlate_cells
         return correlate_cells(self, feature, method=method, top=top)
 
     def gate_saturation(self, left=0.1, right=0.9, *, layers=None):
-        """Fraction of steps each gate unit is left- or right-saturated; see _analysis."""
+        """Fraction of steps each gate unit is left- or right-saturated.
+
+        Karpathy et al. (2015) call a sigmoid gate left-saturated at a step
+        where its activation is below 0.1 and right-saturated where it is
+        above 0.9; the fractions of steps in each state show which gates act
+        as switches.  Every time step counts, the stored values are used as
+        they are (gates are sigmoid outputs, no transform).
+
+        Parameters
+        ----------
+        left : float, default=0.1
+            Left-saturated: value ``< left``.
+        right : float, default=0.9
+            Right-saturated: value ``> right``.  ``0 <= left < right <= 1``.
+        layers : str or list of str, default=None
+            The layers to analyse.  None takes every sigmoid gate layer: the
+            names ending in ``input_gate``, ``forget_gate``, ``output_gate``,
+            ``reset_gate`` or ``update_gate``, as
+            :meth:`from_module` names them.
+
+        Returns
+        -------
+        saturation : pandas.DataFrame
+            One row per unit of each layer, with columns ``layer``, ``cell``,
+            ``left`` and ``right`` (the two fractions, in [0, 1]).
+
+        Raises
+        ------
+        ValueError
+            When no layer is a gate and ``layers`` is None, ``layers`` names
+            an unknown layer, or ``left`` and ``right`` are not
+            ``0 <= left < right <= 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gates = np.array([[0.05, 0.5], [0.95, 0.5], [0.02, 0.99], [0.5, 0.5]])
+        >>> hs = HiddenStates({"l0.hidden": np.zeros((4, 2)), "l0.forget_gate": gates})
+        >>> hs.gate_saturation()
+                    layer  cell  left  right
+        0  l0.forget_gate     0   0.5   0.25
+        1  l0.forget_gate     1   0.0   0.25
+        """
         from ._analysis import gate_saturation
         return gate_saturation(self, left=left, right=right, layers=layers)
 
