@@ -306,9 +306,9 @@ class HiddenStates:
         2. for ``q = |C|, |C| - 1, ..., 1``: the maximal runs where
            ``cnt >= q`` that are at least ``min_length`` steps long are
            candidate ranges (runs end at sequence boundaries; a range found
-           at several ``q`` counts once), up to
-           :data:`~skexplain.recurrent._select.MAX_CANDIDATES` (1000)
-           distinct ranges.  The levels are visited from ``q = |C|`` down and
+           at several ``q`` counts once), up to 1000 distinct ranges
+           (``MAX_CANDIDATES`` in ``skexplain.recurrent._select``, as in
+           LSTMVis' fast mode).  The levels are visited from ``q = |C|`` down and
            each in time order, so reaching the limit drops the ranges where
            the fewest queried cells are on together (and, at the level that
            reaches it, the latest);
