@@ -135,6 +135,22 @@ def test_agrees_with_the_reference_on_random_arrays():
     assert n_nonempty > 250   # the cases exercise the ranking, not only empty answers
 
 
+@pytest.mark.parametrize("block_bytes", [1, 100])
+def test_packing_a_block_of_rows_at_a_time(monkeypatch, block_bytes):
+    monkeypatch.setattr(_select, "_BLOCK_BYTES", block_bytes)   # 1 row, or a few rows
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        values, ids, cells, kwargs = _random_case(rng)
+        hs = HiddenStates(values, sequence_ids=ids)
+        assert as_tuples(hs.match(cells, **kwargs)) == reference_match(values, ids, cells,
+                                                                       **kwargs)
+    raw = rng.normal(size=(300, 70)).astype(np.float32)
+    cell = HiddenStates({"l0.cell": raw})
+    for threshold in (0.0, 0.3, 1.0):
+        np.testing.assert_array_equal(_select._packed_on(cell, threshold),
+                                      _select._pack(cell.values >= threshold))
+
+
 def test_candidate_limit_truncates_in_q_order(monkeypatch):
     rng = np.random.default_rng(5)
     monkeypatch.setattr(_select, "MAX_CANDIDATES", 7)
