@@ -195,6 +195,8 @@ def test_mouse_drag_selects_the_planted_cells_and_match_finds_the_planted_ranges
                                         [260, 266]]
     np.testing.assert_array_equal([m[2:] for m in matches],
                                   [[1, 3, 3]] * 3 + [[0.75, 3, 4], [2 / 3, 2, 3]])
+    assert matches == [[m.start, m.end, m.score, m.n_shared, m.n_union]
+                       for m in hs.match(list(PLANTED), off_before=True)]
     hit, visible = rendered.results[7]
     assert hit == list(range(1100, 1108)) and visible  # highlighted and scrolled to
     artifact_path("recurrent-page-first-screen.png").write_bytes(rendered.png)
@@ -218,6 +220,8 @@ def test_inputs_and_button_select_and_match_without_constraints(hs, browser, tmp
     # without off-before, cell 7 joins PLANTED at 40..47: Jaccard 3/4, tied with 120..127
     assert [m[:3] for m in matches] == [[200, 207, 1], [1100, 1107, 1], [40, 47, 0.75],
                                         [120, 127, 0.75], [260, 266, 2 / 3]]
+    assert matches == [[m.start, m.end, m.score, m.n_shared, m.n_union]
+                       for m in hs.match(hs.select(200, 207))]
     cells, (status, kind), disabled = rendered.results[6]
     assert cells == [] and disabled and kind == "" and status.startswith("0 cells on (>= 0.9)")
 
@@ -314,6 +318,7 @@ def test_match_scores_at_most_1000_candidates_as_lstmvis(browser, tmp_path):
     found = rendered.results[0]
     assert len(found) == 50 and found[0] == [0, 1, 0.5]  # not [3000, 3001, 1]
     assert all(score == 0.5 for _, _, score in found)
+    assert found == [[m.start, m.end, m.score] for m in HiddenStates(values).match([0])]
 
 
 def test_the_float16_rounding_fallback_is_numpys(browser, tmp_path):
@@ -330,3 +335,83 @@ def test_the_float16_rounding_fallback_is_numpys(browser, tmp_path):
     assert_clean(rendered, path)
     np.testing.assert_array_equal(rendered.results[0], x.astype(np.float16).astype(float))
 
+
+# ------------------------------------------- the page computes what Python computes
+def random_states(dtype, layer, kind="walk", seed=0):
+    """Random states over three sequences.
+
+    "walk": smooth random walks (long runs, large selections); unless a cell
+    layer (tanh applied), 5% of the values >= 0.7 are set to float32(0.7) --
+    on at threshold 0.7 compared in float32, off in float64 -- and 5% of those
+    in [0.45, 0.7) to float16(0.45), on at 0.45 only in float16.  "iid":
+    independent uniform values: short runs, so match meets its limit of 1000
+    candidates.
+    """
+    rng = np.random.default_rng(seed)
+    if kind == "iid":
+        states = rng.uniform(-1, 1, (8000, 30)).astype(dtype)
+    else:
+        walk = np.cumsum(rng.normal(0, 0.35, (3000, 40)), axis=0)
+        states = (walk / 3 if layer.endswith("cell") else np.tanh(walk / 3)).astype(dtype)
+        if not layer.endswith("cell"):
+            edge = rng.random(states.shape) < 0.05
+            high = states >= 0.7
+            states[edge & (states >= 0.45) & ~high] = np.float16(0.45)
+            states[edge & high] = np.float32(0.7)
+    n = len(states)
+    ids = np.repeat([0, 1, 2], [n // 3, n // 3, n - 2 * (n // 3)])
+    return HiddenStates({layer: states}, sequence_ids=ids)
+
+
+def random_queries(hs, seed=1, n=30):
+    rng = np.random.default_rng(seed)
+    queries = []
+    for threshold in (0.3, 0.45, 0.7):
+        for _ in range(n):
+            start = int(rng.integers(0, hs.n_steps - 8))
+            end = start + int(rng.integers(0, 8))
+            if hs.sequence_ids[start] != hs.sequence_ids[end]:
+                continue
+            queries.append([start, end, threshold, bool(rng.random() < 0.5),
+                            bool(rng.random() < 0.5)])
+    return queries
+
+
+COMPARE = """(function (queries) {
+  var P = window.skexplainPage;
+  return queries.map(function (q) {
+    var cells = P.select(q[0], q[1], q[2], q[3], q[4]);
+    var found = cells.length ? P.match(cells, q[2], q[3], q[4]) : [];
+    return [cells, found.map(function (m) {
+      return [m.start, m.end, m.score, m.nShared, m.nUnion, m.cells];
+    })];
+  });
+})(%s)"""
+
+
+@pytest.mark.parametrize("dtype, layer, kind", [
+    (np.float32, "hidden", "walk"), (np.float64, "hidden", "walk"),
+    (np.float16, "hidden", "walk"),
+    (np.float32, "l0.cell", "walk"), (np.float32, "hidden", "iid")])
+def test_page_select_and_match_equal_hidden_states_select_and_match(browser, tmp_path, dtype,
+                                                                     layer, kind):
+    hs = random_states(dtype, layer, kind)
+    path = tmp_path / "random.html"
+    hs.to_html(path)
+    queries = random_queries(hs)
+    rendered = _browser.render(path, browser=browser, timeout=180,
+                               actions=[("eval", COMPARE % json.dumps(queries))])
+    assert_clean(rendered, path)
+    n_matched = 0
+    for (start, end, threshold, before, after), (cells, found) in zip(queries,
+                                                                      rendered.results[0]):
+        expected = hs.select(start, end, threshold=threshold, off_before=before,
+                             off_after=after)
+        assert cells == expected.tolist(), (start, end, threshold, before, after)
+        if not cells:
+            continue
+        matches = hs.match(expected, threshold=threshold, off_before=before, off_after=after)
+        assert found == [[m.start, m.end, m.score, m.n_shared, m.n_union, m.cells.tolist()]
+                         for m in matches], (start, end, threshold, before, after)
+        n_matched += 1
+    assert n_matched >= 20  # the comparison is not vacuous
