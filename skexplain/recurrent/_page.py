@@ -27,15 +27,14 @@ from importlib import resources
 import numpy as np
 
 from ..utils._validation import check_positive_int
+from ._select import MAX_CANDIDATES
 from ._states import check_threshold
 from ._views import check_steps, values_of
 
 __all__ = ["interactive_page"]
 
 _ASSETS = "_page_assets"
-#: LSTMVis' limits, as in _select: candidates scored and matches listed.
-_MAX_CANDIDATES = 1000
-_TOP = 50
+_TOP = 50  # matches listed, as HiddenStates.match's default
 
 
 def _asset(name):
@@ -67,7 +66,7 @@ def _page_data(hs, start, end, threshold):
             "tanh": hs._transform_of(hs.layer) == "tanh",
             "start": start, "end": end, "tokens": hs.tokens[start:end + 1],
             "sequenceIds": hs.sequence_ids[lo:hi + 1].tolist(), "dtype": dtype,
-            "values": values, "threshold": threshold, "maxCandidates": _MAX_CANDIDATES,
+            "values": values, "threshold": threshold, "maxCandidates": MAX_CANDIDATES,
             "top": _TOP, "minLength": 2}
 
 

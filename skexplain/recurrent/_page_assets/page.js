@@ -17,13 +17,14 @@
   var ROUND = {float16: VIEWS.f16round, float32: Math.fround,
                float64: function (x) { return x; }}[D.dtype];
   var bitsCache = {};
-  var state = {selection: null, drag: null, hits: [], cell: null};
+  var state = {selection: null, drag: null, cell: null};
   var $ = function (id) { return document.getElementById(id); };
 
   function decodeValues(b64, dtype, n) {
     var bin = atob(b64), view = new DataView(new ArrayBuffer(bin.length));
     for (var i = 0; i < bin.length; i++) view.setUint8(i, bin.charCodeAt(i));
-    var out = new Float64Array(n), size = dtype === "float64" ? 8 : 4;
+    var size = dtype === "float64" ? 8 : 4;  // float16 travels as float32, exactly
+    var out = size === 8 ? new Float64Array(n) : new Float32Array(n);
     for (var j = 0; j < n; j++) {  // little-endian whatever the machine
       out[j] = size === 8 ? view.getFloat64(8 * j, true) : view.getFloat32(4 * j, true);
     }
