@@ -7,7 +7,10 @@ keep their level (``--enable-logging=stderr`` logs every level as INFO).
 
 ``find_browser()`` returns None when no Chromium/Chrome executable exists;
 ``render(path)`` returns a :class:`Rendered` with the console errors, the
-rendered DOM and the PNG bytes of the first screen.
+rendered DOM and the PNG bytes of the first screen.  ``render(path,
+actions=[...])`` first acts on the loaded page -- real mouse clicks and drags
+(``Input.dispatchMouseEvent`` at an element's position) and JavaScript whose
+values come back in ``Rendered.results`` -- then reads the DOM.
 """
 import base64
 import json
@@ -46,6 +49,8 @@ class Rendered:
     messages: list = field(default_factory=list)
     dom: str = ""
     png: bytes = b""
+    results: list = field(default_factory=list)   # one per action (eval: its value)
+    requests: list = field(default_factory=list)  # the URL of every request the page made
 
 
 class _Pipe:
@@ -109,17 +114,76 @@ def _collect(events, rendered):
             details = params.get("exceptionDetails", {})
             text = details.get("exception", {}).get("description") or details.get("text")
             rendered.errors.append(f"uncaught: {text}")
+        elif method == "Network.requestWillBeSent":
+            rendered.requests.append(params["request"]["url"])
         elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
             entry = params["entry"]
             rendered.errors.append(f"{entry.get('source')}: {entry.get('text')} "
                                    f"{entry.get('url', '')}".strip())
 
 
-def _drive(pipe, url, width, height, settle):
+def _evaluate(pipe, session, expression):
+    """The value of a JavaScript expression (promises awaited); a thrown error raises."""
+    reply = pipe.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                           "awaitPromise": True}, session=session)
+    if "exceptionDetails" in reply:
+        details = reply["exceptionDetails"]
+        text = details.get("exception", {}).get("description") or details.get("text")
+        raise RuntimeError(f"the page's script failed: {text}\nscript: {expression}")
+    return reply["result"].get("value")
+
+
+_CENTRE = """(function (selector, scroll) {
+  var el = document.querySelector(selector);
+  if (!el) return null;
+  if (scroll) el.scrollIntoView({block: "center", inline: "center"});
+  var box = el.getClientRects()[0] || el.getBoundingClientRect();
+  return [box.left + box.width / 2, box.top + box.height / 2];
+})(%s, %s)"""
+
+
+def _centre(pipe, session, selector, width, height, scroll):
+    """The viewport position of an element's centre (its first line box)."""
+    point = _evaluate(pipe, session, _CENTRE % (json.dumps(selector), json.dumps(scroll)))
+    if point is None:
+        raise LookupError(f"no element matches the selector {selector!r}")
+    if not (0 <= point[0] < width and 0 <= point[1] < height):
+        raise LookupError(f"{selector!r} is outside the {width}x{height} viewport at {point}")
+    return point
+
+
+def _mouse(pipe, session, kind, point, buttons):
+    button = "none" if kind == "mouseMoved" and not buttons else "left"
+    pipe.send("Input.dispatchMouseEvent", {
+        "type": kind, "x": point[0], "y": point[1], "button": button, "buttons": buttons,
+        "clickCount": 1}, session=session)
+
+
+def _act(pipe, session, action, width, height):
+    """Perform one action (see :func:`render`); returns its result."""
+    kind, *args = action
+    if kind == "eval":
+        return _evaluate(pipe, session, args[0])
+    if kind == "wait":
+        time.sleep(args[0])
+        return None
+    if kind in ("click", "drag"):
+        press = _centre(pipe, session, args[0], width, height, scroll=True)
+        # a drag's end must be on the same screen: scrolling to it would move the start
+        release = _centre(pipe, session, args[-1], width, height, scroll=False)
+        _mouse(pipe, session, "mouseMoved", press, 0)
+        _mouse(pipe, session, "mousePressed", press, 1)
+        _mouse(pipe, session, "mouseMoved", release, 1)
+        _mouse(pipe, session, "mouseReleased", release, 0)
+        return None
+    raise ValueError(f"unknown action {kind!r}; expected 'eval', 'click', 'drag' or 'wait'")
+
+
+def _drive(pipe, url, width, height, settle, actions, results):
     target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = pipe.send("Target.attachToTarget", {"targetId": target,
                                                   "flatten": True})["sessionId"]
-    for domain in ("Page", "Runtime", "Log"):
+    for domain in ("Page", "Runtime", "Log", "Network"):
         pipe.send(f"{domain}.enable", session=session)
     pipe.send("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
@@ -127,13 +191,14 @@ def _drive(pipe, url, width, height, settle):
     pipe.send("Page.navigate", {"url": url}, session=session)
     pipe.wait_for("Page.loadEventFired")
     time.sleep(settle)  # late console messages (timers, image decoding)
-    dom = pipe.send("Runtime.evaluate", {"expression": "document.documentElement.outerHTML",
-                                         "returnByValue": True}, session=session)
+    for action in actions:
+        results.append(_act(pipe, session, action, width, height))
+    dom = _evaluate(pipe, session, "document.documentElement.outerHTML")
     png = pipe.send("Page.captureScreenshot", {"format": "png"}, session=session)
-    return dom["result"]["value"], base64.b64decode(png["data"])
+    return dom, base64.b64decode(png["data"])
 
 
-def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5):
+def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5, actions=()):
     """Open the local file ``path`` in headless Chromium and report what it shows.
 
     Parameters
@@ -147,14 +212,24 @@ def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5
     timeout : float, default=60
         Seconds for the whole session.
     settle : float, default=0.5
-        Seconds to wait after the load event before reading the DOM.
+        Seconds to wait after the load event before acting and reading the DOM.
+    actions : sequence of tuple, default=()
+        Done in order after the load, before the DOM is read:
+        ``("eval", js)`` evaluates the expression ``js`` (a promise is
+        awaited; a thrown error raises RuntimeError); ``("click", selector)``
+        presses and releases the left button on the element's centre;
+        ``("drag", from_selector, to_selector)`` presses on the first element,
+        moves to the second and releases there (both scrolled into view; a
+        LookupError when one is absent or off screen); ``("wait", seconds)``.
 
     Returns
     -------
     Rendered
         ``errors`` (console errors, uncaught exceptions, failed resource
         loads), ``messages`` (every console call), ``dom`` (the rendered
-        ``<html>``), ``png`` (the screenshot of the first screen).
+        ``<html>`` after the actions), ``png`` (the screenshot of the first
+        screen), ``results`` (one per action: an eval's value, else None),
+        ``requests`` (the URL of every request, the page's own included).
     """
     browser = browser or find_browser()
     if browser is None:
@@ -179,7 +254,8 @@ def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5
         pipe = _Pipe(proc, to_browser[1], from_browser[0], timeout)
         rendered = Rendered()
         try:
-            rendered.dom, rendered.png = _drive(pipe, url, width, height, settle)
+            rendered.dom, rendered.png = _drive(pipe, url, width, height, settle, actions,
+                                                rendered.results)
             _collect(pipe.events, rendered)
             try:
                 pipe.send("Browser.close")
