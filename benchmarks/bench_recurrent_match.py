@@ -82,6 +82,11 @@ def main():
                   f"{sel_med * 1e3:>8.2f} ({sel_min * 1e3:5.2f}) "
                   f"{med * 1e3:>9.1f} ({low * 1e3:6.1f}) {n_candidates:>10} "
                   f"{matches[0].score:>10.3f} {f'{len(found)} of {len(set(ranges))}':>17}")
+        # the largest query: every cell (the most levels q to scan)
+        every = np.arange(args.cells)
+        matches, med, low = timed(lambda: hs.match(every), args.repeats)
+        print(f"{np.dtype(dtype).name:8} {'all':>4} {'':>16} {med * 1e3:>9.1f} ({low * 1e3:6.1f}) "
+              f"{len(hs.match(every, top=10**9)):>10} {matches[0].score:>10.3f}")
 
 
 if __name__ == "__main__":
