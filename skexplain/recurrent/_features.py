@@ -18,19 +18,24 @@ def _token_list(tokens, name="tokens"):
                         f"{type(tokens).__name__}.") from None
 
 
-def bracket_depth(tokens, pairs=("()", "[]", "{}")):
+def bracket_depth(tokens, pairs=("()", "[]", "{}"), *, quotes=None):
     """The nesting depth of brackets at each token.
 
     Both brackets of a pair belong to the inside: an opening bracket counts
     at its own position, a closing one only after itself, so in ``"a(b)c"``
     the depths are ``[0, 1, 1, 1, 0]``.  An unmatched closing bracket never
-    takes the depth below 0.
+    takes the depth below 0.  With ``quotes``, brackets inside quoted strings
+    (as :func:`inside_quotes` finds them) are text and do not count, as in
+    source code.
 
     Parameters
     ----------
     tokens : str or sequence of str
     pairs : sequence of two-character str, default=("()", "[]", "{}")
         Opening and closing bracket of each kind (all kinds count together).
+    quotes : str, default=None
+        Quote characters whose strings hide brackets, e.g. ``"\"'"``; None
+        counts every bracket.
 
     Returns
     -------
@@ -40,6 +45,8 @@ def bracket_depth(tokens, pairs=("()", "[]", "{}")):
     --------
     >>> bracket_depth("a(b[c])d").tolist()
     [0, 1, 1, 2, 2, 2, 1, 0]
+    >>> bracket_depth('(")")', quotes='"').tolist()
+    [1, 1, 1, 1, 1]
     """
     pairs = list(pairs)
     if not pairs or any(not isinstance(p, str) or len(p) != 2 for p in pairs):
@@ -47,8 +54,13 @@ def bracket_depth(tokens, pairs=("()", "[]", "{}")):
                          f"got {pairs!r}.")
     opening = {p[0] for p in pairs}
     closing = {p[1] for p in pairs}
+    tokens = _token_list(tokens)
+    quoted = inside_quotes(tokens, quotes) if quotes is not None else np.zeros(len(tokens))
     depth, out = 0, []
-    for token in _token_list(tokens):
+    for token, in_string in zip(tokens, quoted):
+        if in_string:
+            out.append(depth)
+            continue
         if token in opening:
             depth += 1
         out.append(depth)
