@@ -13,7 +13,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["VOCAB", "bracket_language", "char_lstm", "encode", "train_char_lstm", "trained_char_lstm"]
+__all__ = ["VOCAB", "bracket_language", "char_lstm", "encode", "train_char_lstm",
+           "trained_char_lstm"]
 
 _OPEN, _CLOSE = "([{", ")]}"
 _NAMES = "abcdxyz"
