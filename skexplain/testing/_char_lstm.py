@@ -18,7 +18,7 @@ __all__ = ["VOCAB", "bracket_language", "char_lstm", "encode", "train_char_lstm"
 
 _OPEN, _CLOSE = "([{", ")]}"
 _NAMES = "abcdxyz"
-_STRING_CHARS = list(_NAMES + " " + _OPEN + _CLOSE)
+_STRING_CHARS = _NAMES + " " + _OPEN + _CLOSE
 # every character bracket_language can write, sorted: the model's vocabulary
 VOCAB = "".join(sorted(set(_NAMES + " " + _OPEN + _CLOSE + '",+\n')))
 
@@ -85,8 +85,11 @@ def bracket_language(n_lines=1000, *, max_depth=4, p_nest=0.55, p_string=0.15,
         raise ValueError(f"p_nest + p_string must be at most 1; got {p_nest} + {p_string}.")
     rng = np.random.default_rng(random_state)
 
+    def pick(chars, size):  # what rng.choice(list(chars), size) draws, without the arrays
+        return "".join([chars[i] for i in rng.integers(0, len(chars), size=size)])
+
     def name():
-        return "".join(rng.choice(list(_NAMES), size=rng.integers(1, 3)))
+        return pick(_NAMES, rng.integers(1, 3))
 
     def term(depth, out):
         u = rng.random()
@@ -99,7 +102,7 @@ def bracket_language(n_lines=1000, *, max_depth=4, p_nest=0.55, p_string=0.15,
                 term(depth + 1, out)  # recursion is at most max_depth deep
             out.append(_CLOSE[kind])
         elif u < p_nest + p_string:  # at max_depth a would-be bracket is a string
-            out.append('"' + "".join(rng.choice(_STRING_CHARS, size=rng.integers(3, 13))) + '"')
+            out.append('"' + pick(_STRING_CHARS, rng.integers(3, 13)) + '"')
         else:
             out.append(name())
 
