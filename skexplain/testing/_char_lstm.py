@@ -61,7 +61,8 @@ def bracket_language(n_lines=1000, *, max_depth=4, p_nest=0.55, p_string=0.15,
     n_lines : int, default=1000
         Number of lines; each ends with ``"\\n"``.
     max_depth : int, default=4
-        Deepest bracket nesting.
+        Deepest bracket nesting.  A bracket holds two terms on average, so
+        lines grow about as ``(2 * p_nest) ** max_depth``.
     p_nest, p_string : float, default=0.55, 0.15
         Probability that a term is a bracket, a string (their sum at most 1).
     random_state : int, default=0
@@ -73,9 +74,11 @@ def bracket_language(n_lines=1000, *, max_depth=4, p_nest=0.55, p_string=0.15,
 
     Examples
     --------
-    >>> text = bracket_language(3, random_state=1)
-    >>> text.count("\\n"), text == bracket_language(3, random_state=1)
-    (3, True)
+    >>> print(bracket_language(2, random_state=5), end="")
+    dd + {[(x), (z, c)]}
+    "[a} ]dy" + {cb, zc}
+    >>> bracket_language(50, random_state=1) == bracket_language(50, random_state=1)
+    True
     """
     n_lines = _check_count(n_lines, "n_lines", 1)
     max_depth = _check_count(max_depth, "max_depth", 0)
