@@ -344,25 +344,233 @@ class HiddenStates:
 
     # ------------------------------------------------------------- analysis
     def select(self, start, end, threshold=0.3, off_before=False, off_after=False):
-        """The cells on at every step of ``start..end`` (both included); see _select."""
+        """The cells on at every step of ``start..end`` (LSTMVis select).
+
+        The selected set is ``C = {c : values[t, c] >= threshold for every t
+        in start..end}`` (Strobelt et al., LSTMVis), computed on
+        :attr:`values` (tanh of the states for cell-state layers).
+
+        Parameters
+        ----------
+        start, end : int
+            The first and the last step of the range, both included:
+            ``0 <= start <= end <= n_steps - 1``, within one sequence.
+        threshold : float in [0, 1], default=0.3
+            A cell is on at a step where its value is ``>= threshold``
+            (LSTMVis' default 0.3).
+        off_before : bool, default=False
+            Keep only the cells that are off at ``start - 1`` (the paper's
+            formal definition).  Vacuous at the first step of a sequence.
+        off_after : bool, default=False
+            Keep only the cells that are off at ``end + 1``.  Vacuous at the
+            last step of a sequence.
+
+        Returns
+        -------
+        cells : ndarray of int
+            The selected cell indices, sorted; possibly empty.
+
+        Raises
+        ------
+        ValueError
+            When a step is out of range, ``start > end``, the range spans two
+            sequences or ``threshold`` is outside [0, 1].
+        TypeError
+            When a step is not an integer or a flag not a bool.
+
+        See Also
+        --------
+        match : where else these cells are on together.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> states = np.zeros((8, 3))
+        >>> states[2:5, [0, 2]] = 0.9     # cells 0 and 2 on during 2..4
+        >>> states[1, 2] = 0.9            # cell 2 already on at step 1
+        >>> hs = HiddenStates(states)
+        >>> hs.select(2, 4)
+        array([0, 2])
+        >>> hs.select(2, 4, off_before=True)
+        array([0])
+        """
         from ._select import select_cells
         return select_cells(self, start, end, threshold=threshold, off_before=off_before,
                             off_after=off_after)
 
     def match(self, cells, threshold=0.3, top=50, *, off_before=False, off_after=False,
               min_length=2):
-        """Ranges where the same cells are on together, best first; see _select."""
+        """Ranges where the queried cells are on together, best first (LSTMVis match).
+
+        The procedure of LSTMVis' server (``query_similar_activations``):
+
+        1. ``cnt[t]`` = the number of queried cells ``C`` on at step ``t``
+           (``values >= threshold``);
+        2. for ``q = |C|, |C| - 1, ..., 1``: the maximal runs where
+           ``cnt >= q`` that are at least ``min_length`` steps long are
+           candidate ranges (runs end at sequence boundaries; a range found
+           at several ``q`` counts once), up to 1000 distinct ranges
+           (``MAX_CANDIDATES`` in ``skexplain.recurrent._select``, as in
+           LSTMVis' fast mode).  The levels are visited from ``q = |C|`` down and
+           each in time order, so reaching the limit drops the ranges where
+           the fewest queried cells are on together (and, at the level that
+           reaches it, the latest);
+        3. each candidate's cells ``A``: all the cells on at every step of
+           the range, with the same ``off_before`` / ``off_after`` masks as
+           :meth:`select`;
+        4. ranking by ``|A & C|`` descending, ``|A | C|`` ascending, length
+           descending, start ascending; the score is the Jaccard similarity
+           ``|A & C| / |A | C|``.
+
+        Every step is searched (LSTMVis' default "fast" mode looks at the
+        first 500,000 steps only).
+
+        Parameters
+        ----------
+        cells : array-like of int
+            The queried cells ``C``: distinct indices in ``0..n_cells - 1``,
+            typically the output of :meth:`select`.
+        threshold : float in [0, 1], default=0.3
+            A cell is on at a step where its value is ``>= threshold``.
+        top : int, default=50
+            How many ranges to return at most (LSTMVis returns 50).
+        off_before, off_after : bool, default=False
+            Remove from ``A`` the cells on just before (after) the range, as
+            in :meth:`select`.
+        min_length : int, default=2
+            The shortest candidate range, in steps (LSTMVis: 2).
+
+        Returns
+        -------
+        matches : list of Match
+            At most ``top``, best first; empty when no run is long enough.
+
+        Raises
+        ------
+        ValueError
+            When ``cells`` is empty (select found no cell: lower the
+            threshold), holds a duplicate or an index out of range, or
+            ``threshold``, ``top`` or ``min_length`` is out of range.
+        TypeError
+            When ``cells`` are not integers or a flag is not a bool.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> states = np.zeros((20, 4))
+        >>> states[2:5, [0, 1]] = 0.9        # cells 0 and 1 on during 2..4
+        >>> states[10:16, [0, 1, 3]] = 0.8   # again during 10..15, with cell 3
+        >>> states[17:19, 0] = 0.7           # cell 0 alone during 17..18
+        >>> hs = HiddenStates(states)
+        >>> cells = hs.select(2, 4)
+        >>> for m in hs.match(cells):
+        ...     print(m.start, m.end, m.cells, round(m.score, 2))
+        2 4 [0 1] 1.0
+        10 15 [0 1 3] 0.67
+        17 18 [0] 0.5
+        """
         from ._select import match_cells
         return match_cells(self, cells, threshold=threshold, top=top, off_before=off_before,
                            off_after=off_after, min_length=min_length)
 
     def correlate(self, feature, *, method="pearson", top=None):
-        """Correlation of each cell with a per-step signal, strongest first; see _analysis."""
+        """Correlation of each cell with a per-step signal, strongest first.
+
+        Finds the cells that track a signal such as
+        :func:`~skexplain.recurrent.bracket_depth`,
+        :func:`~skexplain.recurrent.inside_quotes` or
+        :func:`~skexplain.recurrent.position_in_line` (Karpathy et al. 2015).
+        The raw :attr:`states` are correlated, not the tanh-transformed
+        :attr:`values`: a cell that counts (an LSTM cell state growing by a
+        constant per bracket) is linear in its raw state, and tanh would bend
+        it.
+
+        Parameters
+        ----------
+        feature : array-like of shape (n_steps,)
+            One finite number per time step, not constant (bools count as
+            0 and 1).
+        method : {"pearson", "spearman"}, default="pearson"
+            Pearson's r, or Spearman's rank correlation (Pearson's r of the
+            average ranks, as :func:`scipy.stats.spearmanr`).
+        top : int, default=None
+            Keep only the first ``top`` cells; None keeps them all.
+
+        Returns
+        -------
+        r : pandas.Series
+            The correlation of each cell of the analysed layer, named ``"r"``,
+            indexed by the cell index (index name ``"cell"``), sorted by
+            ``|r|`` descending; constant cells have NaN and come last.
+
+        Raises
+        ------
+        ValueError
+            When ``feature`` has the wrong length, is not finite or is
+            constant, or ``method`` or ``top`` is invalid.
+        TypeError
+            When ``feature`` does not hold real numbers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.recurrent import bracket_depth
+        >>> text = "a(b(c)d)e(f)"
+        >>> depth = bracket_depth(text)
+        >>> rng = np.random.default_rng(0)
+        >>> states = rng.normal(size=(len(text), 4))
+        >>> states[:, 2] = 0.5 * depth - 1       # cell 2 counts the brackets
+        >>> r = HiddenStates(states, text).correlate(depth)
+        >>> int(r.index[0]), round(float(r.iloc[0]), 6)
+        (2, 1.0)
+        """
         from ._analysis import correlate_cells
         return correlate_cells(self, feature, method=method, top=top)
 
     def gate_saturation(self, left=0.1, right=0.9, *, layers=None):
-        """Fraction of steps each gate unit is left- or right-saturated; see _analysis."""
+        """Fraction of steps each gate unit is left- or right-saturated.
+
+        Karpathy et al. (2015) call a sigmoid gate left-saturated at a step
+        where its activation is below 0.1 and right-saturated where it is
+        above 0.9; the fractions of steps in each state show which gates act
+        as switches.  Every time step counts, the stored values are used as
+        they are (gates are sigmoid outputs, no transform).
+
+        Parameters
+        ----------
+        left : float, default=0.1
+            Left-saturated: value ``< left``.
+        right : float, default=0.9
+            Right-saturated: value ``> right``.  ``0 <= left < right <= 1``.
+        layers : str or list of str, default=None
+            The layers to analyse.  None takes every sigmoid gate layer: the
+            names ending in ``input_gate``, ``forget_gate``, ``output_gate``,
+            ``reset_gate`` or ``update_gate``, as
+            :meth:`from_module` names them.
+
+        Returns
+        -------
+        saturation : pandas.DataFrame
+            One row per unit of each layer, with columns ``layer``, ``cell``,
+            ``left`` and ``right`` (the two fractions, in [0, 1]).
+
+        Raises
+        ------
+        ValueError
+            When no layer is a gate and ``layers`` is None, ``layers`` names
+            an unknown layer, or ``left`` and ``right`` are not
+            ``0 <= left < right <= 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> gates = np.array([[0.05, 0.5], [0.95, 0.5], [0.02, 0.99], [0.5, 0.5]])
+        >>> hs = HiddenStates({"l0.hidden": np.zeros((4, 2)), "l0.forget_gate": gates})
+        >>> hs.gate_saturation()
+                    layer  cell  left  right
+        0  l0.forget_gate     0   0.5   0.25
+        1  l0.forget_gate     1   0.0   0.25
+        """
         from ._analysis import gate_saturation
         return gate_saturation(self, left=left, right=right, layers=layers)
 
