@@ -28,7 +28,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from skexplain.plotting import TextDisplay
 from skexplain.recurrent import HiddenStates, bracket_depth, inside_quotes
 from skexplain.testing import bracket_language
 
@@ -95,13 +94,13 @@ print(list(hs.layers))
 # %%
 # The bracket-depth cell
 # ----------------------
-# The signal is the depth of the *code*: characters inside strings are
-# masked before counting, since their brackets do not nest anything.
+# The signal is the depth of the *code*: ``quotes='"'`` leaves out the
+# brackets inside strings, since they do not nest anything.
 # :meth:`~skexplain.recurrent.HiddenStates.correlate` returns each cell's
 # Pearson correlation with the signal, strongest first.  The cell states
 # (``"lstm.l0.cell"``, unbounded) hold the counter most linearly.
 quoted = inside_quotes(text)
-depth = bracket_depth([" " if q else c for c, q in zip(text, quoted)])
+depth = bracket_depth(text, quotes='"')
 cells = hs["lstm.l0.cell"]
 r_depth = cells.correlate(depth, top=5)
 print(r_depth)
@@ -128,13 +127,13 @@ ax.set_title("A cell that counts brackets")
 fig.tight_layout()
 
 # %%
-# The same cell colouring the characters (Karpathy et al.'s figures; ``\n``
-# is the newline): blue at depth 0, near white at depth 1, and a deeper red
-# at each further opening bracket outside strings, fading at each closing
-# one; the brackets inside quotes leave the colour as it was.
+# The same cell colouring the characters (Karpathy et al.'s figures, by
+# tanh of the cell state; ``\n`` is the newline): the colour deepens at each
+# opening bracket outside strings and fades at each closing one, and the
+# brackets inside quotes leave it as it was.  Which end of the scale means
+# "deep" depends on the cell's sign (printed above as the sign of r).
 start, end = 0, 240
-TextDisplay.from_tokens(text[start:end + 1], depth_sign * cells.states[start:end + 1, depth_cell],
-                        label=f"cell state {depth_cell}")
+cells.plot_text(depth_cell, start, end)
 
 # %%
 # The inside-quote cell
@@ -145,12 +144,10 @@ hidden = hs["lstm.l0.hidden"]
 r_quote = hidden.correlate(quoted, top=5)
 print(r_quote)
 quote_cell = int(r_quote.index[0])
-quote_sign = np.sign(r_quote.iloc[0])
-TextDisplay.from_tokens(text[start:end + 1], quote_sign * hidden.states[start:end + 1, quote_cell],
-                        label=f"{'-' if quote_sign < 0 else ''}hidden {quote_cell}")
+hidden.plot_text(quote_cell, start, end)
 
 # %%
-# Oriented so that red is "inside", the cell switches at the opening quote
+# The cell switches at the opening quote
 # and back after the closing one, whatever the string contains -- brackets
 # and all.  The correlation is below 1 mainly because the signal counts the
 # closing quote as inside, while the cell, having read it, is already
@@ -178,10 +175,19 @@ print(f"fraction of the top {len(matches)} matches' characters inside strings: "
 
 # %%
 # The matched ranges are other strings (and parts of strings): the selected
-# cells encode "inside a string", not the particular letters.  In an
-# interactive page, ``hs.to_html("char_lstm.html")`` writes the text, the
-# cells and these select and match interactions into one self-contained
-# HTML file that works offline.
+# cells encode "inside a string", not the particular letters.
+#
+# The same select and match work in the browser:
+# :meth:`~skexplain.recurrent.HiddenStates.to_html` writes the text and the
+# analysed layer's states into one self-contained HTML file that works
+# offline (drag over characters to select, then *Match*).  Open the file it
+# writes; here it goes to a temporary folder.
+import tempfile
+from pathlib import Path
+
+page = Path(tempfile.mkdtemp()) / "char_lstm.html"
+hidden.to_html(page)
+print(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB)")
 
 # %%
 # Gate saturation

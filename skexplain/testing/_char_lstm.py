@@ -53,8 +53,8 @@ def bracket_language(n_lines=1000, *, max_depth=4, p_nest=0.55, p_string=0.15,
     opening bracket at ``max_depth``, and the kind of the innermost bracket
     decides which closing one) and whether a string is open (inside, any
     letter, space or bracket may follow).  These are the states that
-    :func:`skexplain.recurrent.bracket_depth` (on the text with quoted
-    characters masked) and :func:`skexplain.recurrent.inside_quotes` measure.
+    :func:`skexplain.recurrent.bracket_depth` (with ``quotes='"'``) and
+    :func:`skexplain.recurrent.inside_quotes` measure.
 
     Parameters
     ----------

@@ -34,8 +34,7 @@ def recorded():
     finally:
         torch.set_num_threads(before)
     quoted = inside_quotes(text)
-    # brackets inside strings do not count: mask the quoted characters
-    depth = bracket_depth([" " if q else c for c, q in zip(text, quoted)])
+    depth = bracket_depth(text, quotes='"')  # brackets inside strings do not count
     return model, hs, text, depth, quoted, loss
 
 
