@@ -297,7 +297,8 @@ class HiddenStates:
         ValueError
             For a model without recurrent modules when ``layers=None``,
             ``record`` asking for states no recorded module has, tokens or
-            lengths that do not fit the sequences.
+            lengths that do not fit the sequences, or a recurrent module whose
+            class overrides torch's ``forward`` (its states would be wrong).
         skexplain.exceptions.ModelEvaluationError
             When a recorded module is called more than once in a forward pass
             (its states would be ambiguous) or not at all, or receives a batch
