@@ -54,6 +54,8 @@ def _as_layers(states):
 def _as_matrix(value, what):
     try:
         array = np.asarray(value)
+        if np.issubdtype(array.dtype, np.complexfloating):  # astype(float) drops .imag
+            raise TypeError(f"complex values (dtype {array.dtype})")
         if not np.issubdtype(array.dtype, np.floating):  # float32 stays float32 (memory)
             array = array.astype(float)
     except (TypeError, ValueError) as exc:

@@ -1,0 +1,14 @@
+"""Bad inputs of from_module that were accepted silently (review of issue 14)."""
+import pytest
+import torch
+from torch import nn
+
+from skexplain.recurrent import HiddenStates
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None, "False"])
+def test_batch_first_must_be_a_bool(flag):
+    # before: any truthy value ("no", "False") was taken as True, falsy ones as False
+    with pytest.raises(TypeError, match=r"batch_first must be True or False; got "):
+        HiddenStates.from_module(nn.LSTM(3, 4, batch_first=True), torch.randn(2, 5, 3),
+                                 batch_first=flag)
