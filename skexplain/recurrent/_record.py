@@ -146,6 +146,10 @@ def record_states(model, X, tokens=None, *, layers=None, record="hidden", length
     """Record the states of ``model``'s layers; see :meth:`HiddenStates.from_module`."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+    if isinstance(model, torch.jit.ScriptModule):  # hooks never run inside TorchScript
+        raise TypeError(f"model must be a Python torch.nn.Module, not a TorchScript module "
+                        f"(torch.jit.script or torch.jit.trace); got {type(model).__name__}. "
+                        "Record the original module.")
     if not isinstance(batch_first, (bool, np.bool_)):  # "no" would be truthy
         raise TypeError(f"batch_first must be True or False; got {batch_first!r}.")
     kinds = _check_record(record)

@@ -45,3 +45,16 @@ def test_subclass_keeping_torch_forward_is_recorded_exactly():
     hs = HiddenStates.from_module(model, X)
     np.testing.assert_array_equal(hs.layers["rnn.l0.hidden"],
                                   model(X).detach().reshape(-1, 4).numpy())
+
+
+@pytest.mark.parametrize("script", ["trace", "script"])
+@pytest.mark.parametrize("layers", [None, "rnn"])
+def test_torchscript_models_are_refused_clearly(script, layers):
+    # before: "has none" (None), "were not called in the model's forward pass" (traced,
+    # though it was) or torch's RuntimeError about hooks (scripted)
+    model = _Wrapper(nn.GRU(3, 4, batch_first=True))
+    X = torch.randn(2, 6, 3)
+    compiled = torch.jit.trace(model, X) if script == "trace" else torch.jit.script(model)
+    with pytest.raises(TypeError, match=r"model must be a Python torch.nn.Module, not a "
+                                        r"TorchScript module.*got .*Module"):
+        HiddenStates.from_module(compiled, X, layers=layers)
