@@ -301,6 +301,9 @@ class HiddenStates:
             ``record`` asking for states no recorded module has, tokens or
             lengths that do not fit the sequences, or a recurrent module whose
             class overrides torch's ``forward`` (its states would be wrong).
+        TypeError
+            For a model that is not a Python ``torch.nn.Module`` (a TorchScript
+            module cannot be hooked), or ``batch_first`` that is not a bool.
         skexplain.exceptions.ModelEvaluationError
             When a recorded module is called more than once in a forward pass
             (its states would be ambiguous) or not at all, or receives a batch
