@@ -1,9 +1,10 @@
 """Bad inputs of from_module that were accepted silently (review of issue 14)."""
 import pytest
-import torch
-from torch import nn
 
-from skexplain.recurrent import HiddenStates
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from skexplain.recurrent import HiddenStates  # noqa: E402
 
 
 @pytest.mark.parametrize("flag", ["no", 0, None, "False"])

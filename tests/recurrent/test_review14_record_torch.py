@@ -1,10 +1,11 @@
 """Recording on models the authors did not try (review of issue 14)."""
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
-from skexplain.recurrent import HiddenStates
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from skexplain.recurrent import HiddenStates  # noqa: E402
 
 
 class _DoublingLSTM(nn.LSTM):
