@@ -354,6 +354,10 @@ def _stream_tokens(tokens, seq_lengths):
     if tokens is None:
         return None
     total, lengths = int(seq_lengths.sum()), seq_lengths.tolist()
+    if isinstance(tokens, (bytes, bytearray)):  # list() would give the byte values
+        raise TypeError(f"tokens must be a str or a sequence of {total} tokens; got "
+                        f"{type(tokens).__name__} (decode it first, e.g. "
+                        "tokens.decode('utf-8')).")
     if isinstance(tokens, str):
         items = list(tokens)
     else:

@@ -84,6 +84,10 @@ def _check_lengths(layers):
 def _as_tokens(tokens, n_steps):
     if tokens is None:
         return [str(t) for t in range(n_steps)]
+    if isinstance(tokens, (bytes, bytearray)):  # list() would give the byte values
+        raise TypeError(f"tokens must be a str or a sequence of {n_steps} tokens; got "
+                        f"{type(tokens).__name__} (decode it first, e.g. "
+                        f"tokens.decode('utf-8')).")
     if isinstance(tokens, np.ndarray) and tokens.ndim != 1:
         raise ValueError(f"tokens must be one token per time step ({n_steps}); got an array "
                          f"of shape {tokens.shape}.")

@@ -13,3 +13,11 @@ def test_batch_first_must_be_a_bool(flag):
     with pytest.raises(TypeError, match=r"batch_first must be True or False; got "):
         HiddenStates.from_module(nn.LSTM(3, 4, batch_first=True), torch.randn(2, 5, 3),
                                  batch_first=flag)
+
+
+def test_from_module_refuses_bytes_tokens():
+    # before: the tokens were the byte values ['104', '105', ...]
+    with pytest.raises(TypeError, match=r"tokens must be a str or a sequence of 10 tokens; "
+                                        r"got bytes \(decode it first"):
+        HiddenStates.from_module(nn.GRU(3, 4, batch_first=True), torch.randn(2, 5, 3),
+                                 tokens=b"hello world"[:10])
