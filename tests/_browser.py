@@ -13,6 +13,7 @@ actions=[...])`` first acts on the loaded page -- real mouse clicks and drags
 values come back in ``Rendered.results`` -- then reads the DOM.
 """
 import base64
+import fcntl
 import json
 import os
 import pathlib
@@ -198,6 +199,15 @@ def _drive(pipe, url, width, height, settle, actions, results):
     return dom, base64.b64decode(png["data"])
 
 
+def _high_pipe():
+    """``os.pipe()`` with both ends moved to fds >= 5 (still close-on-exec)."""
+    ends = []
+    for fd in os.pipe():
+        ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 5))
+        os.close(fd)
+    return tuple(ends)
+
+
 def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5, actions=()):
     """Open the local file ``path`` in headless Chromium and report what it shows.
 
@@ -235,20 +245,23 @@ def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5
     if browser is None:
         raise FileNotFoundError(INSTALL_HINT)
     url = pathlib.Path(path).resolve().as_uri()
-    to_browser, from_browser = os.pipe(), os.pipe()
+    # every end at fd 5 or above: fds 0-2 may be closed in the caller (os.pipe would then
+    # hand out 0-2, clobbered by the child's stdio), and 3-4 are where the child wants them
+    to_browser, from_browser = _high_pipe(), _high_pipe()
 
     def child_fds():  # the browser reads commands on fd 3, writes replies on fd 4
-        read, write = os.dup(to_browser[0]), os.dup(from_browser[1])  # above 3 and 4
-        os.dup2(read, 3)
-        os.dup2(write, 4)
+        os.dup2(to_browser[0], 3)  # dup2 clears close-on-exec: these two are inherited
+        os.dup2(from_browser[1], 4)
 
     with tempfile.TemporaryDirectory() as profile:
+        # close_fds=False (the caller's fds are close-on-exec anyway): pass_fds=(3, 4)
+        # would need fds 3 and 4 open in the caller, else "[Errno 9] Bad file descriptor"
         proc = subprocess.Popen(
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--remote-debugging-pipe", f"--user-data-dir={profile}",
              f"--window-size={width},{height}", "--hide-scrollbars", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=child_fds, pass_fds=(3, 4))  # kept open after preexec_fn
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=child_fds, close_fds=False)
         os.close(to_browser[0])
         os.close(from_browser[1])
         pipe = _Pipe(proc, to_browser[1], from_browser[0], timeout)
@@ -269,5 +282,4 @@ def render(path, *, browser=None, width=1280, height=900, timeout=60, settle=0.5
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            proc.stderr.close()
     return rendered

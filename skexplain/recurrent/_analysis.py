@@ -45,17 +45,29 @@ def _ranks(columns):
     return rankdata(columns, axis=0)
 
 
+def _centred(columns):
+    """``columns`` centred, each scaled to a largest magnitude of 1 (0 stays 0).
+
+    Correlation does not depend on the scale; without it, sums of squares
+    overflow (values ~1e200: r = 0) or underflow (~1e-170: r = +-1).
+    """
+    def scaled(a):
+        peak = np.abs(a).max(axis=0)
+        return a / np.where(peak > 0, peak, 1.0)
+    columns = scaled(columns)
+    return scaled(columns - columns.mean(axis=0))
+
+
 def _correlations(states, feature, method):
     """Pearson correlation of every column of ``states`` with ``feature`` (NaN: constant)."""
     if method == "spearman":
         feature = _ranks(feature)
-    centred = feature - feature.mean()
+    centred = _centred(feature)
     scale = np.sqrt(centred @ centred)
     r = np.full(states.shape[1], np.nan)
     for first in range(0, states.shape[1], _BLOCK):
         block = states[:, first:first + _BLOCK]
-        block = _ranks(block) if method == "spearman" else block.astype(np.float64)
-        block = block - block.mean(axis=0)
+        block = _centred(_ranks(block) if method == "spearman" else block.astype(np.float64))
         norms = np.sqrt(np.einsum("ij,ij->j", block, block))
         with np.errstate(invalid="ignore", divide="ignore"):
             r[first:first + _BLOCK] = (centred @ block) / (norms * scale)

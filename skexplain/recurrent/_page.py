@@ -22,6 +22,8 @@ import base64
 import html
 import json
 import os
+import re
+import re
 from importlib import resources
 
 import numpy as np
@@ -41,11 +43,17 @@ def _asset(name):
     return resources.files(__package__).joinpath(_ASSETS, name).read_text(encoding="utf-8")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _script_json(data):
     """JSON safe inside ``<script>``: no ``<``, ``>`` or ``&`` can end or open a tag."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    # lone surrogates (tokens decoded with errors="surrogateescape") cannot be written
+    # as UTF-8: JSON escapes keep them (only strings of the JSON text can hold them)
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _encoded(values):

@@ -71,6 +71,22 @@ def _targets(model, layers):
     return list(found.items())
 
 
+def _check_native(targets):
+    """Refuse recurrent modules whose forward is not torch's: their states would be wrong."""
+    for name, module in targets:
+        base = next((c for c in (nn.LSTM, nn.GRU, nn.RNN) if isinstance(module, c)), None)
+        if isinstance(module, nn.RNNBase) and (base is None
+                                               or type(module).forward is not base.forward):
+            # the states are computed from what forward receives: a forward of its own
+            # may change the input or state before the kernel (a silent wrong answer)
+            raise ValueError(
+                f"layers must be nn.RNN, nn.LSTM or nn.GRU modules with torch's own forward "
+                f"(their states are computed from what forward receives); got "
+                f"{name or 'the model'!r} of type {type(module).__name__}, whose forward "
+                f"is not {(base or nn.RNNBase).__name__}.forward. Record a module that its "
+                "forward calls, or its output by a forward hook on a wrapping module.")
+
+
 def _check_kinds(kinds, targets, record):
     recurrent = [m for _, m in targets if isinstance(m, nn.RNNBase)]
     available = set().union(*(kinds_of(m) for m in recurrent)) if recurrent else set()
@@ -130,8 +146,15 @@ def record_states(model, X, tokens=None, *, layers=None, record="hidden", length
     """Record the states of ``model``'s layers; see :meth:`HiddenStates.from_module`."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+    if isinstance(model, torch.jit.ScriptModule):  # hooks never run inside TorchScript
+        raise TypeError(f"model must be a Python torch.nn.Module, not a TorchScript module "
+                        f"(torch.jit.script or torch.jit.trace); got {type(model).__name__}. "
+                        "Record the original module.")
+    if not isinstance(batch_first, (bool, np.bool_)):  # "no" would be truthy
+        raise TypeError(f"batch_first must be True or False; got {batch_first!r}.")
     kinds = _check_record(record)
     targets = _targets(model, layers)
+    _check_native(targets)
     _check_kinds(kinds, targets, record)
     X, axis = _as_input(X, model, batch_first)
     n = X.shape[axis]
@@ -331,6 +354,10 @@ def _stream_tokens(tokens, seq_lengths):
     if tokens is None:
         return None
     total, lengths = int(seq_lengths.sum()), seq_lengths.tolist()
+    if isinstance(tokens, (bytes, bytearray)):  # list() would give the byte values
+        raise TypeError(f"tokens must be a str or a sequence of {total} tokens; got "
+                        f"{type(tokens).__name__} (decode it first, e.g. "
+                        "tokens.decode('utf-8')).")
     if isinstance(tokens, str):
         items = list(tokens)
     else:

@@ -98,8 +98,10 @@ def _on(hs, threshold, rows=slice(None)):
     states = hs.states[rows]
     if hs._transform_of(hs.layer) != "tanh":
         return states >= threshold
-    low = np.arctanh(threshold - _TANH_MARGIN) if threshold - _TANH_MARGIN > -1 else -np.inf
-    high = np.arctanh(threshold + _TANH_MARGIN) if threshold + _TANH_MARGIN < 1 else np.inf
+    # wide enough for the rounding of tanh in the states' dtype (float16: 4.9e-4 near 0.9)
+    margin = max(_TANH_MARGIN, 8 * float(np.finfo(states.dtype).eps))
+    low = np.arctanh(threshold - margin) if threshold - margin > -1 else -np.inf
+    high = np.arctanh(threshold + margin) if threshold + margin < 1 else np.inf
     on = states >= float(high)
     near = np.flatnonzero((states >= float(low)) ^ on)   # low <= state < high
     flat = on.reshape(-1)

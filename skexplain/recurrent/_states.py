@@ -54,6 +54,8 @@ def _as_layers(states):
 def _as_matrix(value, what):
     try:
         array = np.asarray(value)
+        if np.issubdtype(array.dtype, np.complexfloating):  # astype(float) drops .imag
+            raise TypeError(f"complex values (dtype {array.dtype})")
         if not np.issubdtype(array.dtype, np.floating):  # float32 stays float32 (memory)
             array = array.astype(float)
     except (TypeError, ValueError) as exc:
@@ -82,6 +84,10 @@ def _check_lengths(layers):
 def _as_tokens(tokens, n_steps):
     if tokens is None:
         return [str(t) for t in range(n_steps)]
+    if isinstance(tokens, (bytes, bytearray)):  # list() would give the byte values
+        raise TypeError(f"tokens must be a str or a sequence of {n_steps} tokens; got "
+                        f"{type(tokens).__name__} (decode it first, e.g. "
+                        f"tokens.decode('utf-8')).")
     if isinstance(tokens, np.ndarray) and tokens.ndim != 1:
         raise ValueError(f"tokens must be one token per time step ({n_steps}); got an array "
                          f"of shape {tokens.shape}.")
@@ -297,7 +303,11 @@ class HiddenStates:
         ValueError
             For a model without recurrent modules when ``layers=None``,
             ``record`` asking for states no recorded module has, tokens or
-            lengths that do not fit the sequences.
+            lengths that do not fit the sequences, or a recurrent module whose
+            class overrides torch's ``forward`` (its states would be wrong).
+        TypeError
+            For a model that is not a Python ``torch.nn.Module`` (a TorchScript
+            module cannot be hooked), or ``batch_first`` that is not a bool.
         skexplain.exceptions.ModelEvaluationError
             When a recorded module is called more than once in a forward pass
             (its states would be ambiguous) or not at all, or receives a batch
