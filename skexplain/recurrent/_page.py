@@ -23,15 +23,13 @@ import html
 import json
 import os
 import re
-import re
 from importlib import resources
 
 import numpy as np
 
 from ..utils._validation import check_positive_int
 from ._select import MAX_CANDIDATES
-from ._states import check_threshold
-from ._views import check_steps, values_of
+from ._states import check_steps, check_threshold, values_of
 
 __all__ = ["interactive_page"]
 

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from ._states import Match, check_threshold
+from ._states import Match, check_steps, check_threshold
 
 __all__ = ["MAX_CANDIDATES", "match_cells", "select_cells"]
 
@@ -29,16 +29,6 @@ MAX_CANDIDATES = 1000
 
 
 # ----------------------------------------------------------------- validation
-def _check_step(value, name, n_steps):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer time step in 0..{n_steps - 1}; got "
-                        f"{value!r} ({type(value).__name__}).")
-    if not 0 <= value <= n_steps - 1:
-        raise ValueError(f"{name} must be a time step in 0..{n_steps - 1} (ranges include "
-                         f"both ends); got {value}.")
-    return int(value)
-
-
 def _check_flag(value, name):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {value!r}.")
@@ -123,11 +113,7 @@ def select_cells(hs, start, end, *, threshold=0.3, off_before=False, off_after=F
     See :meth:`HiddenStates.select` for the parameters.
     """
     n_steps = hs.n_steps
-    start = _check_step(start, "start", n_steps)
-    end = _check_step(end, "end", n_steps)
-    if start > end:
-        raise ValueError(f"start must be <= end (the range start..end includes both); got "
-                         f"start={start}, end={end}.")
+    start, end = check_steps(hs, start, end, open_end=False)
     threshold = check_threshold(threshold)
     off_before = _check_flag(off_before, "off_before")
     off_after = _check_flag(off_after, "off_after")

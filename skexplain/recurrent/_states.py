@@ -198,11 +198,9 @@ class HiddenStates:
 
     @property
     def values(self):
-        if self._transform_of(self.layer) == "tanh":
-            values = np.tanh(self.states)
-            values.flags.writeable = False
-            return values
-        return self.states
+        values = values_of(self, 0, self.n_steps - 1)
+        values.flags.writeable = False
+        return values
 
     def _transform_of(self, name):
         if self.transform == "auto":
@@ -711,3 +709,29 @@ def check_threshold(threshold, name="threshold"):
             or not 0.0 <= float(threshold) <= 1.0:
         raise ValueError(f"{name} must be a number in [0, 1]; got {threshold!r}.")
     return float(threshold)
+
+
+def values_of(hs, start, end):
+    """``hs.values[start:end + 1]``, transforming only those rows (not the whole stream)."""
+    rows = hs.states[start:end + 1]
+    return np.tanh(rows) if hs._transform_of(hs.layer) == "tanh" else rows
+
+
+def check_steps(hs, start, end, *, names=("start", "end"), open_end=True):
+    """``(start, end)`` as ints of an inclusive range of ``hs``.
+
+    ``end=None`` is the last step when ``open_end``; otherwise both are required.
+    """
+    last = hs.n_steps - 1
+    end = last if end is None and open_end else end
+    for name, step in zip(names, (start, end)):
+        if isinstance(step, (bool, np.bool_)) or not isinstance(step, numbers.Integral):
+            raise TypeError(f"{name} must be an integer time step in 0..{last}; got {step!r} "
+                            f"({type(step).__name__}).")
+        if not 0 <= step <= last:
+            raise ValueError(f"{name} must be a time step in 0..{last} (both included); got "
+                             f"{step}.")
+    if start > end:
+        raise ValueError(f"{names[0]} must be <= {names[1]} (the range {names[0]}..{names[1]} "
+                         f"includes both); got {names[0]}={start}, {names[1]}={end}.")
+    return int(start), int(end)

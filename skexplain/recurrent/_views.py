@@ -9,30 +9,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["cell_text_display", "cell_text_html", "check_cell", "check_steps", "values_of"]
+from ._states import check_steps, values_of
 
-
-def values_of(hs, start, end):
-    """``hs.values[start:end + 1]``, transforming only those rows (not the whole stream)."""
-    rows = hs.states[start:end + 1]
-    return np.tanh(rows) if hs._transform_of(hs.layer) == "tanh" else rows
-
-
-def check_steps(hs, start, end, *, names=("start", "end")):
-    """``(start, end)`` as ints of an inclusive range of ``hs``; ``end=None`` is the last step."""
-    last = hs.n_steps - 1
-    end = last if end is None else end
-    for name, step in zip(names, (start, end)):
-        if isinstance(step, (bool, np.bool_)) or not isinstance(step, numbers.Integral):
-            raise TypeError(f"{name} must be an integer time step in 0..{last}; got {step!r} "
-                            f"of type {type(step).__name__}.")
-        if not 0 <= step <= last:
-            raise ValueError(f"{name} must be a time step in 0..{last} (both included); got "
-                             f"{step}.")
-    if start > end:
-        raise ValueError(f"{names[0]} must be <= {names[1]} (the range {names[0]}..{names[1]} "
-                         f"includes both); got {names[0]}={start}, {names[1]}={end}.")
-    return int(start), int(end)
+__all__ = ["cell_text_display", "cell_text_html", "check_cell"]
 
 
 def check_cell(hs, cell):
