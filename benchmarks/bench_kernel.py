@@ -1,30 +1,43 @@
-"""KernelSHAP: skexplain vs shap.KernelExplainer at equal budgets, in one process.
+"""KernelSHAP: skexplain vs shap.KernelExplainer at equal budgets and time to accuracy.
 
-Problems (20 background rows, first 20 test rows, as ../shared/anchors/common.py):
-GBR on diabetes (d=10), MLP on the first 12 breast-cancer features (d=12),
-the synthetic d=16 model with 2- and 3-way interactions, and ``synthetic48``:
-d=48 standard-normal features, a linear part, 24 pairwise products, 12
-three-way products and 8 ``sin(x_i x_j + x_k)`` terms.  Truth: ExactShapley
-for d <= 16; for synthetic48 the exact values of every term (each involves at
-most 3 features, so enumerating its own coalitions is exact) summed, which is
-exact by linearity of Shapley values.
+Problems (``_problems.KERNEL_PROBLEMS``, first 20 test rows, each built from
+fixed seeds): GBR on diabetes (d=10, 20 background rows), an MLP on the first
+12 breast-cancer features (d=12, bg 20, predict_proba), the synthetic d=16
+model (bg 20), ``synthetic48`` (sum of 1- to 3-feature terms, bg 20), a
+RandomForestRegressor with 2- and 3-way interactions on correlated inputs
+(d=14, bg 10), a HistGradientBoostingRegressor with interactions (d=8, bg
+100), a GradientBoostingClassifier on ten breast-cancer features explained on
+predict_proba[:, 1] (d=10, bg 10) and ``synthetic64`` (tree-like 1- to
+4-feature terms on correlated inputs, bg 100).  Truth: ExactShapley for
+d <= 14 (2^d x n_background model rows per explained row); for the
+synthetic games the exact values of every term (each reads at most 4
+features, so enumerating its own coalitions is exact) summed, which is exact
+by linearity of Shapley values.
 
-For each budget (coalitions per row: 2d ... 64d, below 2^d - 2) and seed it
-runs ``shap.KernelExplainer(f, bg).shap_values(X, nsamples=m, l1_reg=False,
-silent=True)`` and ``KernelSHAP(f, n_samples=m, random_state=seed)`` and
-prints, averaged over seeds (each timed ``--repeats`` times, interleaved, best
-kept): relative mean absolute error vs the truth
-(mean |phi_hat - phi| / mean |phi|), model rows per explained row, seconds per
-row, the skexplain/shap ratios, ``model_ratio`` (the time skexplain spent
-inside ``f``, divided by shap's total time: the time ratio that would be left
-if everything but the model evaluations cost nothing), and skexplain's time divided
-by one bare ``f`` call (best of 3) over as many hybrid rows as skexplain
-evaluated.
+Equal budgets: for each budget (coalitions per row: 2d ... 64d, below
+2^d - 2) and seed it runs ``shap.KernelExplainer(f, bg).shap_values(X,
+nsamples=m, l1_reg=False, silent=True)`` and ``KernelSHAP(f, n_samples=m,
+random_state=seed)`` and prints, averaged over seeds (each timed
+``--repeats`` times, interleaved, best kept): relative mean absolute error vs
+the truth (mean |phi_hat - phi| / mean |phi|), model rows per explained row,
+seconds per row, the skexplain/shap ratios, ``model_ratio`` (the time
+skexplain spent inside ``f``, divided by shap's total time: the time ratio
+that would be left if everything but the model evaluations cost nothing), and
+``vs_bare``: skexplain's time divided by one bare ``f`` call (best of 3) over
+as many hybrid rows as skexplain evaluated.
 
-Run:  python benchmarks/bench_kernel.py                    # everything (about 3 minutes)
+Time to accuracy (``--tta-budgets``, default 2d, 8d, 32d): shap's error at
+that budget (mean over seeds) is the target; the n_samples at which
+skexplain's error (mean over the same seeds) reaches it is found by bisection
+(to within 5%), and ``tta_ratio`` = skexplain's time there / shap's time at
+its budget (both best of ``--repeats``, mean over seeds).
+
+Run:  python benchmarks/bench_kernel.py                    # everything
       python benchmarks/bench_kernel.py --quick            # synthetic16 + gbr, 2 budgets
+      python benchmarks/bench_kernel.py --problems rf_corr14 gbc_cancer10 --budgets 2 8 32
       python benchmarks/bench_kernel.py --problems mlp_cancer12 --budgets 4 16 --seeds 0
       python benchmarks/bench_kernel.py --problems synthetic48 --budgets 16 --batch-size 4096
+      python benchmarks/bench_kernel.py --tta-budgets          # equal budgets only
 """
 import argparse
 import json
@@ -36,12 +49,14 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _problems import SEED, interleaved_best_times, make_problem, print_table  # noqa: E402
+from _problems import (KERNEL_PROBLEMS, interleaved_best_times, make_kernel_problem,  # noqa: E402
+                       print_table)
 
-from skexplain import ExactShapley, KernelSHAP  # noqa: E402
+from skexplain import KernelSHAP  # noqa: E402
 
-PROBLEMS = ["gbr_diabetes", "mlp_cancer12", "synthetic16", "synthetic48"]
+PROBLEMS = list(KERNEL_PROBLEMS)
 MULTIPLIERS = [2, 4, 8, 16, 32, 64]
+TTA_MULTIPLIERS = [2, 8, 32]
 
 
 class Counting:
@@ -56,57 +71,6 @@ class Counting:
         out = self.f(X)
         self.seconds += time.perf_counter() - start
         return out
-
-
-# ------------------------------------------------------------ synthetic48
-def _terms48():
-    rng = np.random.default_rng(48)
-    linear = rng.normal(0.0, 0.5, 48)
-    pairs = [(tuple(rng.choice(48, 2, replace=False)), rng.choice([-1.0, 1.0]))
-             for _ in range(24)]
-    triples = [(tuple(rng.choice(48, 3, replace=False)), 0.5 * rng.choice([-1.0, 1.0]))
-               for _ in range(12)]
-    sines = [tuple(rng.choice(48, 3, replace=False)) for _ in range(8)]
-    return linear, pairs, triples, sines
-
-
-def _term_functions():
-    linear, pairs, triples, sines = _terms48()
-    terms = [((i,), lambda Z, a=a: a * Z[:, 0]) for i, a in enumerate(linear)]
-    terms += [(idx, lambda Z, c=c: c * Z[:, 0] * Z[:, 1]) for idx, c in pairs]
-    terms += [(idx, lambda Z, c=c: c * Z[:, 0] * Z[:, 1] * Z[:, 2]) for idx, c in triples]
-    terms += [(idx, lambda Z: np.sin(Z[:, 0] * Z[:, 1] + Z[:, 2])) for idx in sines]
-    return terms
-
-
-def synthetic48(X):
-    X = np.asarray(X, dtype=float)
-    return sum(g(X[:, list(idx)]) for idx, g in _term_functions())
-
-
-def truth48(X, bg):
-    """Exact interventional Shapley values, term by term (linearity)."""
-    phi = np.zeros(X.shape)
-    for idx, g in _term_functions():
-        sub = ExactShapley(g).fit(bg[:, list(idx)]).explain(X[:, list(idx)]).values
-        phi[:, list(idx)] += sub
-    return phi
-
-
-def make(name):
-    if name != "synthetic48":
-        P = make_problem(name)
-        P["phi"] = ExactShapley(P["f"]).fit(P["bg"]).explain(P["X"]).values
-        return P
-    from sklearn.model_selection import train_test_split
-    from sklearn.utils import resample
-
-    X = np.random.default_rng(SEED).standard_normal((2000, 48))
-    Xtr, Xte = train_test_split(X, test_size=0.25, random_state=SEED)
-    bg = resample(Xtr, n_samples=20, replace=False, random_state=SEED)
-    P = dict(name=name, d=48, f=synthetic48, bg=bg, X=Xte[:20])
-    P["phi"] = truth48(P["X"], bg)
-    return P
 
 
 # --------------------------------------------------------------- running
@@ -155,22 +119,32 @@ def bare_time(P, n_rows, repeats=3):
     return interleaved_best_times([lambda: P["f"](hybrids)], repeats)[0][0]
 
 
-def run_problem(name, multipliers, seeds, repeats=3, batch_size=None):
-    P = make(name)
-    d, n = P["d"], len(P["X"])
-    run_shap(P, 2 * d + 2, 0)  # warm-up (imports, numba), for both libraries
-    run_ours(P, 2 * d + 2, 0)
-    rows = []
+def timed_runs(P, m, seeds, repeats, batch_size, with_shap=True):
+    """Per seed, best of ``repeats`` interleaved runs of shap and skexplain at budget m.
+
+    Returns (shap runs or None, our runs) as arrays with one row per seed
+    (same seed, same result: only the time varies between repeats).
+    """
+    shap_runs, ours_runs = [], []
+    for s in seeds:
+        runs = [(run_shap(P, m, s) if with_shap else None, run_ours(P, m, s, batch_size))
+                for _ in range(repeats)]
+        if with_shap:
+            shap_runs.append(min((r[0] for r in runs), key=lambda r: r[2]))
+        ours_runs.append(min((r[1] for r in runs), key=lambda r: r[2]))
+    return (np.array(shap_runs) if with_shap else None), np.array(ours_runs)
+
+
+def run_problem(P, multipliers, seeds, repeats=3, batch_size=None):
+    """The equal-budget table; also returns shap's runs per budget (for time to accuracy)."""
+    name, d, n = P["name"], P["d"], len(P["X"])
+    rows, shap_at = [], {}
     for k in multipliers:
         m = k * d
         if m >= 2**d - 2:
             continue
-        shap_runs, ours_runs = [], []
-        for s in seeds:  # interleaved repeats, best time of each (same seed, same result)
-            runs = [(run_shap(P, m, s), run_ours(P, m, s, batch_size)) for _ in range(repeats)]
-            shap_runs.append(min((r[0] for r in runs), key=lambda r: r[2]))
-            ours_runs.append(min((r[1] for r in runs), key=lambda r: r[2]))
-        shap_runs, ours_runs = np.array(shap_runs), np.array(ours_runs)
+        shap_runs, ours_runs = timed_runs(P, m, seeds, repeats, batch_size)
+        shap_at[m] = shap_runs
         t_bare = bare_time(P, int(ours_runs[:, 1].mean()))
         row = dict(problem=name, d=d, budget=m,
                    shap_err=shap_runs[:, 0].mean(), ours_err=ours_runs[:, 0].mean(),
@@ -186,6 +160,65 @@ def run_problem(name, multipliers, seeds, repeats=3, batch_size=None):
         rows.append(row)
         print_table([row], list(row))
         sys.stdout.flush()
+    return rows, shap_at
+
+
+def budget_to_accuracy(P, target, m_start, seeds, batch_size=None, rel_step=0.05):
+    """Smallest n_samples (to within ``rel_step``) whose error, averaged over seeds, <= target.
+
+    Bisection over n_samples between 2 and a budget that reaches the target
+    (doubling from ``m_start`` until one does; ``2^d - 2`` enumerates every
+    coalition, hence is exact).  With fixed seeds the error is a deterministic
+    function of n_samples, though not always monotone: the answer is a budget
+    that reaches the target with a smaller one, within ``rel_step``, that does
+    not.  Returns (n_samples, its mean error, number of budgets tried).
+    """
+    cache = {}
+
+    def err(m):
+        if m not in cache:
+            cache[m] = np.mean([run_ours(P, m, s, batch_size)[0] for s in seeds])
+        return cache[m]
+
+    full = 2**P["d"] - 2 if P["d"] < 30 else np.inf
+    lo, hi = 1, min(m_start, full)
+    while err(hi) > target and hi < full:
+        lo, hi = hi, min(2 * hi, full)
+    if err(hi) > target:
+        return None, err(hi), len(cache)
+    while hi - lo > max(1, rel_step * hi):
+        mid = (lo + hi) // 2
+        if mid < 2:
+            break
+        lo, hi = (lo, mid) if err(mid) <= target else (mid, hi)
+    return hi, err(hi), len(cache)
+
+
+def time_to_accuracy(P, shap_at, multipliers, seeds, repeats=3, batch_size=None):
+    """For shap's budgets k d: skexplain's time to reach shap's error there / shap's time."""
+    name, d, n = P["name"], P["d"], len(P["X"])
+    rows = []
+    for k in multipliers:
+        m = k * d
+        if m >= 2**d - 2:  # shap enumerates every coalition there: exact
+            continue
+        if m not in shap_at:
+            shap_at[m] = timed_runs(P, m, seeds, repeats, batch_size)[0]
+        shap_runs = shap_at[m]
+        target = shap_runs[:, 0].mean()
+        m_ours, err_ours, tried = budget_to_accuracy(P, target, m, seeds, batch_size)
+        row = dict(problem=name, d=d, shap_budget=m, shap_err=target,
+                   shap_ms=1e3 * shap_runs[:, 2].mean() / n)
+        if m_ours is None:
+            row.update(ours_budget=">full", ours_err=err_ours, tried=tried)
+        else:
+            ours_runs = timed_runs(P, m_ours, seeds, repeats, batch_size, with_shap=False)[1]
+            row.update(ours_budget=m_ours, ours_err=err_ours, tried=tried,
+                       ours_ms=1e3 * ours_runs[:, 2].mean() / n)
+            row["tta_ratio"] = row["ours_ms"] / row["shap_ms"]
+        rows.append(row)
+        print_table([row], list(row))
+        sys.stdout.flush()
     return rows
 
 
@@ -194,6 +227,8 @@ def main(argv=None):
     parser.add_argument("--problems", nargs="+", default=PROBLEMS, choices=PROBLEMS)
     parser.add_argument("--budgets", nargs="+", type=int, default=MULTIPLIERS,
                         help="budgets as multiples of d (coalitions per row)")
+    parser.add_argument("--tta-budgets", nargs="*", type=int, default=TTA_MULTIPLIERS,
+                        help="shap budgets (multiples of d) for time to accuracy; none: skip")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--repeats", type=int, default=3,
                         help="timed runs per seed and library (best time kept)")
@@ -205,16 +240,38 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.problems, args.budgets, args.seeds = ["synthetic16", "gbr_diabetes"], [4, 16], [0]
-    rows = []
+        args.tta_budgets = [2, 8]
+    start = time.perf_counter()
+    rows, tta = [], []
     for name in args.problems:
-        rows += run_problem(name, args.budgets, args.seeds, args.repeats, args.batch_size)
+        P = make_kernel_problem(name)
+        print(f"\n{name}: {P['desc']}")
+        run_shap(P, 2 * P["d"] + 2, 0)  # warm-up (imports, numba), for both libraries
+        run_ours(P, 2 * P["d"] + 2, 0)
+        new_rows, shap_at = run_problem(P, args.budgets, args.seeds, args.repeats,
+                                        args.batch_size)
+        rows += new_rows
+        tta += time_to_accuracy(P, shap_at, args.tta_budgets, args.seeds, args.repeats,
+                                args.batch_size)
     cols = ["problem", "budget", "shap_err", "ours_err", "err_ratio", "shap_rows", "ours_rows",
             "shap_ms", "ours_ms", "time_ratio", "model_ratio", "vs_bare"]
     print("\nSummary (err: relative MAE vs exact; rows and ms per explained row)")
     print_table(rows, cols)
+    ratios = np.array([r["err_ratio"] for r in rows])
+    if len(ratios):
+        print(f"err_ratio: max {ratios.max():.3g}, median {np.median(ratios):.3g} "
+              f"(goal: max <= 0.5, median <= 0.33); cells above 0.5: "
+              f"{int((ratios > 0.5).sum())} of {len(ratios)}")
+    if tta:
+        print("\nTime to shap's accuracy (ours_budget: bisection over n_samples, error "
+              "averaged over seeds; tta_ratio = our ms at ours_budget / shap ms at shap_budget)")
+        print_table(tta, ["problem", "shap_budget", "shap_err", "ours_budget", "ours_err",
+                          "shap_ms", "ours_ms", "tta_ratio"])
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1, default=float)
+            json.dump({"equal_budget": rows, "time_to_accuracy": tta}, fh, indent=1,
+                      default=str)
 
 
 if __name__ == "__main__":
