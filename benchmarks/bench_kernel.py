@@ -32,12 +32,19 @@ skexplain's error (mean over the same seeds) reaches it is found by bisection
 (to within 5%), and ``tta_ratio`` = skexplain's time there / shap's time at
 its budget (both best of ``--repeats``, mean over seeds).
 
+Optional anchor: ``--shapiq KernelSHAP kADDSHAP ...`` also runs those
+approximators of shapiq (not a dependency of skexplain: ``pip install shapiq``
+for the benchmark only) on the same interventional game (``MarginalImputer``
+over the whole background, rows drawn jointly) at the same budget, one run per
+seed, and adds their errors and our error relative to theirs.
+
 Run:  python benchmarks/bench_kernel.py                    # everything
       python benchmarks/bench_kernel.py --quick            # synthetic16 + gbr, 2 budgets
       python benchmarks/bench_kernel.py --problems rf_corr14 gbc_cancer10 --budgets 2 8 32
       python benchmarks/bench_kernel.py --problems mlp_cancer12 --budgets 4 16 --seeds 0
       python benchmarks/bench_kernel.py --problems synthetic48 --budgets 16 --batch-size 4096
       python benchmarks/bench_kernel.py --tta-budgets          # equal budgets only
+      python benchmarks/bench_kernel.py --problems rf_corr14 --shapiq KernelSHAP kADDSHAP
 """
 import argparse
 import json
@@ -93,6 +100,31 @@ def run_shap(P, m, seed):
     return rel_mae(values, P["phi"]), f.rows, seconds
 
 
+# approximators of shapiq (an optional, benchmark-only extra) that estimate the
+# Shapley values of the same interventional game: MarginalImputer with the whole
+# background, rows drawn jointly, is v(S) = mean_b f(x_S, b_~S)
+SHAPIQ_PAIRED = {"KernelSHAP", "kADDSHAP", "UnbiasedKernelSHAP", "SVARM"}
+
+
+def run_shapiq(P, m, seed, approximator):
+    """shapiq's ``approximator`` over the interventional game of each row, m coalitions."""
+    from shapiq import approximator as approximators
+    from shapiq.imputer import MarginalImputer
+
+    f, d = Counting(P["f"]), P["d"]
+    kwargs = {"pairing_trick": True} if approximator in SHAPIQ_PAIRED else {}
+    values = np.zeros(P["X"].shape)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, x in enumerate(P["X"]):
+            game = MarginalImputer(model=f, data=P["bg"], x=x, sample_size=len(P["bg"]),
+                                   joint_marginal_distribution=True, random_state=seed)
+            approx = getattr(approximators, approximator)(n=d, random_state=seed, **kwargs)
+            values[i] = approx.approximate(budget=m, game=game).get_n_order_values(1)
+    return rel_mae(values, P["phi"]), f.rows, time.perf_counter() - start
+
+
 def run_ours(P, m, seed, batch_size=None):
     f = Counting(P["f"])
     explainer = KernelSHAP(f, n_samples=m, random_state=seed, batch_size=batch_size)
@@ -135,7 +167,17 @@ def timed_runs(P, m, seeds, repeats, batch_size, with_shap=True):
     return (np.array(shap_runs) if with_shap else None), np.array(ours_runs)
 
 
-def run_problem(P, multipliers, seeds, repeats=3, batch_size=None):
+def add_shapiq(row, P, m, seeds, approximators):
+    """shapiq's error (mean over seeds, one run each) and our error relative to it."""
+    n = len(P["X"])
+    for name in approximators:
+        runs = np.array([run_shapiq(P, m, s, name) for s in seeds])
+        row[f"{name}_err"] = runs[:, 0].mean()
+        row[f"{name}_ms"] = 1e3 * runs[:, 2].mean() / n
+        row[f"ours/{name}"] = row["ours_err"] / row[f"{name}_err"]
+
+
+def run_problem(P, multipliers, seeds, repeats=3, batch_size=None, shapiq=()):
     """The equal-budget table; also returns shap's runs per budget (for time to accuracy)."""
     name, d, n = P["name"], P["d"], len(P["X"])
     rows, shap_at = [], {}
@@ -157,6 +199,7 @@ def run_problem(P, multipliers, seeds, repeats=3, batch_size=None):
         # the model's own share of our time: no implementation evaluating
         # these rows can have a time ratio below model_ratio
         row["model_ratio"] = 1e3 * ours_runs[:, 3].mean() / n / row["shap_ms"]
+        add_shapiq(row, P, m, seeds, shapiq)
         rows.append(row)
         print_table([row], list(row))
         sys.stdout.flush()
@@ -236,6 +279,9 @@ def main(argv=None):
                         help="KernelSHAP batch_size (model rows per call; default: its own)")
     parser.add_argument("--quick", action="store_true",
                         help="synthetic16 and gbr_diabetes at 4d and 16d, one seed")
+    parser.add_argument("--shapiq", nargs="+", default=[], metavar="APPROXIMATOR",
+                        help="also run these shapiq approximators (e.g. KernelSHAP kADDSHAP "
+                             "PermutationSamplingSV; needs `pip install shapiq`)")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
     if args.quick:
@@ -249,12 +295,13 @@ def main(argv=None):
         run_shap(P, 2 * P["d"] + 2, 0)  # warm-up (imports, numba), for both libraries
         run_ours(P, 2 * P["d"] + 2, 0)
         new_rows, shap_at = run_problem(P, args.budgets, args.seeds, args.repeats,
-                                        args.batch_size)
+                                        args.batch_size, args.shapiq)
         rows += new_rows
         tta += time_to_accuracy(P, shap_at, args.tta_budgets, args.seeds, args.repeats,
                                 args.batch_size)
     cols = ["problem", "budget", "shap_err", "ours_err", "err_ratio", "shap_rows", "ours_rows",
             "shap_ms", "ours_ms", "time_ratio", "model_ratio", "vs_bare"]
+    cols += [f"{p}{a}{q}" for a in args.shapiq for p, q in (("", "_err"), ("ours/", ""))]
     print("\nSummary (err: relative MAE vs exact; rows and ms per explained row)")
     print_table(rows, cols)
     ratios = np.array([r["err_ratio"] for r in rows])
