@@ -1,0 +1,300 @@
+"""The rows of :class:`~skexplain.KernelSHAP`: their games, evaluation and sums.
+
+Row ``x`` and background row ``b`` play the single-reference game
+``v_b(S) = f(x_S, b_notS)`` over the ``m`` groups where they differ.  Its
+coalitions are those of the design of ``(b, m)``
+(:class:`~skexplain.perturbation._kernel_designs.Design`), and its estimate
+goes straight into the weighted sums ``sum_b w_b phi_b`` and
+``sum_b w_b^2 var_b`` of the row (:class:`RowSums`): nothing is held per
+(row, background row) but the game sizes.
+
+For one :func:`explain_block` call the steps are:
+
+- game sizes (:class:`RowSums`): a game of one group gets the whole
+  difference ``f(x) - f(b)`` and needs no design; a game of no group is 0;
+- for each game size ``m`` and chunk of background rows, the designs are
+  drawn and, a piece of rows at a time (:class:`Games`), evaluated by the
+  :class:`~skexplain.perturbation.CoalitionEvaluator`, solved by the
+  design's :class:`~skexplain.perturbation._solvers.SharedDesign` and added
+  to the row sums;
+- with ``tol`` this is repeated in rounds: the games of a block keep their
+  values and every round solves them again from all values so far.
+"""
+import sys
+
+import numpy as np
+
+from ._kernel_designs import Design, DrawnUnits, design_bytes
+from ._lattice import group_differences
+
+__all__ = ["Games", "RowSums", "explain_block", "row_blocks"]
+
+# Floats one stored coalition value costs while its piece is solved: the
+# value, the evaluated pair it comes from and the solver's temporaries.
+_COPIES_PER_VALUE = 8
+
+
+def row_blocks(task, X, n_workers):
+    """Blocks of rows whose per-row state fits in a quarter of the working budget."""
+    n, nb = X.shape[0], task.weights.size
+    g, k = task.evaluator.n_groups, task.background_values.shape[1]
+    per_row = 16 * nb  # game sizes, and the groups of single-group games
+    if task.tol is not None:  # a row's coalition values are kept between rounds
+        units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
+        per_row += 8 * nb * max(units, 1) * k
+    size = max(1, task.work_bytes(X) // 4 // per_row)
+    size = min(size, -(-n // n_workers))
+    return [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+class RowSums:
+    """A block of rows: game sizes, ``f(x)`` and the weighted sums of the estimates.
+
+    ``phi`` and ``var`` (n, n_groups, n_outputs) are ``sum_b w_b phi_b`` and
+    ``sum_b w_b^2 var_b`` (estimates of different background rows are
+    independent).
+    """
+
+    def __init__(self, task, X):
+        self.task, self.X = task, X
+        self.evaluator = task.evaluator
+        self.work = task.work_bytes(X)
+        self.x_codes, self.b_codes = self.evaluator.builder.comparable_codes(X)
+        n, g, k = X.shape[0], self.evaluator.n_groups, task.background_values.shape[1]
+        self.size, self.singles = self._sizes()
+        self.phi, self.var = np.zeros((n, g, k)), np.zeros((n, g, k))
+        self.fixed = None  # the sums of the single-group games (known with f(x))
+        self.fx, self.used = None, 0
+
+    def differences(self, rows, bgs):
+        """(rows, bgs, n_groups) bool: where each row differs from each background row."""
+        return group_differences(self.x_codes[rows], self.b_codes[bgs],
+                                 self.evaluator.group_of_column)
+
+    def _sizes(self):
+        """Groups in which each row differs from each background row, and the
+        (row, background row, group) of every single-group game."""
+        n, nb = self.X.shape[0], self.b_codes.shape[0]
+        # a few bytes per (row, background row, column) while they are compared
+        step = max(1, self.work // 4 // (4 * nb * max(1, self.evaluator.builder.n_columns)))
+        size = np.empty((n, nb), dtype=np.min_scalar_type(self.evaluator.n_groups))
+        singles = []
+        for s in range(0, n, step):
+            active = self.differences(np.arange(s, min(s + step, n)), np.arange(nb))
+            size[s:s + step] = active.sum(axis=2)
+            rows, bgs = np.nonzero(size[s:s + step] == 1)
+            singles.append((rows + s, bgs, np.argmax(active[rows, bgs], axis=1)))
+        return size, tuple(np.concatenate(a) for a in zip(*singles))
+
+    def evaluate(self, requests):
+        """Values of the requested designs; ``f(x)`` rides along with the first call."""
+        if self.fx is None:
+            g = self.evaluator.n_groups
+            whole = (np.arange(self.X.shape[0]), 0, np.ones((1, g), dtype=bool), None)
+            values, used = self.evaluator.evaluate_designs(self.X, [whole] + requests)
+            self.fx, values = values[0][:, 0], values[1:]
+            self._single_group_games()
+        else:
+            values, used = self.evaluator.evaluate_designs(self.X, requests)
+        self.used += used
+        return values
+
+    def _single_group_games(self):
+        """A row differing from b in one group gives it the whole difference."""
+        rows, bgs, groups = self.singles
+        self.fixed = np.zeros_like(self.phi)
+        delta = self.fx[rows] - self.task.background_values[bgs]
+        np.add.at(self.fixed, (rows, groups), self.task.weights[bgs][:, None] * delta)
+        self.phi[:] = self.fixed
+
+    def restart(self, live):
+        """Forget the sampled games of the live rows before a new round solves them again."""
+        self.phi[live], self.var[live] = self.fixed[live], 0.0
+
+    def add(self, games, est, var, weights, live):
+        """Add ``w_b est`` and ``w_b^2 var`` of the games of a piece to its live rows.
+
+        ``weights`` (designs,) weighs each background row of the chunk; zero
+        weights leave a background row out (e.g. for sums over a subset).
+        """
+        playing = games.valid & live[games.rows]
+        if games.players is None and playing.all() and (games.rows == games.rows[:1]).all():
+            # every design played by the same rows, on all groups (no ties)
+            self.phi[games.rows[0]] += np.einsum("d,dwgk->wgk", weights, est)
+            self.var[games.rows[0]] += np.einsum("d,dwgk->wgk", weights ** 2, var)
+            return
+        for i in range(weights.size):
+            sel = np.flatnonzero(playing[i])
+            if sel.size:
+                rows = games.rows[i, sel]
+                where = rows if games.players is None else (rows[:, None], games.players[i, sel])
+                self.phi[where] += weights[i] * est[i, sel]
+                self.var[where] += weights[i] ** 2 * var[i, sel]
+
+    def chunks(self):
+        """The designs, (m, background rows) half of the budget at a time (drawn lazily)."""
+        size = self.size
+        for m in np.unique(size[size >= 2]).tolist():
+            bgs = np.flatnonzero((size == m).any(axis=0))
+            step = max(1, self.work // 2 // design_bytes(self.task.sampling.plan(m)))
+            for s in range(0, bgs.size, step):
+                yield m, bgs[s:s + step]
+
+    def pieces(self, design):
+        """The games played on ``design``, a piece of rows at a time (half of the budget each)."""
+        member = self.size[:, design.bgs] == design.m
+        rows = np.flatnonzero(member.any(axis=1))
+        k, m = self.phi.shape[2], design.m
+        per_game = (8 * (_COPIES_PER_VALUE * design.n_units * k + m)
+                    + 4 * self.evaluator.builder.n_columns)  # values, players, differences
+        step = max(1, self.work // 2 // (per_game * design.bgs.size))
+        embedded = m < self.phi.shape[1]  # then the players differ from row to row
+        for s in range(0, rows.size, step):
+            sub = rows[s:s + step]
+            active = self.differences(sub, design.bgs) if embedded else None
+            yield Games(design, sub, member[sub], active, k)
+
+
+class Games:
+    """The games some rows play on the designs of a chunk (a piece), and their values.
+
+    The designs are stacked to be solved together, so each is played by the
+    same number of rows: design ``i`` is played by ``rows[i, valid[i]]``,
+    padded with its first row.  ``players[i, r]`` are the groups of the
+    design's players in that row (None: player ``p`` is group ``p``).
+    """
+
+    def __init__(self, design, rows, member, active, k):
+        plays = member.T  # (designs, rows of the piece)
+        if plays.all():  # no padding: every design played by every row
+            self.valid = np.ones(plays.shape, dtype=bool)
+            local = np.broadcast_to(np.arange(rows.size), plays.shape)
+        else:
+            n_rows = plays.sum(axis=1)
+            order = np.argsort(~plays, axis=1, kind="stable")[:, :max(n_rows.max(), 1)]
+            self.valid = np.arange(order.shape[1])[None, :] < n_rows[:, None]
+            local = np.where(self.valid, order, order[:, :1])
+        self.rows = rows[local]
+        self.players = None
+        if active is not None:  # a design of fewer players than groups
+            act = active[local, np.arange(design.bgs.size)[:, None]]  # (designs, width, g)
+            self.players = np.argsort(~act, axis=2, kind="stable")[:, :, :design.m]
+        # f(x_S, b) - f(x_notS, b) of each pair (paired), else f(x_S, b)
+        self.values = np.zeros(self.rows.shape + (design.n_units, k))
+
+    def requests(self, design, units, live):
+        """(rows, background row, masks, players) of each design for ``evaluate_designs``."""
+        out, slots = [], []
+        if units.size == 0:
+            return out, slots
+        small = design.units[:, units]
+        masks = np.concatenate([small, ~small], axis=1) if design.sides == 2 else small
+        playing = self.valid & live[self.rows]
+        everyone = playing.all(axis=1)
+        width = np.arange(self.rows.shape[1])
+        for i, b in enumerate(design.bgs.tolist()):
+            sel = width if everyone[i] else np.flatnonzero(playing[i])
+            if sel.size == 0:
+                continue
+            players = None if self.players is None else self.players[i, sel]
+            out.append((self.rows[i, sel], b, masks[i], players))
+            slots.append((i, sel))
+        return out, slots
+
+    def store(self, design, slots, values, units):
+        """Keep the values of ``units`` (a pair enters through its difference)."""
+        if units.size == 0:  # an enumerated design has nothing left after round 0
+            return
+        contiguous = units[-1] - units[0] + 1 == units.size
+        cols = slice(units[0], units[-1] + 1) if contiguous else units
+        for (i, sel), got in zip(slots, values):
+            if design.sides == 2:
+                got = got[:, :units.size] - got[:, units.size:]
+            if sel.size == self.rows.shape[1] and contiguous:
+                self.values[i, :, cols] = got
+            else:
+                self.values[i, sel[:, None], units[None, :]] = got
+
+    def targets(self, design, j, fx, fb):
+        """Regression targets and totals of rounds 0..j (see ``_solvers``).
+
+        Returns ``target`` (designs, width, units, k) and ``delta`` =
+        ``f(x) - f(b)`` (designs, width, k).  Further target sets on the same
+        coalitions (e.g. a surrogate's values) can be solved at once by
+        concatenating them along the last axis.
+        """
+        done, _ = design.evaluated(j)
+        delta = fx[self.rows] - fb[design.bgs][:, None, :]
+        y = self.values if done.size == self.values.shape[2] else self.values[:, :, done]
+        if design.sides == 2:  # a pair enters as one row
+            return (y + delta[:, :, None, :]) * 0.5, delta
+        return y - fb[design.bgs][:, None, None, :], delta
+
+
+def explain_block(task, X, drawn):
+    """Explain a block of rows; returns (phi, variance, model rows, converged).
+
+    ``phi`` and ``variance`` (n, n_groups, n_outputs) are the weighted sums
+    over background rows.  ``drawn`` (a :class:`DrawnUnits` or an int seed)
+    gives the units of the designs.
+    """
+    if not isinstance(drawn, DrawnUnits):  # with rounds, keep the units of round 0
+        drawn = DrawnUnits(drawn, task.work_bytes(X) // 4 if task.n_rounds > 1 else 0)
+    sums = RowSums(task, X)
+    converged = np.zeros(X.shape[0], dtype=bool)
+    kept = []  # with rounds, the games of every chunk keep their values
+    for j in range(task.n_rounds):
+        live = ~converged
+        if j:
+            sums.restart(live)
+        for c, (m, bgs) in enumerate(sums.chunks()):
+            design = Design(task, drawn, m, bgs)
+            if j == 0:
+                pieces = sums.pieces(design)
+                if task.n_rounds > 1:
+                    pieces = list(pieces)
+                    kept.append(pieces)
+            else:
+                pieces = kept[c]
+            _play_round(sums, design, pieces, j, live)
+            del pieces
+        if sums.fx is None:  # no game of two or more groups: f(x) alone
+            sums.evaluate([])
+        if task.verbose:
+            print(f"[KernelSHAP] round {j + 1}/{task.n_rounds}: {int(live.sum())} rows, "
+                  f"{sums.used} model rows so far", file=sys.stderr)
+        if task.tol is not None:
+            converged |= _converged(sums.phi, sums.var, task.tol)
+            if converged.all():
+                break
+    return sums.phi, sums.var, sums.used, converged
+
+
+def _play_round(sums, design, pieces, j, live):
+    """Evaluate the units of round ``j`` of each piece, solve its games, add them up."""
+    units, factored = design.round_units(j), None
+    for games in pieces:
+        requests, slots = games.requests(design, units, live)
+        games.store(design, slots, sums.evaluate(requests), units)
+        if (games.valid & live[games.rows]).any():
+            factored = design.factor(j) if factored is None else factored
+            _solve(sums, design, games, factored, j, live)
+        del games  # before the next piece is made
+
+
+def _solve(sums, design, games, factored, j, live):
+    """The solver: estimates and variances of a piece's games, added to the row sums."""
+    target, delta = games.targets(design, j, sums.fx, sums.task.background_values)
+    est, var = factored.solve(target, delta)
+    del target
+    if design.error_unknown(j):
+        var[:] = np.nan
+    sums.add(games, est, var, sums.task.weights[design.bgs], live)
+
+
+def _converged(est, var, tol):
+    """Rows whose largest standard error is below ``tol`` times the spread of values."""
+    se = np.sqrt(var)
+    spread = est.max(axis=1) - est.min(axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.all(se.max(axis=1) < tol * spread, axis=1)
