@@ -86,22 +86,28 @@ class HybridBuilder:
         ``out[r, c]`` is ``X[rows[r]]`` where ``masks[c]`` (or ``masks[r, c]``)
         is True and background row ``background_row`` elsewhere; broadcasting
         the two sources costs one pass over ``out`` (no gathered copies).
+        With an array of ``D`` background rows, ``out[i, r, c]`` is the hybrid
+        of ``rows[r]`` with ``background_row[i]`` under ``masks[i, c]``: one
+        pass for ``D`` designs played by the same rows.
 
         Parameters
         ----------
-        out : ndarray of shape (R, C, n_columns)
+        out : ndarray of shape (R, C, n_columns) or (D, R, C, n_columns)
             Buffer of the dtype of :meth:`grid_dtype` (arrays only).
         X : ndarray of shape (n, \\*feature_shape)
         rows : ndarray of int of shape (R,)
-        background_row : int
-        masks : ndarray of bool of shape (C, n_columns) or (R, C, n_columns)
+        background_row : int or ndarray of int of shape (D,)
+        masks : ndarray of bool of shape (C, n_columns), (R, C, n_columns)
+            or, with ``D`` background rows, (D, C, n_columns)
         """
         flat = X.reshape(X.shape[0], -1)
         b = self.background_flat[background_row].astype(out.dtype)
-        x = flat[rows].astype(out.dtype)
+        x = flat[rows].astype(out.dtype)[:, None, :]  # (R, 1, n_columns)
+        if b.ndim == 2:  # D designs: (D, 1, 1, n) against (1, R, 1, n), masks (D, 1, C, n)
+            b, x, masks = b[:, None, None, :], x[None], masks[:, None]
         if out.dtype.kind not in "fiub" or out.dtype.itemsize not in (1, 2, 4, 8):
             np.copyto(out, b)
-            np.copyto(out, x[:, None, :], where=masks)
+            np.copyto(out, np.broadcast_to(x, out.shape), where=masks)
             return out
         # Bit selection ``b ^ ((x ^ b) & m)`` with m all ones where the mask is
         # set: an exact copy of either value (NaN included), 3x faster than a
@@ -110,7 +116,7 @@ class HybridBuilder:
         bits = masks.astype(ints)
         np.negative(bits, out=bits)
         view, b_bits = out.view(ints), b.view(ints)
-        np.bitwise_and(bits, (x.view(ints) ^ b_bits)[:, None, :], out=view)
+        np.bitwise_and(bits, x.view(ints) ^ b_bits, out=view)
         np.bitwise_xor(view, b_bits, out=view)
         return out
 

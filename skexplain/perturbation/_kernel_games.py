@@ -192,12 +192,16 @@ class Games:
         playing = self.valid & live[self.rows]
         everyone = playing.all(axis=1)
         width = np.arange(self.rows.shape[1])
+        # one rows array for the designs that every row plays: the evaluator
+        # then builds their hybrids in one pass
+        shared = self.rows[0] if (self.rows == self.rows[:1]).all() else None
         for i, b in enumerate(design.bgs.tolist()):
             sel = width if everyone[i] else np.flatnonzero(playing[i])
             if sel.size == 0:
                 continue
             players = None if self.players is None else self.players[i, sel]
-            out.append((self.rows[i, sel], b, masks[i], players))
+            rows = shared if everyone[i] and shared is not None else self.rows[i, sel]
+            out.append((rows, b, masks[i], players))
             slots.append((i, sel))
         return out, slots
 
