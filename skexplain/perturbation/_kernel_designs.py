@@ -107,8 +107,11 @@ def draw_units(seed, bgs, n_players, plan):
     Background row ``b`` draws from ``default_rng([seed, b, m])`` and from
     nothing else: its design is the same whichever rows play it.
     """
-    rngs = [np.random.default_rng([seed, b, n_players]) for b in bgs]
-    return sample_units(rngs, plan, 1)
+    keys = np.empty((len(bgs), 3), dtype=np.uint32)  # all three are below 2^32
+    keys[:, 0], keys[:, 1], keys[:, 2] = seed, bgs, n_players
+    # a uint32 key is the entropy the list [seed, b, m] converts to (the same
+    # stream), without numpy's conversion of each Python int: twice as fast
+    return sample_units([np.random.default_rng(key) for key in keys], plan, 1)
 
 
 class DrawnUnits:

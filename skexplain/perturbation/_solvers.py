@@ -284,18 +284,23 @@ def _variance_groups(stratum, sampled, finite):
     stratum (which can only overstate the variance).  With no partner the
     variance is unknown (NaN).  Rows that are not sampled get group -1.
     """
-    labels, counts = np.unique(stratum[sampled], return_counts=True)
+    # bincounts rather than np.unique: this runs once per design chunk and call
+    per_stratum = np.bincount(stratum[sampled], minlength=finite.size)
+    labels = np.flatnonzero(per_stratum)
+    counts = per_stratum[labels]
     owner = labels.copy()
     pairable = labels[counts > 1]
     if pairable.size:
         for i in np.flatnonzero(counts == 1):
             owner[i] = pairable[np.argmin(np.abs(pairable - labels[i]))]
-    groups, index = np.unique(owner, return_inverse=True)
-    size = np.bincount(index, weights=counts)
-    keep = np.zeros(groups.size)
+    # the nearest pairable stratum is monotone in the label: ``owner`` is sorted
+    index = np.concatenate([[0], np.cumsum(owner[1:] != owner[:-1])])[:labels.size]
+    n_groups = int(index[-1]) + 1 if index.size else 0
+    size = np.bincount(index, weights=counts, minlength=n_groups)
+    keep = np.zeros(n_groups)
     np.maximum.at(keep, index, finite[labels])
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(size > 1, keep * size / (size - 1), np.nan)
-    group = np.full(stratum.shape, -1)
-    group[sampled] = index[np.searchsorted(labels, stratum[sampled])]
-    return group, factor
+    group_of_stratum = np.full(finite.size, -1)
+    group_of_stratum[labels] = index
+    return np.where(sampled, group_of_stratum[stratum], -1), factor
