@@ -246,22 +246,15 @@ def explain_block(task, X, drawn):
         drawn = DrawnUnits(drawn, task.work_bytes(X) // 4 if task.n_rounds > 1 else 0)
     sums = RowSums(task, X)
     converged = np.zeros(X.shape[0], dtype=bool)
-    kept = []  # with rounds, the games of every chunk keep their values
+    kept = [] if task.n_rounds > 1 else None  # the games keep their values between rounds
+    call_rows = task.evaluator.design_chunk_rows(X)
     for j in range(task.n_rounds):
         live = ~converged
         if j:
             sums.restart(live)
-        for c, (m, bgs) in enumerate(sums.chunks()):
-            design = Design(task, drawn, m, bgs)
-            if j == 0:
-                pieces = sums.pieces(design)
-                if task.n_rounds > 1:
-                    pieces = list(pieces)
-                    kept.append(pieces)
-            else:
-                pieces = kept[c]
-            _play_round(sums, design, pieces, j, live)
-            del pieces
+        solver = _Solver(sums, j, live)
+        for batch in _batches(_plays(sums, drawn, kept, j), j, live, call_rows):
+            solver.evaluate_and_solve(batch)
         if sums.fx is None:  # no game of two or more groups: f(x) alone
             sums.evaluate([])
         if task.verbose:
@@ -274,26 +267,82 @@ def explain_block(task, X, drawn):
     return sums.phi, sums.var, sums.used, converged
 
 
-def _play_round(sums, design, pieces, j, live):
-    """Evaluate the units of round ``j`` of each piece, solve its games, add them up."""
-    units, factored = design.round_units(j), None
-    for games in pieces:
+def _plays(sums, drawn, kept, j):
+    """(design, games) of round ``j``, chunk after chunk and piece after piece.
+
+    Round 0 makes the games (and keeps them in ``kept`` when there are
+    rounds); later rounds play the kept games again on the same designs.
+    """
+    for c, (m, bgs) in enumerate(sums.chunks()):
+        design = Design(sums.task, drawn, m, bgs)
+        if j == 0:
+            pieces = sums.pieces(design)
+            if kept is not None:
+                pieces = list(pieces)
+                kept.append(pieces)
+        else:
+            pieces = kept[c]
+        for games in pieces:
+            yield design, games
+
+
+def _batches(plays, j, live, call_rows):
+    """The plays with their requests, grouped into one ``predict`` call's rows.
+
+    Designs of every game size and chunk then share calls: a model with a
+    fixed cost per call (sklearn's input validation) pays it once per
+    ``call_rows`` rows rather than once per game size.  A piece larger than
+    a call is a batch of its own (the evaluator splits it).
+    """
+    batch, rows = [], 0
+    for design, games in plays:
+        units = design.round_units(j)
         requests, slots = games.requests(design, units, live)
-        games.store(design, slots, sums.evaluate(requests), units)
-        if (games.valid & live[games.rows]).any():
-            factored = design.factor(j) if factored is None else factored
-            _solve(sums, design, games, factored, j, live)
-        del games  # before the next piece is made
+        n_rows = sum(len(r[0]) for r in requests) * units.size * design.sides
+        if batch and rows + n_rows > call_rows:
+            yield batch
+            batch, rows = [], 0
+        batch.append((design, games, units, requests, slots))
+        rows += n_rows
+    if batch:
+        yield batch
 
 
-def _solve(sums, design, games, factored, j, live):
-    """The solver: estimates and variances of a piece's games, added to the row sums."""
-    target, delta = games.targets(design, j, sums.fx, sums.task.background_values)
-    est, var = factored.solve(target, delta)
-    del target
-    if design.error_unknown(j):
-        var[:] = np.nan
-    sums.add(games, est, var, sums.task.weights[design.bgs], live)
+class _Solver:
+    """Evaluates batches of plays, then solves each game and adds it to the row sums.
+
+    A design is factored once for all its pieces and dropped as soon as a
+    batch or a piece of another design comes (a chunk's pieces are
+    consecutive): one factored design at a time, as the memory budget assumes.
+    """
+
+    def __init__(self, sums, j, live):
+        self.sums, self.j, self.live = sums, j, live
+        self.design, self.factored = None, None
+
+    def evaluate_and_solve(self, batch):
+        if batch[0][0] is not self.design:  # done with it: free it before evaluating
+            self.design, self.factored = None, None
+        values = self.sums.evaluate([r for play in batch for r in play[3]])
+        start = 0
+        for design, games, units, requests, slots in batch:
+            games.store(design, slots, values[start:start + len(requests)], units)
+            start += len(requests)
+            if (games.valid & self.live[games.rows]).any():
+                self.solve(design, games)
+
+    def solve(self, design, games):
+        """The solver: estimates and variances of a piece's games, added to the row sums."""
+        if design is not self.design:
+            self.design, self.factored = None, None  # before the next one is factored
+            self.design, self.factored = design, design.factor(self.j)
+        sums, j = self.sums, self.j
+        target, delta = games.targets(design, j, sums.fx, sums.task.background_values)
+        est, var = self.factored.solve(target, delta)
+        del target
+        if design.error_unknown(j):
+            var[:] = np.nan
+        sums.add(games, est, var, sums.task.weights[design.bgs], self.live)
 
 
 def _converged(est, var, tol):
