@@ -98,13 +98,14 @@ class HybridBuilder:
         rows : ndarray of int of shape (R,)
         background_row : int or ndarray of int of shape (D,)
         masks : ndarray of bool of shape (C, n_columns), (R, C, n_columns)
-            or, with ``D`` background rows, (D, C, n_columns)
+            or, with ``D`` background rows, (D, C, n_columns) or (D, R, C, n_columns)
         """
         flat = X.reshape(X.shape[0], -1)
         b = self.background_flat[background_row].astype(out.dtype)
         x = flat[rows].astype(out.dtype)[:, None, :]  # (R, 1, n_columns)
-        if b.ndim == 2:  # D designs: (D, 1, 1, n) against (1, R, 1, n), masks (D, 1, C, n)
-            b, x, masks = b[:, None, None, :], x[None], masks[:, None]
+        if b.ndim == 2:  # D designs: (D, 1, 1, n) against (1, R, 1, n)
+            b, x = b[:, None, None, :], x[None]
+            masks = masks[:, None] if masks.ndim == 3 else masks  # (D, 1 or R, C, n)
         if out.dtype.kind not in "fiub" or out.dtype.itemsize not in (1, 2, 4, 8):
             np.copyto(out, b)
             np.copyto(out, np.broadcast_to(x, out.shape), where=masks)

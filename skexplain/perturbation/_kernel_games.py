@@ -123,13 +123,12 @@ class RowSums:
             self.phi[games.rows[0]] += np.einsum("d,dwgk->wgk", weights, est)
             self.var[games.rows[0]] += np.einsum("d,dwgk->wgk", weights ** 2, var)
             return
-        for i in range(weights.size):
-            sel = np.flatnonzero(playing[i])
-            if sel.size:
-                rows = games.rows[i, sel]
-                where = rows if games.players is None else (rows[:, None], games.players[i, sel])
-                self.phi[where] += weights[i] * est[i, sel]
-                self.var[where] += weights[i] ** 2 * var[i, sel]
+        # np.add.at adds in array order: design after design, as a loop would
+        design, slot = np.nonzero(playing)
+        rows, w = games.rows[design, slot], weights[design][:, None, None]
+        where = rows if games.players is None else (rows[:, None], games.players[design, slot])
+        np.add.at(self.phi, where, w * est[design, slot])
+        np.add.at(self.var, where, w ** 2 * var[design, slot])
 
     def chunks(self):
         """The designs, (m, background rows) half of the budget at a time (drawn lazily)."""
