@@ -135,6 +135,13 @@ class SharedDesign:
         -------
         phi : ndarray of shape (n_designs, n_games, d, n_outputs)
         variance : ndarray of shape (n_designs, n_games, d, n_outputs) or None
+
+        Notes
+        -----
+        Each output column is solved on its own, so several target sets on
+        the same coalitions (say a model's values and a surrogate's) are
+        solved at once by stacking them along the last axis; the variance of
+        a difference of two sets is that of a column holding the difference.
         """
         n_designs, n_games, n_units, n_out = target.shape
         d = self.n_players
