@@ -1,0 +1,431 @@
+"""PROTOTYPE (issue 15): regression-adjusted Shapley estimation vs KernelSHAP.
+
+Not part of the library.  Idea of Witter, Liu & Musco (NeurIPS 2025,
+"Regression-adjusted Monte Carlo estimators"), written from the formulas in
+../shared/ALGORITHMS.md section 1.5:
+
+    phi = phi(g) + HT-estimate of phi(v - g)
+
+* ``g`` is a linear-plus-pairwise surrogate of the game fitted on the sampled
+  coalitions, ``g(S) = b0 + sum_i b_i [i in S] + sum_{i<j} c_ij [i,j in S]``,
+  whose Shapley values are exact: ``phi_i(g) = b_i + 1/2 sum_j c_ij``.  The
+  intercept and linear part are not penalised (so an additive game is fitted
+  exactly); the pairwise part gets a ridge penalty (underdetermined at small
+  budgets).
+* The residual ``r = v - g`` enters through the exact Shapley formula
+  ``phi_i(r) = sum_S r(S) c_i(S)`` with ``c_i(S) = p_{|S|-1}`` if ``i in S``
+  and ``-p_{|S|}`` otherwise, ``p_l = 1 / (d C(d-1, l))``, estimated by
+  Horvitz-Thompson over the sampled coalitions (inclusion probability
+  ``pi_S = n_units / population`` of its stratum), with ``r(empty)`` and
+  ``r(full)`` known.  ``sum_i c_i(S) = 0`` for every other ``S``, so
+  efficiency is exact without a projection.  With ``crossfit=True`` the
+  sampled units of each stratum are split in halves: the surrogate of one
+  half corrects with the residuals of the other (unbiased), and both ways
+  are averaged.
+
+The coalitions are those of skexplain's KernelSHAP (``plan_coalitions`` and
+``sample_units``: leverage size weights, paired, without replacement, border
+trick), one independent design per background row (``per_b``) or one design
+shared by the background (``shared``: the game is the background mean).
+
+Everything runs on precomputed game tables (all 2^d coalitions of every
+single-reference game ``v_b(S) = f(x_S, b_notS)``), so an estimate costs
+table look-ups; its *model-row cost* is the same as KernelSHAP's at the same
+``n_samples`` (one row per coalition and background row).
+
+Run:  python benchmarks/proto_regression_adjusted.py [--problems rf14 gbr10 additive14]
+"""
+import argparse
+import os
+import sys
+import time
+import warnings
+from math import comb
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from skexplain.perturbation._samplers import plan_coalitions, sample_units  # noqa: E402
+
+
+# ------------------------------------------------------------------ games
+def all_masks(d):
+    """(2^d, d) bool: coalition ``k`` holds player ``i`` when bit ``i`` of ``k`` is set."""
+    return ((np.arange(2 ** d)[:, None] >> np.arange(d)) & 1).astype(bool)
+
+
+def game_tables(f, X, bg, chunk=2 ** 17):
+    """V[row, b, code] = f(x_S, b_notS) for every coalition code (2^d of them)."""
+    n, d = X.shape
+    masks = all_masks(d)
+    V = np.empty((n, len(bg), 2 ** d))
+    for r in range(n):
+        hyb = np.where(masks[None], X[r][None, None], bg[:, None, :]).reshape(-1, d)
+        out = np.concatenate([f(hyb[s:s + chunk]) for s in range(0, len(hyb), chunk)])
+        V[r] = out.reshape(len(bg), 2 ** d)
+    return V
+
+
+def p_weights(d):
+    """p_l = 1 / (d C(d-1, l)), l = 0..d-1, padded with p_{-1} = p_d = 0."""
+    p = np.array([1.0 / (d * comb(d - 1, l)) for l in range(d)])
+    return np.concatenate([[0.0], p, [0.0]])  # index l + 1
+
+
+def shapley_coefficients(Z):
+    """C[s, i] = c_i(S) for the masks Z (n, d): phi_i = sum_S v(S) c_i(S)."""
+    d = Z.shape[1]
+    p = p_weights(d)
+    size = Z.sum(axis=1)
+    return np.where(Z, p[size][:, None], -p[size + 1][:, None])
+
+
+def exact_shapley(V, d):
+    """Exact Shapley values of games given as full tables (..., 2^d) -> (..., d)."""
+    C = shapley_coefficients(all_masks(d))
+    return V @ C
+
+
+# ------------------------------------------------------------- surrogate
+def pair_index(d):
+    return np.triu_indices(d, 1)
+
+
+def features(Z, order):
+    """[Z, Z_i Z_j (i<j)] as floats (order 2), or Z (order 1)."""
+    Z = Z.astype(float)
+    if order == 1:
+        return Z
+    i, j = pair_index(Z.shape[1])
+    return np.concatenate([Z, Z[:, i] * Z[:, j]], axis=1)
+
+
+def fit_surrogate(Z, y, w, order=2, lam=1e-2):
+    """Weighted ridge of y on [1, features]; intercept and linear part unpenalised.
+
+    Returns the coefficient vector (intercept first).  ``lam`` is relative to
+    the mean diagonal of the weighted Gram matrix of the pairwise block.
+    """
+    F = np.concatenate([np.ones((len(Z), 1)), features(Z, order)], axis=1)
+    Fw = F * w[:, None]
+    G = F.T @ Fw
+    pen = np.zeros(F.shape[1])
+    d = Z.shape[1]
+    pen[1 + d:] = lam * max(np.mean(np.diag(G)[1 + d:]) if order == 2 else 0.0, 1e-12)
+    pen[:1 + d] = 1e-10 * np.mean(np.diag(G))  # only guards exact singularity
+    return np.linalg.solve(G + np.diag(pen), Fw.T @ y)
+
+
+def surrogate_values(coef, Z, order):
+    F = np.concatenate([np.ones((len(Z), 1)), features(Z, order)], axis=1)
+    return F @ coef
+
+
+def surrogate_shapley(coef, d, order):
+    """phi_i(g) = b_i + 1/2 sum_j c_ij."""
+    phi = coef[1:1 + d].copy()
+    if order == 2:
+        i, j = pair_index(d)
+        c = coef[1 + d:]
+        np.add.at(phi, i, 0.5 * c)
+        np.add.at(phi, j, 0.5 * c)
+    return phi
+
+
+# ---------------------------------------------------------- tree surrogate
+def leaf_games(tree):
+    """(value, A, B) per reachable leaf of a sklearn tree on 0/1 masks: the leaf is
+    reached by the coalitions holding every player of A and none of B."""
+    t = tree.tree_
+    out, stack = [], [(0, frozenset(), frozenset())]
+    while stack:
+        node, A, B = stack.pop()
+        left = t.children_left[node]
+        if left == -1:
+            out.append((float(t.value[node].ravel()[0]), A, B))
+            continue
+        i = int(t.feature[node])  # threshold between 0 and 1: left is "i absent"
+        if i not in A:
+            stack.append((left, A, B | {i}))
+        if i not in B:
+            stack.append((t.children_right[node], A | {i}, B))
+    return out
+
+
+def leaf_shapley(A, B, d):
+    """Shapley values of u(S) = [A in S and B disjoint from S] (exact, closed form)."""
+    from math import factorial
+    a, b = len(A), len(B)
+    phi = np.zeros(d)
+    if a:
+        phi[list(A)] = factorial(a - 1) * factorial(b) / factorial(a + b)
+    if b:
+        phi[list(B)] = -factorial(a) * factorial(b - 1) / factorial(a + b)
+    return phi
+
+
+class TreeSurrogate:
+    """Gradient-boosted trees on the 0/1 masks; Shapley values exact from the leaves."""
+
+    def __init__(self, Z, y, w, n_estimators=50, max_depth=3, seed=0):
+        from sklearn.ensemble import GradientBoostingRegressor
+        self.d = Z.shape[1]
+        self.model = GradientBoostingRegressor(
+            n_estimators=n_estimators, max_depth=max_depth, learning_rate=0.1,
+            random_state=seed).fit(Z.astype(float), y, sample_weight=w)
+
+    def values(self, Z):
+        return self.model.predict(Z.astype(float))
+
+    def shapley(self):
+        phi = np.zeros(self.d)
+        lr = self.model.learning_rate
+        for est in self.model.estimators_.ravel():
+            for value, A, B in leaf_games(est):
+                phi += lr * value * leaf_shapley(A, B, self.d)
+        return phi
+
+
+class PolySurrogate:
+    """Linear (order 1) or linear-plus-pairwise (order 2) ridge surrogate."""
+
+    def __init__(self, Z, y, w, order=2, lam=1e-2):
+        self.order, self.d = order, Z.shape[1]
+        self.coef = fit_surrogate(Z, y, w, order, lam)
+
+    def values(self, Z):
+        return surrogate_values(self.coef, Z, self.order)
+
+    def shapley(self):
+        return surrogate_shapley(self.coef, self.d, self.order)
+
+
+# --------------------------------------------------------------- designs
+def draw_design(d, m, rng):
+    """Coalitions (n, d), their inclusion probabilities and strata (KernelSHAP's sampler)."""
+    plan = plan_coalitions(d, m, "leverage", True)
+    units = sample_units([rng], plan, 1)[0]  # (units, d), the smaller side of each pair
+    stratum = plan.stratum_of_unit
+    pi = (plan.n_units / np.maximum(plan.population, 1)).astype(float)[stratum]
+    Z = np.concatenate([units, ~units])
+    return Z, np.concatenate([pi, pi]), np.concatenate([stratum, stratum]), plan
+
+
+def codes_of(Z):
+    return Z.astype(np.int64) @ (np.int64(1) << np.arange(Z.shape[1], dtype=np.int64))
+
+
+def ht_residual(Z, r, pi, d, r_empty, r_full):
+    """Horvitz-Thompson estimate of phi(r) from the sampled coalitions (exact ends)."""
+    C = shapley_coefficients(Z)
+    return (r / pi) @ C + (r_full - r_empty) / d
+
+
+def ht_variance(Z, r, pi, stratum, plan):
+    """Stratified without-replacement variance of the HT estimate (paired units)."""
+    C = shapley_coefficients(Z)
+    n_u = len(Z) // 2
+    t = (r[:, None] * C)[:n_u] + (r[:, None] * C)[n_u:]  # per-unit contributions
+    st = stratum[:n_u]
+    var = np.zeros(Z.shape[1])
+    for j in np.unique(st):
+        n, N = plan.n_units[j], plan.population[j]
+        if n >= N or n < 2:
+            continue
+        var += N ** 2 * (1 - n / N) * t[st == j].var(axis=0, ddof=1) / n
+    return var
+
+
+def ra_estimate(Z, y, pi, stratum, plan, y_empty, y_full, surrogate, crossfit=False,
+                rng=None):
+    """Regression-adjusted estimate of one game's Shapley values and their variance.
+
+    ``surrogate(Z, y, w)`` returns an object with ``values(Z)`` and ``shapley()``.
+    """
+    d = Z.shape[1]
+    ends = np.array([np.zeros(d, bool), np.ones(d, bool)])
+
+    def fit(sel):
+        Zf = np.concatenate([Z[sel], ends])
+        yf = np.concatenate([y[sel], [y_empty, y_full]])
+        wf = np.concatenate([np.ones(sel.size), [10.0, 10.0]])
+        return surrogate(Zf, yf, wf)
+
+    def correct(g, sel, pi_sel):
+        g_ends = g.values(ends)
+        return g.shapley() + ht_residual(Z[sel], y[sel] - g.values(Z[sel]), pi_sel, d,
+                                         y_empty - g_ends[0], y_full - g_ends[1])
+
+    everything = np.arange(len(Z))
+    if not crossfit:
+        g = fit(everything)
+        r = y - g.values(Z)
+        return correct(g, everything, pi), ht_variance(Z, r, pi, stratum, plan)
+    halves = _split_halves(stratum, plan, rng)
+    out = []
+    for a, b in (halves, halves[::-1]):
+        pi_b = _half_pi(stratum, plan, b)
+        out.append(correct(fit(a), b, pi_b[b]))
+    return 0.5 * (out[0] + out[1]), np.full(d, np.nan)
+
+
+def _split_halves(stratum, plan, rng):
+    """Split sampled pairs of each stratum in two halves (enumerated strata in both)."""
+    n_u = len(stratum) // 2
+    st = stratum[:n_u]
+    a, b = [], []
+    for j in np.unique(st):
+        idx = np.flatnonzero(st == j)
+        if plan.n_units[j] >= plan.population[j] or idx.size < 2:
+            a.append(idx)
+            b.append(idx)
+            continue
+        idx = rng.permutation(idx)
+        a.append(idx[: idx.size // 2])
+        b.append(idx[idx.size // 2:])
+    a, b = np.concatenate(a), np.concatenate(b)
+    return np.concatenate([a, a + n_u]), np.concatenate([b, b + n_u])
+
+
+def _half_pi(stratum, plan, half):
+    """Inclusion probabilities of the coalitions of one half (units per stratum / population)."""
+    n_u = len(stratum) // 2
+    counts = np.bincount(stratum[half[half < n_u]], minlength=plan.sizes.size)
+    pi = counts / np.maximum(plan.population, 1)
+    return pi[stratum]
+
+
+# ------------------------------------------------------------ estimators
+def _poly(order, lam):
+    return lambda Z, y, w: PolySurrogate(Z, y, w, order, lam)
+
+
+def _tree(Z, y, w):
+    return TreeSurrogate(Z, y, w)
+
+
+VARIANTS = {  # name: (design, surrogate, crossfit)
+    "ra1_perb": ("per_b", _poly(1, 0.0), False),
+    "ra2_perb": ("per_b", _poly(2, 1e-2), False),
+    "ra1_shared": ("shared", _poly(1, 0.0), False),
+    "tree_perb_cf": ("per_b", _tree, True),
+    "tree_shared": ("shared", _tree, False),
+    "tree_shared_cf": ("shared", _tree, True),
+}
+
+
+def estimate(V, m, seed, variant):
+    """Estimates (n, d) and variances for the game tables V (n, nb, 2^d) at budget m."""
+    design, surrogate, crossfit = VARIANTS[variant]
+    n, nb, size = V.shape
+    d = int(np.log2(size))
+    full = size - 1
+    phi, var = np.zeros((n, d)), np.zeros((n, d))
+    draws = [seed] if design == "shared" else [(seed, b) for b in range(nb)]
+    for k, key in enumerate(draws):
+        rng = np.random.default_rng(key)
+        Z, pi, stratum, plan = draw_design(d, m, rng)
+        codes = codes_of(Z)
+        for r in range(n):
+            game = V[r].mean(axis=0) if design == "shared" else V[r, k]
+            est, v = ra_estimate(Z, game[codes], pi, stratum, plan, game[0], game[full],
+                                 surrogate, crossfit, rng=np.random.default_rng((seed, k, r)))
+            phi[r] += est / len(draws)
+            var[r] += v / len(draws) ** 2
+    return phi, var
+
+
+# --------------------------------------------------------------- problems
+def make_problem(name, n_explain=10, n_background=10, seed=0):
+    """dict(name, f, X, bg) of the issue's hard case and the checks."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import resample
+
+    rng = np.random.default_rng(seed)
+    if name in ("rf14", "additive14"):
+        d = 14
+        cov = 0.6 ** np.abs(np.subtract.outer(np.arange(d), np.arange(d)))  # correlated
+        X = rng.multivariate_normal(np.zeros(d), cov, size=3000)
+        if name == "rf14":
+            y = (X[:, 0] - 0.5 * X[:, 1] + 0.3 * X[:, 5] + 2 * X[:, 0] * X[:, 2]
+                 - 1.5 * X[:, 3] * X[:, 4] + X[:, 6] * X[:, 7] + X[:, 8] * X[:, 9] * X[:, 10]
+                 + 1.5 * np.sin(X[:, 11] * X[:, 12]) * X[:, 13]
+                 + 0.1 * rng.standard_normal(len(X)))
+            from sklearn.ensemble import RandomForestRegressor
+            Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=seed)
+            f = RandomForestRegressor(n_estimators=100, min_samples_leaf=3, n_jobs=1,
+                                      random_state=seed).fit(Xtr, ytr).predict
+        else:
+            coef = rng.normal(size=d)
+            Xtr, Xte = train_test_split(X, test_size=0.25, random_state=seed)
+
+            def f(Z, c=coef):
+                return Z @ c + np.sin(Z).sum(axis=1) + 0.3 * (Z ** 2)[:, ::2].sum(axis=1)
+    elif name == "gbr10":
+        from sklearn.datasets import load_diabetes
+        from sklearn.ensemble import GradientBoostingRegressor
+        X, y = load_diabetes(return_X_y=True)
+        Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=seed)
+        f = GradientBoostingRegressor(random_state=seed).fit(Xtr, ytr).predict
+    else:
+        raise ValueError(f"unknown problem {name!r}")
+    bg = resample(Xtr, n_samples=n_background, replace=False, random_state=seed)
+    return dict(name=name, f=f, X=np.asarray(Xte[:n_explain], float), bg=np.asarray(bg, float))
+
+
+def rel_mae(est, phi):
+    return float(np.abs(est - phi).mean() / np.abs(phi).mean())
+
+
+def run_kernelshap(P, m, seed):
+    from skexplain import KernelSHAP
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return KernelSHAP(P["f"], n_samples=m, random_state=seed).fit(P["bg"]).explain(
+            P["X"]).values
+
+
+def run_shap(P, m, seed):
+    import shap
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.random.seed(seed)
+        return np.asarray(shap.KernelExplainer(P["f"], P["bg"]).shap_values(
+            P["X"], nsamples=m, l1_reg=False, silent=True))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", nargs="+", default=["rf14", "gbr10", "additive14"])
+    parser.add_argument("--budgets", nargs="+", type=int, default=[2, 4, 8, 16, 32])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--no-shap", action="store_true")
+    args = parser.parse_args(argv)
+    for name in args.problems:
+        P = make_problem(name)
+        d = P["X"].shape[1]
+        t0 = time.perf_counter()
+        V = game_tables(P["f"], P["X"], P["bg"])
+        phi = exact_shapley(V, d).mean(axis=1)
+        print(f"\n== {name}: d={d}, tables {time.perf_counter() - t0:.1f}s, "
+              f"efficiency gap {np.abs(phi.sum(1) - (V[:, :, -1] - V[:, :, 0]).mean(1)).max():.1e}")
+        cols = (["budget", "kernelshap"] + ([] if args.no_shap else ["shap"]) + args.variants)
+        print("  ".join(f"{c:>13}" for c in cols))
+        for k in args.budgets:
+            m = k * d
+            if m >= 2 ** d - 2:
+                continue
+            errs = {c: [] for c in cols[1:]}
+            for s in args.seeds:
+                errs["kernelshap"].append(rel_mae(run_kernelshap(P, m, s), phi))
+                if not args.no_shap:
+                    errs["shap"].append(rel_mae(run_shap(P, m, s), phi))
+                for v in args.variants:
+                    errs[v].append(rel_mae(estimate(V, m, s, v)[0], phi))
+            print("  ".join([f"{k:>11}d"] + [f"{np.mean(errs[c]):13.4g}" for c in cols[1:]]))
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
