@@ -200,6 +200,146 @@ class PolySurrogate:
         return surrogate_shapley(self.coef, self.d, self.order)
 
 
+# ------------------------------------------- tree surrogate in input space
+def leaf_boxes(tree, d):
+    """(values, lo, hi) of the leaves of a sklearn tree: leaf l holds the z with
+    lo[l] < z <= hi[l] in every feature."""
+    t = tree.tree_
+    vals, los, his = [], [], []
+    stack = [(0, np.full(d, -np.inf), np.full(d, np.inf))]
+    while stack:
+        node, lo, hi = stack.pop()
+        left = t.children_left[node]
+        if left == -1:
+            vals.append(float(t.value[node].ravel()[0]))
+            los.append(lo)
+            his.append(hi)
+            continue
+        i, thr = int(t.feature[node]), t.threshold[node]
+        h2 = hi.copy()
+        h2[i] = min(hi[i], thr)
+        l2 = lo.copy()
+        l2[i] = max(lo[i], thr)
+        stack.append((left, lo, h2))
+        stack.append((t.children_right[node], l2, hi))
+    return np.array(vals), np.array(los), np.array(his)
+
+
+def hgb_leaf_boxes(nodes, d):
+    """leaf_boxes for a HistGradientBoosting predictor (no missing values in our data)."""
+    vals, los, his = [], [], []
+    stack = [(0, np.full(d, -np.inf), np.full(d, np.inf))]
+    while stack:
+        k, lo, hi = stack.pop()
+        node = nodes[k]
+        if node["is_leaf"]:
+            vals.append(float(node["value"]))
+            los.append(lo)
+            his.append(hi)
+            continue
+        i, thr = int(node["feature_idx"]), float(node["num_threshold"])
+        h2, l2 = hi.copy(), lo.copy()
+        h2[i], l2[i] = min(hi[i], thr), max(lo[i], thr)
+        stack.append((int(node["left"]), lo, h2))
+        stack.append((int(node["right"]), l2, hi))
+    return np.array(vals), np.array(los), np.array(his)
+
+
+class InputTreeSurrogate:
+    """Boosted trees fitted on the evaluated hybrid rows themselves (pooled over
+    explained and background rows); the Shapley values of the single-reference
+    game ``g_b(S) = h(x_S, b_notS)`` are exact: a leaf is reached by the
+    coalitions holding A (where only x falls in the leaf's box) and none of B
+    (where only b does), and ``u(S) = [A in S, B out of S]`` has a closed form."""
+
+    def __init__(self, H, y, n_estimators=100, max_depth=4, seed=0, kind="gbr"):
+        d = H.shape[1]
+        if kind == "hgb":  # histogram boosting: leaf values already shrunk
+            from sklearn.ensemble import HistGradientBoostingRegressor
+            self.model = HistGradientBoostingRegressor(
+                max_iter=n_estimators, max_leaf_nodes=31, learning_rate=0.1,
+                early_stopping=False, random_state=seed).fit(H, y)
+            boxes = [hgb_leaf_boxes(p[0].nodes, d) for p in self.model._predictors]
+            self.vals = np.concatenate([b[0] for b in boxes])
+        else:
+            from sklearn.ensemble import GradientBoostingRegressor
+            self.model = GradientBoostingRegressor(
+                n_estimators=n_estimators, max_depth=max_depth, learning_rate=0.1,
+                subsample=0.8, random_state=seed).fit(H, y)
+            boxes = [leaf_boxes(e, d) for e in self.model.estimators_.ravel()]
+            self.vals = self.model.learning_rate * np.concatenate([b[0] for b in boxes])
+        self.lo = np.concatenate([b[1] for b in boxes])
+        self.hi = np.concatenate([b[2] for b in boxes])
+
+    def values(self, H):
+        return self.model.predict(H)
+
+    def shapley(self, x, b):
+        from math import factorial
+        d = x.size
+        in_x = (self.lo < x) & (x <= self.hi)  # (leaves, d)
+        in_b = (self.lo < b) & (b <= self.hi)
+        reach = (in_x | in_b).all(axis=1)
+        A, B = in_x & ~in_b & reach[:, None], ~in_x & in_b & reach[:, None]
+        a, nb_ = A.sum(1), B.sum(1)
+        fac = np.array([factorial(k) for k in range(2 * d + 1)], dtype=float)
+        wa = np.where(a > 0, fac[np.maximum(a - 1, 0)] * fac[nb_] / fac[a + nb_], 0.0)
+        wb = np.where(nb_ > 0, fac[a] * fac[np.maximum(nb_ - 1, 0)] / fac[a + nb_], 0.0)
+        return (self.vals * wa) @ A - (self.vals * wb) @ B
+
+
+def input_tree_estimate(V, X, bg, m, seed, crossfit=True, linear=True, two_stage=False,
+                        kind="gbr", n_estimators=100):
+    """Tree MSR in input space: one surrogate per half, pooled over rows and background."""
+    n, nb, size = V.shape
+    d = X.shape[1]
+    designs = []
+    for b in range(nb):
+        rng = np.random.default_rng((seed, b))
+        Z, pi, stratum, plan = draw_design(d, m, rng)
+        halves = _split_halves(stratum, plan, rng) if crossfit else (np.arange(len(Z)),) * 2
+        designs.append((Z, codes_of(Z), pi, stratum, plan, halves))
+
+    def offset(r, b, sel):
+        """The linear surrogate of game (r, b) fitted on ``sel`` (two-stage variant)."""
+        Z, codes = designs[b][0], designs[b][1]
+        ends = np.array([np.zeros(d, bool), np.ones(d, bool)])
+        return PolySurrogate(np.concatenate([Z[sel], ends]),
+                             np.concatenate([V[r, b, codes[sel]], V[r, b, [0, -1]]]),
+                             np.r_[np.ones(sel.size), 10.0, 10.0], 1, 0.0)
+
+    def pooled(h):
+        H, y = [], []
+        for b, (Z, codes, _, _, _, halves) in enumerate(designs):
+            sel = halves[h]
+            for r in range(n):
+                H.append(np.where(Z[sel], X[r], bg[b]))
+                lin = offset(r, b, sel).values(Z[sel]) if two_stage else 0.0
+                y.append(V[r, b, codes[sel]] - lin)
+        return np.concatenate(H), np.concatenate(y)
+
+    models = [InputTreeSurrogate(*pooled(h), n_estimators, seed=seed, kind=kind)
+              for h in ((0, 1) if crossfit else (0,))]
+    phi = np.zeros((n, d))
+    for b, (Z, codes, pi, stratum, plan, halves) in enumerate(designs):
+        for k, g in enumerate(models):  # g fitted on one half corrects with the other
+            sel = halves[1 - k] if crossfit else halves[0]
+            pi_sel = _half_pi(stratum, plan, sel)[sel] if crossfit else pi
+            for r in range(n):
+                H = np.where(Z[sel], X[r], bg[b])
+                ends = g.values(np.array([bg[b], X[r]]))
+                res = V[r, b, codes[sel]] - g.values(H)
+                if linear:  # a linear surrogate of the residual, on the same half
+                    est = g.shapley(X[r], bg[b]) + ra_estimate(
+                        Z[sel], res, pi_sel, stratum[sel], plan, V[r, b, 0] - ends[0],
+                        V[r, b, -1] - ends[1], _poly(1, 0.0))[0]
+                else:
+                    est = g.shapley(X[r], bg[b]) + ht_residual(
+                        Z[sel], res, pi_sel, d, V[r, b, 0] - ends[0], V[r, b, -1] - ends[1])
+                phi[r] += est / (nb * len(models))
+    return phi
+
+
 # --------------------------------------------------------------- designs
 def draw_design(d, m, rng):
     """Coalitions (n, d), their inclusion probabilities and strata (KernelSHAP's sampler)."""
@@ -230,7 +370,7 @@ def ht_variance(Z, r, pi, stratum, plan):
     var = np.zeros(Z.shape[1])
     for j in np.unique(st):
         n, N = plan.n_units[j], plan.population[j]
-        if n >= N or n < 2:
+        if n >= N or np.count_nonzero(st == j) < 2:
             continue
         var += N ** 2 * (1 - n / N) * t[st == j].var(axis=0, ddof=1) / n
     return var
@@ -422,7 +562,14 @@ def main(argv=None):
                 if not args.no_shap:
                     errs["shap"].append(rel_mae(run_shap(P, m, s), phi))
                 for v in args.variants:
-                    errs[v].append(rel_mae(estimate(V, m, s, v)[0], phi))
+                    if v.startswith("itree"):
+                        est = input_tree_estimate(V, P["X"], P["bg"], m, s, "_cf" in v, "lin" in v,
+                                                  v.startswith("itree2"),
+                                                  "hgb" if "hgb" in v else "gbr",
+                                                  300 if "hgb" in v else 100)
+                    else:
+                        est = estimate(V, m, s, v)[0]
+                    errs[v].append(rel_mae(est, phi))
             print("  ".join([f"{k:>11}d"] + [f"{np.mean(errs[c]):13.4g}" for c in cols[1:]]))
             sys.stdout.flush()
 
