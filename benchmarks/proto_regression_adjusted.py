@@ -28,6 +28,25 @@ The coalitions are those of skexplain's KernelSHAP (``plan_coalitions`` and
 trick), one independent design per background row (``per_b``) or one design
 shared by the background (``shared``: the game is the background mean).
 
+Variants measured (names as ``--variants``):
+
+* ``ra1_perb`` / ``ra2_perb``: linear / linear-plus-pairwise surrogate per
+  game.  They give the same estimates: with paired sampling the linear
+  adjustment is already exact on games of order <= 2 (tested), so the
+  pairwise block adds nothing.
+* ``tree_*``: boosted trees on the 0/1 masks of one game (Tree MSR): too few
+  samples per game here (m of them), worse than ``ra1``.
+* ``itree_*``: boosted trees fitted on the evaluated hybrid rows themselves,
+  pooled over every explained and background row (n * n_bg * m points), a
+  surrogate ``h`` of the model in input space; ``g_b(S) = h(x_S, b_notS)``
+  has exact Shapley values (single-reference interventional TreeSHAP, closed
+  form per leaf).  ``_lin``: phi(h) + linear-adjusted HT of v - h;
+  ``_beta``: ra1(v) + beta (phi(h) - ra1(h)) with beta the control-variate
+  coefficient estimated from the stratified unit contributions (beta = 0 on
+  additive games, so those stay exact); ``_cf``: cross-fitted halves;
+  ``hgb``: HistGradientBoosting (300 iterations) instead of GBR (100);
+  ``itree2``: tree fitted on the residual of a per-game linear fit.
+
 Everything runs on precomputed game tables (all 2^d coalitions of every
 single-reference game ``v_b(S) = f(x_S, b_notS)``), so an estimate costs
 table look-ups; its *model-row cost* is the same as KernelSHAP's at the same
@@ -288,8 +307,25 @@ class InputTreeSurrogate:
         return (self.vals * wa) @ A - (self.vals * wb) @ B
 
 
+def _ra1_parts(Z, y, pi, stratum, y_ends):
+    """Linear-adjusted HT estimate of a game and its per-unit contributions,
+    centred within strata (for the control-variate coefficient)."""
+    d = Z.shape[1]
+    est, _ = ra_estimate(Z, y, pi, stratum, None, y_ends[0], y_ends[1], _poly(1, 0.0),
+                         variance=False)
+    ends = np.array([np.zeros(d, bool), np.ones(d, bool)])
+    g = PolySurrogate(np.concatenate([Z, ends]), np.concatenate([y, y_ends]),
+                      np.r_[np.ones(len(Z)), 10.0, 10.0], 1, 0.0)
+    C = shapley_coefficients(Z) * ((y - g.values(Z)) / pi)[:, None]
+    n_u = len(Z) // 2
+    t, st = C[:n_u] + C[n_u:], stratum[:n_u]
+    for j in np.unique(st):
+        t[st == j] -= t[st == j].mean(axis=0)
+    return est, t
+
+
 def input_tree_estimate(V, X, bg, m, seed, crossfit=True, linear=True, two_stage=False,
-                        kind="gbr", n_estimators=100):
+                        kind="gbr", n_estimators=100, beta=False):
     """Tree MSR in input space: one surrogate per half, pooled over rows and background."""
     n, nb, size = V.shape
     d = X.shape[1]
@@ -329,7 +365,14 @@ def input_tree_estimate(V, X, bg, m, seed, crossfit=True, linear=True, two_stage
                 H = np.where(Z[sel], X[r], bg[b])
                 ends = g.values(np.array([bg[b], X[r]]))
                 res = V[r, b, codes[sel]] - g.values(H)
-                if linear:  # a linear surrogate of the residual, on the same half
+                if beta:  # control-variate coefficient estimated from the sample
+                    yv, yh = V[r, b, codes[sel]], g.values(H)
+                    ev, tv = _ra1_parts(Z[sel], yv, pi_sel, stratum[sel], V[r, b, [0, -1]])
+                    eh, th = _ra1_parts(Z[sel], yh, pi_sel, stratum[sel], ends)
+                    den = (th ** 2).sum()
+                    bta = (tv * th).sum() / den if den > 0 else 0.0
+                    est = ev + bta * (g.shapley(X[r], bg[b]) - eh)
+                elif linear:  # a linear surrogate of the residual, on the same half
                     est = g.shapley(X[r], bg[b]) + ra_estimate(
                         Z[sel], res, pi_sel, stratum[sel], plan, V[r, b, 0] - ends[0],
                         V[r, b, -1] - ends[1], _poly(1, 0.0))[0]
@@ -377,7 +420,7 @@ def ht_variance(Z, r, pi, stratum, plan):
 
 
 def ra_estimate(Z, y, pi, stratum, plan, y_empty, y_full, surrogate, crossfit=False,
-                rng=None):
+                rng=None, variance=True):
     """Regression-adjusted estimate of one game's Shapley values and their variance.
 
     ``surrogate(Z, y, w)`` returns an object with ``values(Z)`` and ``shapley()``.
@@ -400,7 +443,8 @@ def ra_estimate(Z, y, pi, stratum, plan, y_empty, y_full, surrogate, crossfit=Fa
     if not crossfit:
         g = fit(everything)
         r = y - g.values(Z)
-        return correct(g, everything, pi), ht_variance(Z, r, pi, stratum, plan)
+        var = ht_variance(Z, r, pi, stratum, plan) if variance else None
+        return correct(g, everything, pi), var
     halves = _split_halves(stratum, plan, rng)
     out = []
     for a, b in (halves, halves[::-1]):
@@ -566,7 +610,7 @@ def main(argv=None):
                         est = input_tree_estimate(V, P["X"], P["bg"], m, s, "_cf" in v, "lin" in v,
                                                   v.startswith("itree2"),
                                                   "hgb" if "hgb" in v else "gbr",
-                                                  300 if "hgb" in v else 100)
+                                                  300 if "hgb" in v else 100, "beta" in v)
                     else:
                         est = estimate(V, m, s, v)[0]
                     errs[v].append(rel_mae(est, phi))

@@ -90,3 +90,15 @@ def test_input_tree_estimate_exact_on_additive_model():
     for cf in (False, True):
         est = P.input_tree_estimate(V, X, bg, 4 * 8, 0, crossfit=cf, two_stage=True)
         np.testing.assert_allclose(est, truth, atol=1e-7)
+
+
+def test_control_variate_variant_exact_on_additive_model():
+    rng = np.random.default_rng(6)
+    bg, X = rng.normal(size=(4, 8)), rng.normal(size=(3, 8))
+
+    def f(Z):
+        return np.sin(Z).sum(axis=1) + Z @ np.arange(8.0)
+    V = P.game_tables(f, X, bg)
+    truth = P.exact_shapley(V, 8).mean(axis=1)
+    est = P.input_tree_estimate(V, X, bg, 4 * 8, 0, crossfit=False, beta=True)
+    np.testing.assert_allclose(est, truth, atol=1e-7)
