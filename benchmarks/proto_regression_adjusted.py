@@ -307,7 +307,7 @@ class InputTreeSurrogate:
         return (self.vals * wa) @ A - (self.vals * wb) @ B
 
 
-def _ra1_parts(Z, y, pi, stratum, y_ends):
+def _ra1_parts(Z, y, pi, stratum, y_ends, sampled):
     """Linear-adjusted HT estimate of a game and its per-unit contributions,
     centred within strata (for the control-variate coefficient)."""
     d = Z.shape[1]
@@ -319,8 +319,8 @@ def _ra1_parts(Z, y, pi, stratum, y_ends):
     C = shapley_coefficients(Z) * ((y - g.values(Z)) / pi)[:, None]
     n_u = len(Z) // 2
     t, st = C[:n_u] + C[n_u:], stratum[:n_u]
-    for j in np.unique(st):
-        t[st == j] -= t[st == j].mean(axis=0)
+    for j in np.unique(st):  # enumerated strata carry no sampling error
+        t[st == j] = t[st == j] - t[st == j].mean(axis=0) if sampled[j] else 0.0
     return est, t
 
 
@@ -367,8 +367,10 @@ def input_tree_estimate(V, X, bg, m, seed, crossfit=True, linear=True, two_stage
                 res = V[r, b, codes[sel]] - g.values(H)
                 if beta:  # control-variate coefficient estimated from the sample
                     yv, yh = V[r, b, codes[sel]], g.values(H)
-                    ev, tv = _ra1_parts(Z[sel], yv, pi_sel, stratum[sel], V[r, b, [0, -1]])
-                    eh, th = _ra1_parts(Z[sel], yh, pi_sel, stratum[sel], ends)
+                    ev, tv = _ra1_parts(Z[sel], yv, pi_sel, stratum[sel], V[r, b, [0, -1]],
+                                        plan.n_units < plan.population)
+                    eh, th = _ra1_parts(Z[sel], yh, pi_sel, stratum[sel], ends,
+                                        plan.n_units < plan.population)
                     den = (th ** 2).sum()
                     bta = (tv * th).sum() / den if den > 0 else 0.0
                     est = ev + bta * (g.shapley(X[r], bg[b]) - eh)
