@@ -286,13 +286,15 @@ class InputTreeSurrogate:
     coalitions holding A (where only x falls in the leaf's box) and none of B
     (where only b does), and ``u(S) = [A in S, B out of S]`` has a closed form."""
 
-    def __init__(self, H, y, n_estimators=100, max_depth=4, seed=0, kind="gbr"):
+    def __init__(self, H, y, n_estimators=100, max_depth=4, seed=0, kind="gbr",
+                 max_leaf_nodes=31, learning_rate=0.1):
         d = H.shape[1]
         if kind == "hgb":  # histogram boosting: leaf values already shrunk
             from sklearn.ensemble import HistGradientBoostingRegressor
             self.model = HistGradientBoostingRegressor(
-                max_iter=n_estimators, max_leaf_nodes=31, learning_rate=0.1,
-                early_stopping=False, random_state=seed).fit(H, y)
+                max_iter=n_estimators, max_leaf_nodes=max_leaf_nodes,
+                learning_rate=learning_rate, early_stopping=False,
+                random_state=seed).fit(H, y)
             boxes = [hgb_leaf_boxes(p[0].nodes, d) for p in self.model._predictors]
             self.vals = np.concatenate([b[0] for b in boxes])
         else:
@@ -412,7 +414,7 @@ def draw_design(d, m, rng):
 
 
 def codes_of(Z):
-    return Z.astype(np.int64) @ (np.int64(1) << np.arange(Z.shape[1], dtype=np.int64))
+    return Z.astype(np.int64) @ (np.int64(1) << np.arange(Z.shape[-1], dtype=np.int64))
 
 
 def ht_residual(Z, r, pi, d, r_empty, r_full):
@@ -534,6 +536,187 @@ def estimate(V, m, seed, variant):
             phi[r] += est / len(draws)
             var[r] += v / len(draws) ** 2
     return phi, var
+
+
+# ------------------------------- honest version: cross-fitted, SharedDesign
+def tree_game_shapley(sur, X, bgs):
+    """Exact Shapley values of g_b(S) = h(x_S, b_notS) for every row of X and every
+    background row of ``bgs``: (len(bgs), n, d), vectorised over rows."""
+    from math import factorial
+    d = X.shape[1]
+    fac = np.array([factorial(k) for k in range(2 * d + 1)], dtype=float)
+    in_x = (sur.lo[None] < X[:, None]) & (X[:, None] <= sur.hi[None])  # (n, L, d)
+    out = np.empty((len(bgs), X.shape[0], d))
+    for k, b in enumerate(bgs):
+        in_b = (sur.lo < b) & (b <= sur.hi)  # (L, d)
+        reach = (in_x | in_b[None]).all(axis=2)  # (n, L)
+        A = in_x & ~in_b[None] & reach[:, :, None]
+        B = ~in_x & in_b[None] & reach[:, :, None]
+        a, nb_ = A.sum(2), B.sum(2)
+        wa = np.where(a > 0, fac[np.maximum(a - 1, 0)] * fac[nb_] / fac[a + nb_], 0.0)
+        wb = np.where(nb_ > 0, fac[a] * fac[np.maximum(nb_ - 1, 0)] / fac[a + nb_], 0.0)
+        out[k] = (np.einsum("nl,nld->nd", sur.vals * wa, A)
+                  - np.einsum("nl,nld->nd", sur.vals * wb, B))
+    return out
+
+
+def kernel_designs(d, m, seed, nb):
+    """KernelSHAP's designs (one per background row, rng [seed, b, d]) and their
+    :class:`SharedDesign` (variances on), exactly as ``KernelSHAP(random_state=seed)``
+    draws them."""
+    from sklearn.utils import check_random_state
+    from skexplain.perturbation._solvers import SharedDesign
+    seed = int(check_random_state(seed).randint(0, 2**31 - 1))
+    plan = plan_coalitions(d, m, "leverage", True)
+    units = sample_units([np.random.default_rng([seed, b, d]) for b in range(nb)], plan, 1)
+    st, counts = plan.stratum_of_unit, plan.n_units
+    singles = np.minimum(plan.sizes, d - plan.sizes) == 1
+    full_rank = bool(plan.population[singles & (counts == plan.population)].sum() >= d)
+    design = SharedDesign(units, plan.kernel_mass[st] / counts[st], stratum=st,
+                          finite=1.0 - counts / plan.population, full_rank=full_rank)
+    unknown = bool(np.any((counts == 0) & (plan.population > 0)))
+    return units, design, unknown
+
+
+def game_folds(n, nb, folds, by="bg"):
+    """Fold of each game (n, nb): by background row (b % K), by explained row
+    (r % K, the fallback with one background row) or one fold (no cross-fitting)."""
+    r, b = np.meshgrid(np.arange(n), np.arange(nb), indexing="ij")
+    if folds <= 1:
+        return np.zeros((n, nb), dtype=int)
+    return (b if by == "bg" else r) % folds
+
+
+def _hybrids(units, X, bg, V, games, side, u):
+    """Hybrid rows (x_S, b_notS) and model values of the listed (game, side, unit)."""
+    full = V.shape[2] - 1
+    r, b = games[:, 0], games[:, 1]
+    mask = units[b, u] ^ side[:, None].astype(bool)
+    code = codes_of(mask)
+    return np.where(mask, X[r], bg[b]), V[r, b, code]
+
+
+def crossfit_parts(V, X, bg, m, seed, folds=2, by="bg", cap=50_000, n_iter=300,
+                   max_leaf_nodes=31, crossfit=True):
+    """Per game: K(v), K(h), variances V1, V2, V3 (of v, h, v + h) from KernelSHAP's
+    solver, exact phi(h), for the surrogate h of the fold adjusting each game.
+
+    ``h_(-k)`` is fitted on (a seeded subsample of at most ``cap``) hybrid rows
+    of the games outside fold k, pooled over rows; ``crossfit=False`` fits one
+    surrogate on every game's rows (the optimistic, non-honest version).
+    Returns a dict of (nb, n, d) arrays plus ``fold`` (n, nb) and timings.
+    """
+    n, nb, size = V.shape
+    d, full = X.shape[1], V.shape[2] - 1
+    units, design, unknown = kernel_designs(d, m, seed, nb)
+    n_u = units.shape[1]
+    fold = game_folds(n, nb, folds if crossfit else 1, by)
+    rng = np.random.default_rng([seed, 15, folds])
+    Kin = np.zeros((nb, n, n_u, 3))
+    delta = np.zeros((nb, n, 3))
+    ph = np.zeros((nb, n, d))
+    t = dict(fit=0.0, predict=0.0, exact=0.0, n_fit=0)
+    cS = codes_of(units)  # (nb, n_u)
+    vS = V[np.arange(n)[None, :, None], np.arange(nb)[:, None, None], cS[:, None, :]]
+    vC = V[np.arange(n)[None, :, None], np.arange(nb)[:, None, None], full - cS[:, None, :]]
+    dv = (V[:, :, full] - V[:, :, 0]).T  # (nb, n)
+    Kin[..., 0] = 0.5 * (vS - vC + dv[:, :, None])
+    delta[..., 0] = dv
+    for k in np.unique(fold):
+        train = np.argwhere(fold != k) if crossfit and folds > 1 else np.argwhere(fold >= 0)
+        total = len(train) * 2 * n_u
+        idx = np.sort(rng.choice(total, cap, replace=False)) if total > cap else np.arange(total)
+        g, side, u = idx // (2 * n_u), (idx // n_u) % 2, idx % n_u
+        H, y = _hybrids(units, X, bg, V, train[g], side, u)
+        t0 = time.perf_counter()
+        sur = InputTreeSurrogate(H, y, n_iter, seed=seed, kind="hgb",
+                                 max_leaf_nodes=max_leaf_nodes)
+        t["fit"] += time.perf_counter() - t0
+        t["n_fit"] += len(H)
+        mine = np.argwhere(fold == k)  # (games, 2): r, b
+        for b in np.unique(mine[:, 1]):
+            rows = mine[mine[:, 1] == b, 0]
+            Hs = np.where(units[b][None], X[rows][:, None], bg[b])
+            Hc = np.where(~units[b][None], X[rows][:, None], bg[b])
+            t0 = time.perf_counter()
+            hv = sur.values(np.concatenate([Hs.reshape(-1, d), Hc.reshape(-1, d),
+                                            X[rows], bg[b][None]]))
+            t["predict"] += time.perf_counter() - t0
+            hS = hv[:rows.size * n_u].reshape(rows.size, n_u)
+            hC = hv[rows.size * n_u:2 * rows.size * n_u].reshape(rows.size, n_u)
+            dh = hv[2 * rows.size * n_u:-1] - hv[-1]
+            Kin[b, rows, :, 1] = 0.5 * (hS - hC + dh[:, None])
+            delta[b, rows, 1] = dh
+            t0 = time.perf_counter()
+            ph[b, rows] = tree_game_shapley(sur, X[rows], bg[b][None])[0]
+            t["exact"] += time.perf_counter() - t0
+    Kin[..., 2] = Kin[..., 0] + Kin[..., 1]
+    delta[..., 2] = delta[..., 0] + delta[..., 1]
+    est, var = design.solve(Kin, delta)  # (nb, n, d, 3)
+    if unknown:  # a coalition size left out: KernelSHAP reports NaN; nothing to pool
+        var = np.zeros_like(var)
+    V1, V2, V3 = var[..., 0], var[..., 1], var[..., 2]
+    return dict(Kv=est[..., 0], Kh=est[..., 1], V1=V1, V2=V2, C=0.5 * (V3 - V1 - V2),
+                ph=ph, fold=fold, time=t, unknown=unknown)
+
+
+def _ratio(num, den):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return np.where(np.isfinite(out) & (den > 0), out, 0.0)
+
+
+def combine(parts, beta="fold"):
+    """phi = mean_b [K(v) + beta (phi(h) - K(h))] and its variance.
+
+    ``beta``: "game" (C / V2 pooled over players, per game), "fold" (pooled over
+    the games of a row in one fold: sum_b w_b^2 C / sum_b w_b^2 V2, all players),
+    "one" (fixed 1) or "zero" (plain KernelSHAP).  The variance is that of
+    K(v - beta h), V1 + beta^2 V2 - 2 beta C, beta taken as known.
+    """
+    Kv, Kh, V1, V2, C, ph, fold = (parts[k] for k in ("Kv", "Kh", "V1", "V2", "C", "ph", "fold"))
+    nb, n, d = Kv.shape
+    c, v2 = C.sum(axis=2), V2.sum(axis=2)  # (nb, n)
+    if beta == "game":
+        bt = _ratio(c, v2)
+    elif beta == "fold":
+        bt = np.zeros((nb, n))
+        for k in np.unique(fold):
+            sel = (fold == k).T  # (nb, n)
+            cs = np.where(sel, c, 0.0).sum(axis=0)
+            vs = np.where(sel, v2, 0.0).sum(axis=0)
+            bt = np.where(sel, _ratio(cs, vs)[None, :], bt)
+    elif beta == "one":
+        bt = np.ones((nb, n))
+    else:
+        bt = np.zeros((nb, n))
+    bt = bt[:, :, None]
+    est = Kv + bt * (ph - Kh)
+    var = np.maximum(V1 + bt ** 2 * V2 - 2 * bt * C, 0.0)
+    return est.mean(axis=0), var.sum(axis=0) / nb ** 2
+
+
+HONEST = {  # name: (folds, by, crossfit, beta)
+    "cf2_fold": (2, "bg", True, "fold"),
+    "cf2_game": (2, "bg", True, "game"),
+    "cf2_one": (2, "bg", True, "one"),
+    "cf5_fold": (5, "bg", True, "fold"),
+    "nocf_fold": (1, "bg", False, "fold"),
+    "rows2_fold": (2, "rows", True, "fold"),
+    "ks_solver": (1, "bg", False, "zero"),
+}
+
+
+def honest_estimates(V, X, bg, m, seed, names, **kw):
+    """{name: (phi, var)} for the HONEST variants, sharing the surrogate fits."""
+    out, cache = {}, {}
+    for name in names:
+        folds, by, cf, beta = HONEST[name]
+        key = (min(folds, len(bg)) if by == "bg" else folds, by, cf)
+        if key not in cache:
+            cache[key] = crossfit_parts(V, X, bg, m, seed, key[0], by, crossfit=cf, **kw)
+        out[name] = combine(cache[key], beta)
+    return out, cache
 
 
 # --------------------------------------------------------------- problems
