@@ -725,6 +725,9 @@ def make_problem(name, n_explain=10, n_background=10, seed=0):
     from sklearn.model_selection import train_test_split
     from sklearn.utils import resample
 
+    full_name = name
+    if "_bg" in name:  # e.g. rf14_bg100: the same problem with 100 background rows
+        name, n_background = name.split("_bg")[0], int(name.split("_bg")[1])
     rng = np.random.default_rng(seed)
     if name in ("rf14", "additive14"):
         d = 14
@@ -745,6 +748,32 @@ def make_problem(name, n_explain=10, n_background=10, seed=0):
 
             def f(Z, c=coef):
                 return Z @ c + np.sin(Z).sum(axis=1) + 0.3 * (Z ** 2)[:, ::2].sum(axis=1)
+    elif name == "gbc10":  # a classifier explained on its probability
+        from sklearn.datasets import load_breast_cancer
+        from sklearn.ensemble import GradientBoostingClassifier
+        X, y = load_breast_cancer(return_X_y=True)
+        X = X[:, :10]
+        Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=seed)
+        clf = GradientBoostingClassifier(random_state=seed).fit(Xtr, ytr)
+
+        def f(Z, clf=clf):
+            return clf.predict_proba(Z)[:, 1]
+    elif name in ("mlp12", "tree8"):  # a smooth network; a small tree model (calibration)
+        d = 12 if name == "mlp12" else 8
+        cov = 0.5 ** np.abs(np.subtract.outer(np.arange(d), np.arange(d)))
+        X = rng.multivariate_normal(np.zeros(d), cov, size=3000)
+        y = (X[:, 0] + 2 * X[:, 0] * X[:, 1] - X[:, 2] * X[:, 3] * X[:, 4]
+             + np.sin(2 * X[:, 5]) * X[:, 6] + np.abs(X[:, 7]) + 0.1 * rng.standard_normal(len(X)))
+        if name == "mlp12":
+            y = y + np.tanh(X[:, 8] * X[:, 9]) - 0.5 * X[:, 10] + X[:, 11] ** 2 * X[:, 0]
+        Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=seed)
+        if name == "mlp12":
+            from sklearn.neural_network import MLPRegressor
+            f = MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed).fit(Xtr, ytr).predict
+        else:
+            from sklearn.ensemble import RandomForestRegressor
+            f = RandomForestRegressor(n_estimators=50, min_samples_leaf=3, n_jobs=1,
+                                      random_state=seed).fit(Xtr, ytr).predict
     elif name == "gbr10":
         from sklearn.datasets import load_diabetes
         from sklearn.ensemble import GradientBoostingRegressor
@@ -754,7 +783,8 @@ def make_problem(name, n_explain=10, n_background=10, seed=0):
     else:
         raise ValueError(f"unknown problem {name!r}")
     bg = resample(Xtr, n_samples=n_background, replace=False, random_state=seed)
-    return dict(name=name, f=f, X=np.asarray(Xte[:n_explain], float), bg=np.asarray(bg, float))
+    return dict(name=full_name, f=f, X=np.asarray(Xte[:n_explain], float),
+                bg=np.asarray(bg, float))
 
 
 def rel_mae(est, phi):
@@ -778,6 +808,109 @@ def run_shap(P, m, seed):
             P["X"], nsamples=m, l1_reg=False, silent=True))
 
 
+def cached_tables(P, where="/tmp/proto_ra_tables"):
+    """Game tables of a problem, kept on disk between runs (they cost 2^d n nb predicts)."""
+    os.makedirs(where, exist_ok=True)
+    path = os.path.join(where, P["name"] + ".npy")
+    if os.path.exists(path):
+        return np.load(path)
+    V = game_tables(P["f"], P["X"], P["bg"])
+    np.save(path, V)
+    return V
+
+
+def run_honest(args):
+    """Part C: relative MAE of the HONEST variants, and their ratios to shap and KernelSHAP."""
+    kw = dict(n_iter=args.n_iter, max_leaf_nodes=args.leaves, cap=args.cap)
+    for name in args.problems:
+        P = make_problem(name)
+        d = P["X"].shape[1]
+        V = cached_tables(P)
+        phi = exact_shapley(V, d).mean(axis=1)
+        print(f"\n== {name}: d={d}, bg={len(P['bg'])}; rel MAE (ratio to shap / to KernelSHAP)")
+        for k in args.budgets:
+            m = k * d
+            if m >= 2 ** d - 2:
+                continue
+            errs = {c: [] for c in ["shap", "kernelshap"] + args.honest}
+            for s in args.seeds:
+                errs["kernelshap"].append(rel_mae(run_kernelshap(P, m, s), phi))
+                errs["shap"].append(rel_mae(run_shap(P, m, s), phi) if not args.no_shap else np.nan)
+                out, _ = honest_estimates(V, P["X"], P["bg"], m, s, args.honest, **kw)
+                for v in args.honest:
+                    errs[v].append(rel_mae(out[v][0], phi))
+            e = {c: np.mean(x) for c, x in errs.items()}
+            line = f"  {k:>3}d shap {e['shap']:.4f} KS {e['kernelshap']:.4f} ({e['kernelshap'] / e['shap']:.2f})"
+            for v in args.honest:
+                line += f" | {v} {e[v]:.4f} ({e[v] / e['shap']:.2f}/{e[v] / e['kernelshap']:.2f})"
+            print(line)
+            sys.stdout.flush()
+
+
+def run_calibration(args, name="tree8"):
+    """Part D: coverage of nominal 95% intervals and mean error vs its standard error."""
+    kw = dict(n_iter=args.n_iter, max_leaf_nodes=args.leaves, cap=args.cap)
+    P = make_problem(name)
+    d = P["X"].shape[1]
+    V = cached_tables(P)
+    phi = exact_shapley(V, d).mean(axis=1)
+    for k in args.budgets:
+        m = k * d
+        hits, errs = {v: [] for v in args.honest}, {v: [] for v in args.honest}
+        for s in range(args.n_seeds):
+            out, _ = honest_estimates(V, P["X"], P["bg"], m, s, args.honest, **kw)
+            for v in args.honest:
+                est, var = out[v]
+                hits[v].append(np.abs(est - phi) <= 1.96 * np.sqrt(var))
+                errs[v].append(est - phi)
+        print(f"\n== calibration {name} (d={d}, bg={len(P['bg'])}) at {k}d, {args.n_seeds} seeds")
+        for v in args.honest:
+            e = np.array(errs[v])  # (seeds, n, d)
+            z = e.mean(0) / (e.std(0, ddof=1) / np.sqrt(len(e)) + 1e-300)
+            print(f"  {v:>10}: coverage {np.mean(hits[v]):.3f}  rel MAE {np.abs(e).mean() / np.abs(phi).mean():.4f}"
+                  f"  |mean err|/se: median {np.median(np.abs(z)):.2f}, max {np.abs(z).max():.2f}, "
+                  f"share > 1.96: {np.mean(np.abs(z) > 1.96):.3f}")
+        sys.stdout.flush()
+
+
+def run_cost(args):
+    """Part E: surrogate seconds (fit, predict, exact phi(h)) vs one bare model predict
+    over the same hybrid rows, and the accuracy of smaller surrogates."""
+    sizes = [(300, 31, 50_000), (100, 31, 50_000), (100, 15, 10_000), (30, 15, 10_000),
+             (30, 7, 5_000)]
+    for name in args.problems:
+        P = make_problem(name)
+        d, nb, n = P["X"].shape[1], len(P["bg"]), len(P["X"])
+        V = cached_tables(P)
+        phi = exact_shapley(V, d).mean(axis=1)
+        for k in args.budgets:
+            m = k * d
+            units = kernel_designs(d, m, 0, nb)[0]
+            H = np.concatenate([np.where(u[None], P["X"][:, None], b).reshape(-1, d)
+                                for u, b in zip(np.concatenate([units, ~units], 1), P["bg"])])
+            t0 = time.perf_counter()
+            P["f"](H)
+            t_model = time.perf_counter() - t0
+            ks = np.mean([rel_mae(combine(crossfit_parts(V, P["X"], P["bg"], m, s, 1, n_iter=1,
+                                                         crossfit=False), "zero")[0], phi)
+                          for s in args.seeds])
+            print(f"\n== cost {name} at {k}d: {len(H)} hybrid rows, model predict {t_model:.3f}s,"
+                  f" KernelSHAP rel MAE {ks:.4f}")
+            for it, leaves, cap in sizes:
+                err, t = [], dict(fit=0.0, predict=0.0, exact=0.0)
+                for s in args.seeds:
+                    parts = crossfit_parts(V, P["X"], P["bg"], m, s, 2, n_iter=it,
+                                           max_leaf_nodes=leaves, cap=cap)
+                    err.append(rel_mae(combine(parts, "fold")[0], phi))
+                    for key in t:
+                        t[key] += parts["time"][key] / len(args.seeds)
+                tot = sum(t.values())
+                print(f"  hgb {it:>3} it {leaves:>2} leaves cap {cap:>6}: cf2_fold rel MAE "
+                      f"{np.mean(err):.4f} ({np.mean(err) / ks:.2f} KS) | fit {t['fit']:.3f}s "
+                      f"predict {t['predict']:.3f}s exact {t['exact']:.3f}s = {tot / t_model:.2f}x model")
+            sys.stdout.flush()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", nargs="+", default=["rf14", "gbr10", "additive14"])
@@ -785,7 +918,21 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--no-shap", action="store_true")
+    parser.add_argument("--honest", nargs="+", default=None,
+                        help=f"cross-fitted variants through SharedDesign: {list(HONEST)}")
+    parser.add_argument("--calibrate", action="store_true", help="coverage over --n-seeds")
+    parser.add_argument("--cost", action="store_true", help="surrogate time vs model predict")
+    parser.add_argument("--n-seeds", type=int, default=200)
+    parser.add_argument("--n-iter", type=int, default=300)
+    parser.add_argument("--leaves", type=int, default=31)
+    parser.add_argument("--cap", type=int, default=50_000)
     args = parser.parse_args(argv)
+    if args.calibrate:
+        return run_calibration(args)
+    if args.cost:
+        return run_cost(args)
+    if args.honest:
+        return run_honest(args)
     for name in args.problems:
         P = make_problem(name)
         d = P["X"].shape[1]

@@ -102,3 +102,70 @@ def test_control_variate_variant_exact_on_additive_model():
     truth = P.exact_shapley(V, 8).mean(axis=1)
     est = P.input_tree_estimate(V, X, bg, 4 * 8, 0, crossfit=False, beta=True)
     np.testing.assert_allclose(est, truth, atol=1e-7)
+
+
+# ---- the honest version: cross-fitted surrogate combined through SharedDesign
+def _interaction_model(Z):
+    return Z[:, 0] * Z[:, 1] * Z[:, 2] + np.sin(Z[:, 3]) * Z[:, 4] + Z[:, 5] * (Z[:, 0] > 0)
+
+
+def _tiny(f, d=6, nb=4, n=3, seed=7):
+    rng = np.random.default_rng(seed)
+    bg, X = rng.normal(size=(nb, d)), rng.normal(size=(n, d))
+    V = P.game_tables(f, X, bg)
+    return V, X, bg, P.exact_shapley(V, d).mean(axis=1)
+
+
+def test_tree_game_shapley_is_exact_for_every_row_and_background_row():
+    d, rng = 5, np.random.default_rng(8)
+    H = rng.normal(size=(300, d))
+    g = P.InputTreeSurrogate(H, _interaction_model(np.c_[H, H[:, :1]]), 10, kind="hgb")
+    X, bg = rng.normal(size=(3, d)), rng.normal(size=(2, d))
+    V = P.game_tables(g.values, X, bg)  # (n, nb, 2^d)
+    np.testing.assert_allclose(P.tree_game_shapley(g, X, bg),
+                               P.exact_shapley(V, d).transpose(1, 0, 2), atol=1e-12)
+
+
+def test_solver_part_reproduces_kernelshap():
+    from skexplain import KernelSHAP
+    V, X, bg, _ = _tiny(_interaction_model)
+    est, var = P.combine(P.crossfit_parts(V, X, bg, 30, 4, 1, n_iter=2, crossfit=False), "zero")
+    ks = KernelSHAP(_interaction_model, n_samples=30, random_state=4).fit(bg).explain(X)
+    np.testing.assert_allclose(est, ks.values, atol=1e-12)
+    np.testing.assert_allclose(np.sqrt(var), ks.stderr, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cf2_fold", "cf2_game", "cf5_fold", "nocf_fold", "rows2_fold"])
+def test_honest_variants_exact_on_additive_games(name):
+    V, X, bg, truth = _tiny(lambda Z: np.sin(Z).sum(axis=1) + Z @ np.arange(6.0), nb=5)
+    out, _ = P.honest_estimates(V, X, bg, 20, 0, [name], n_iter=10)
+    est, var = out[name]
+    np.testing.assert_allclose(est, truth, atol=1e-9)
+    np.testing.assert_allclose(var, 0.0, atol=1e-18)
+
+
+def test_fixed_beta_is_not_exact_on_additive_games():
+    # why beta is estimated: beta = 1 carries the surrogate's non-additive error
+    V, X, bg, truth = _tiny(lambda Z: np.sin(Z).sum(axis=1) + Z @ np.arange(6.0))
+    out, _ = P.honest_estimates(V, X, bg, 20, 0, ["cf2_one"], n_iter=10)
+    assert np.abs(out["cf2_one"][0] - truth).max() > 1e-6
+
+
+@pytest.mark.parametrize("name", ["cf2_fold", "cf2_game", "cf2_one", "nocf_fold"])
+def test_honest_variants_exact_at_full_budget_and_efficient(name):
+    V, X, bg, truth = _tiny(_interaction_model)
+    out, _ = P.honest_estimates(V, X, bg, 2 ** 6 - 2, 1, [name], n_iter=10)
+    np.testing.assert_allclose(out[name][0], truth, atol=1e-10)
+    np.testing.assert_allclose(out[name][1], 0.0, atol=1e-20)
+    out, _ = P.honest_estimates(V, X, bg, 16, 1, [name], n_iter=10)
+    gap = out[name][0].sum(axis=1) - (V[:, :, -1] - V[:, :, 0]).mean(axis=1)
+    np.testing.assert_allclose(gap, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["cf2_fold", "cf2_one"])
+def test_crossfitted_estimate_unbiased_over_seeds(name):
+    V, X, bg, truth = _tiny(_interaction_model, n=2)
+    ests = np.array([P.honest_estimates(V, X, bg, 18, s, [name], n_iter=8)[0][name][0]
+                     for s in range(40)])
+    se = ests.std(axis=0, ddof=1) / np.sqrt(len(ests))
+    assert np.all(np.abs(ests.mean(axis=0) - truth) < 4 * se + 1e-9)
