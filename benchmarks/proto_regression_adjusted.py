@@ -560,15 +560,17 @@ def tree_game_shapley(sur, X, bgs):
     return out
 
 
-def kernel_designs(d, m, seed, nb):
+def kernel_designs(d, m, seed, nb, copies=1):
     """KernelSHAP's designs (one per background row, rng [seed, b, d]) and their
     :class:`SharedDesign` (variances on), exactly as ``KernelSHAP(random_state=seed)``
-    draws them."""
+    draws them; ``copies`` > 1 adds independent designs per background row
+    (rng [seed, b, d, c]), background-major within a copy."""
     from sklearn.utils import check_random_state
     from skexplain.perturbation._solvers import SharedDesign
     seed = int(check_random_state(seed).randint(0, 2**31 - 1))
     plan = plan_coalitions(d, m, "leverage", True)
-    units = sample_units([np.random.default_rng([seed, b, d]) for b in range(nb)], plan, 1)
+    keys = [[seed, b, d] + ([c] if c else []) for c in range(copies) for b in range(nb)]
+    units = sample_units([np.random.default_rng(k) for k in keys], plan, 1)
     st, counts = plan.stratum_of_unit, plan.n_units
     singles = np.minimum(plan.sizes, d - plan.sizes) == 1
     full_rank = bool(plan.population[singles & (counts == plan.population)].sum() >= d)
@@ -579,19 +581,23 @@ def kernel_designs(d, m, seed, nb):
 
 
 def game_folds(n, nb, folds, by="bg"):
-    """Fold of each game (n, nb): by background row (b % K), by explained row
-    (r % K, the fallback with one background row) or one fold (no cross-fitting)."""
-    r, b = np.meshgrid(np.arange(n), np.arange(nb), indexing="ij")
+    """Fold of each game (n, designs): by background row (b % K), by explained row
+    (r % K, a fallback with one background row), by both ((r + b) % K: "diag"; the
+    surrogate has seen x_r and b, not their hybrids), by design copy ("design": nb
+    designs per copy, the copy is the fold) or one fold (no cross-fitting)."""
+    r, b = np.meshgrid(np.arange(n), np.arange(nb * (folds if by == "design" else 1)),
+                       indexing="ij")
     if folds <= 1:
-        return np.zeros((n, nb), dtype=int)
-    return (b if by == "bg" else r) % folds
+        return np.zeros(r.shape, dtype=int)
+    return {"bg": b % folds, "rows": r % folds, "diag": (r + b) % folds,
+            "design": b // nb}[by]
 
 
-def _hybrids(units, X, bg, V, games, side, u):
+def _hybrids(units, X, bg, V, games, side, u, bmap):
     """Hybrid rows (x_S, b_notS) and model values of the listed (game, side, unit)."""
-    full = V.shape[2] - 1
-    r, b = games[:, 0], games[:, 1]
-    mask = units[b, u] ^ side[:, None].astype(bool)
+    r, j = games[:, 0], games[:, 1]
+    b = bmap[j]
+    mask = units[j, u] ^ side[:, None].astype(bool)
     code = codes_of(mask)
     return np.where(mask, X[r], bg[b]), V[r, b, code]
 
@@ -603,23 +609,27 @@ def crossfit_parts(V, X, bg, m, seed, folds=2, by="bg", cap=50_000, n_iter=300,
 
     ``h_(-k)`` is fitted on (a seeded subsample of at most ``cap``) hybrid rows
     of the games outside fold k, pooled over rows; ``crossfit=False`` fits one
-    surrogate on every game's rows (the optimistic, non-honest version).
-    Returns a dict of (nb, n, d) arrays plus ``fold`` (n, nb) and timings.
+    surrogate on every game's rows (the optimistic, non-honest version).  With
+    ``by="design"`` every background row gets ``folds`` independent designs of
+    ``m // folds`` coalitions (same model rows); fold k is the k-th copy.
+    Returns a dict of (designs, n, d) arrays plus ``fold`` (n, designs) and timings.
     """
     n, nb, size = V.shape
     d, full = X.shape[1], V.shape[2] - 1
-    units, design, unknown = kernel_designs(d, m, seed, nb)
-    n_u = units.shape[1]
+    copies = folds if (by == "design" and crossfit) else 1
+    units, design, unknown = kernel_designs(d, m // copies, seed, nb, copies)
+    J, n_u = units.shape[:2]
+    bmap = np.tile(np.arange(nb), copies)
     fold = game_folds(n, nb, folds if crossfit else 1, by)
     rng = np.random.default_rng([seed, 15, folds])
-    Kin = np.zeros((nb, n, n_u, 3))
-    delta = np.zeros((nb, n, 3))
-    ph = np.zeros((nb, n, d))
+    Kin = np.zeros((J, n, n_u, 3))
+    delta = np.zeros((J, n, 3))
+    ph = np.zeros((J, n, d))
     t = dict(fit=0.0, predict=0.0, exact=0.0, n_fit=0)
-    cS = codes_of(units)  # (nb, n_u)
-    vS = V[np.arange(n)[None, :, None], np.arange(nb)[:, None, None], cS[:, None, :]]
-    vC = V[np.arange(n)[None, :, None], np.arange(nb)[:, None, None], full - cS[:, None, :]]
-    dv = (V[:, :, full] - V[:, :, 0]).T  # (nb, n)
+    cS = codes_of(units)  # (J, n_u)
+    ri, bi = np.arange(n)[None, :, None], bmap[:, None, None]
+    vS, vC = V[ri, bi, cS[:, None, :]], V[ri, bi, full - cS[:, None, :]]
+    dv = (V[:, :, full] - V[:, :, 0]).T[bmap]  # (J, n)
     Kin[..., 0] = 0.5 * (vS - vC + dv[:, :, None])
     delta[..., 0] = dv
     for k in np.unique(fold):
@@ -627,32 +637,32 @@ def crossfit_parts(V, X, bg, m, seed, folds=2, by="bg", cap=50_000, n_iter=300,
         total = len(train) * 2 * n_u
         idx = np.sort(rng.choice(total, cap, replace=False)) if total > cap else np.arange(total)
         g, side, u = idx // (2 * n_u), (idx // n_u) % 2, idx % n_u
-        H, y = _hybrids(units, X, bg, V, train[g], side, u)
+        H, y = _hybrids(units, X, bg, V, train[g], side, u, bmap)
         t0 = time.perf_counter()
         sur = InputTreeSurrogate(H, y, n_iter, seed=seed, kind="hgb",
                                  max_leaf_nodes=max_leaf_nodes)
         t["fit"] += time.perf_counter() - t0
         t["n_fit"] += len(H)
-        mine = np.argwhere(fold == k)  # (games, 2): r, b
-        for b in np.unique(mine[:, 1]):
-            rows = mine[mine[:, 1] == b, 0]
-            Hs = np.where(units[b][None], X[rows][:, None], bg[b])
-            Hc = np.where(~units[b][None], X[rows][:, None], bg[b])
+        mine = np.argwhere(fold == k)  # (games, 2): r, design
+        for j in np.unique(mine[:, 1]):
+            rows, b = mine[mine[:, 1] == j, 0], bg[bmap[j]]
+            Hs = np.where(units[j][None], X[rows][:, None], b)
+            Hc = np.where(~units[j][None], X[rows][:, None], b)
             t0 = time.perf_counter()
             hv = sur.values(np.concatenate([Hs.reshape(-1, d), Hc.reshape(-1, d),
-                                            X[rows], bg[b][None]]))
+                                            X[rows], b[None]]))
             t["predict"] += time.perf_counter() - t0
             hS = hv[:rows.size * n_u].reshape(rows.size, n_u)
             hC = hv[rows.size * n_u:2 * rows.size * n_u].reshape(rows.size, n_u)
             dh = hv[2 * rows.size * n_u:-1] - hv[-1]
-            Kin[b, rows, :, 1] = 0.5 * (hS - hC + dh[:, None])
-            delta[b, rows, 1] = dh
+            Kin[j, rows, :, 1] = 0.5 * (hS - hC + dh[:, None])
+            delta[j, rows, 1] = dh
             t0 = time.perf_counter()
-            ph[b, rows] = tree_game_shapley(sur, X[rows], bg[b][None])[0]
+            ph[j, rows] = tree_game_shapley(sur, X[rows], b[None])[0]
             t["exact"] += time.perf_counter() - t0
     Kin[..., 2] = Kin[..., 0] + Kin[..., 1]
     delta[..., 2] = delta[..., 0] + delta[..., 1]
-    est, var = design.solve(Kin, delta)  # (nb, n, d, 3)
+    est, var = design.solve(Kin, delta)  # (J, n, d, 3)
     if unknown:  # a coalition size left out: KernelSHAP reports NaN; nothing to pool
         var = np.zeros_like(var)
     V1, V2, V3 = var[..., 0], var[..., 1], var[..., 2]
@@ -703,6 +713,9 @@ HONEST = {  # name: (folds, by, crossfit, beta)
     "cf5_fold": (5, "bg", True, "fold"),
     "nocf_fold": (1, "bg", False, "fold"),
     "rows2_fold": (2, "rows", True, "fold"),
+    "diag2_fold": (2, "diag", True, "fold"),
+    "half2_fold": (2, "design", True, "fold"),
+    "half2_one": (2, "design", True, "one"),
     "ks_solver": (1, "bg", False, "zero"),
 }
 
