@@ -909,8 +909,8 @@ def run_cost(args):
             print(f"\n== cost {name} at {k}d: {len(H)} hybrid rows, model predict {t_model:.3f}s,"
                   f" KernelSHAP rel MAE {ks:.4f}")
             for it, leaves, cap in sizes:
-                for name in args.honest or ["half2_fold"]:
-                    folds, by, cf, beta = HONEST[name]
+                for variant in args.honest or ["half2_fold"]:
+                    folds, by, cf, beta = HONEST[variant]
                     err, t = [], dict(fit=0.0, predict=0.0, exact=0.0)
                     for s in args.seeds:
                         parts = crossfit_parts(V, P["X"], P["bg"], m, s, folds, by, n_iter=it,
@@ -919,7 +919,7 @@ def run_cost(args):
                         for key in t:
                             t[key] += parts["time"][key] / len(args.seeds)
                     tot = sum(t.values())
-                    print(f"  hgb {it:>3} it {leaves:>2} leaves cap {cap:>6}: {name} rel MAE "
+                    print(f"  hgb {it:>3} it {leaves:>2} leaves cap {cap:>6}: {variant} rel MAE "
                           f"{np.mean(err):.4f} ({np.mean(err) / ks:.2f} KS) | fit {t['fit']:.3f}s "
                           f"predict {t['predict']:.3f}s exact {t['exact']:.3f}s = "
                           f"{tot / t_model:.2f}x model")
