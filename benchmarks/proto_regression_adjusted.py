@@ -67,7 +67,125 @@ seeds 0-2, 10 rows, 10 background rows; shap = KernelExplainer l1_reg=False):
       itree_hgb_b  .0560  .0298  .0129  .0059  .0027
     additive14: ra1, ra2, itree_beta, itree_hgb_beta exact to 1e-9 at every budget.
 
+Honest version (part 15b, measured 2026-11-30, 2 shared cores, OMP_NUM_THREADS=1,
+other jobs running; seeds 0-2, 10 rows, 10 background rows unless said):
+``crossfit_parts`` + ``combine`` (``--honest NAME``, table ``HONEST``).  The
+designs are KernelSHAP's own (``kernel_designs``: same rng, same
+``SharedDesign``; ``ks_solver`` reproduces ``KernelSHAP`` values and standard
+errors to 1e-12, tested).  Three targets on one design, v, h and v + h:
+phi = mean_b [K(v) + beta (phi_exact(h) - K(h))], variance V1 + beta^2 V2 -
+2 beta C with C = (V3 - V1 - V2) / 2.  ``_fold`` = beta pooled per (row,
+fold) over background rows and players; ``_game`` per game; ``_one`` = 1.
+Folds of the surrogate h (HGB, 300 iterations, 31 leaves, fitting set capped
+at 50k seeded rows): ``cf2``/``cf5`` by background row (b % K; the designs
+adjusted are independent of h), ``diag2`` by (r + b) % 2 (h has seen x_r with
+other background rows and b with other rows, never their hybrids; it has
+seen design b's coalitions through other rows), ``rows2`` by r % 2,
+``half2`` two independent designs of m/2 per background row (each half's h
+adjusts the other), ``nocf`` one surrogate on everything (not honest).
+
+Relative MAE ratio to shap (KS = skexplain KernelSHAP; gbr10: the prototype
+does not drop the players where x == b as KernelSHAP does (a binary column),
+its own ks_solver is 1.09-1.31x KernelSHAP there):
+
+    problem  budget   2d    4d    8d    16d   32d
+    rf14     KS      .17   .46   .47   .47   .48
+             cf2     .17   .43   .44   .40   .39
+             cf5     .17   .42   .43   .42   .44
+             diag2   .17   .37   .34   .35   .30
+             half2   .67   .67   .42   .34   .29
+             nocf    .17   .36   .26   .27   .27   (not calibrated, see below)
+    gbr10    KS      .22   .46   .30   .34   .26
+             cf2     .24   .47   .35   .33   .28
+             diag2   .24   .47   .34   .33   .26
+             nocf    .24   .50   .32   .29   .19
+    gbc10    KS      .37   .57   .61   .49   .46   (GradientBoostingClassifier,
+             cf2     .37   .56   .52   .41   .41    breast cancer, 10 features,
+             cf5     .37   .51   .44   .36   .32    predict_proba[:, 1])
+             diag2   .37   .46   .41   .29   .27
+             nocf    .37   .32   .30   .21   .14
+    mlp12    KS      .13   .29   .31   .29   .28   (MLPRegressor 64x64)
+             cf2     .13   .30   .30   .26   .26
+             diag2   .13   .27   .27   .24   .24
+             nocf    .13   .25   .24   .21   .21
+    additive14: KS, cf2, cf5, diag2, nocf exact (1e-9); cf2_one is not (beta = 1
+    carries the surrogate's non-additive part: .047 at 2d).
+    beta per game (cf2_game) ~ cf2_fold in error; beta = 1 (cf2_one) worse
+    (gbr10 1.15-1.38x KernelSHAP).
+    diag2 over the 20 cells of rf14, gbr10, gbc10, mlp12: max .47, median .30
+    (KernelSHAP: max .61, median .33).  Ratio diag2 / KernelSHAP: rf14
+    .80 .73 .74 .64 at 4d-32d, gbc10 .80 .66 .60 .58, mlp12 .94 .89 .83 .87.
+    rf14, 100 background rows (8d / 32d): shap .0976 / BG100_32S, KS .17 / BG100_32KS,
+    diag2 .12 / BG100_32D, cf2 .14 / BG100_32C, nocf .11 / BG100_32N.
+    rf14, 1 background row (8d / 32d): KS .75 / .65; diag2 (= rows2) .60 / .56;
+    half2 .73 / .47; cf2 = nocf (one fold only) .51 / .42.
+    rf14, 2 background rows: KS .65 / .55; diag2 .57 / .49; half2 .66 / .44;
+    cf2 .63 / .49; nocf .51 / .38.
+
+Calibration (``--calibrate``; tree8 = RandomForest on d=8 with 2- and 3-way
+interactions, 10 rows x 8 players, 10 background rows, 200 seeds unless
+said; coverage of |est - truth| <= 1.96 se; z = mean error over seeds / its
+standard error, per attribution):
+
+    surrogate 50 it, 15 leaves   coverage 4d / 16d    median |z| 4d / 16d
+      ks_solver (KernelSHAP)         .954 / .951       2.79 / 0.58
+      cf2_fold                       .945 / .952       2.81 / 0.63
+      cf2_game                       .877 / .882
+      cf2_one                        .955 / .950       2.39 / 0.55
+      nocf_fold                      .946 / .948       3.18 / 0.71
+      diag2_fold                     .940 / .950       2.75 / 0.56
+      rows2_fold                     .951 / .950       2.95 / 0.62
+      half2_fold                     (4d: m/2 leaves sizes unsampled) / .956
+    surrogate 300 it, 31 leaves
+      nocf_fold (100 seeds)          .835 / D3_16N     3.38 / D3_16NZ
+      cf2_fold (100 seeds)           .941 / D3_16C
+      diag2_fold                     D4_4 / D4_16
+    At 4d KernelSHAP itself is biased on tree8 (median |z| 2.8: the ratio-bias
+    correction leaves an O(1/m^2) part); the surrogate variants add nothing
+    to it, except nocf.
+
+Cost (``--cost``, seed 0, surrogate fit + predict on every hybrid row + exact
+phi(h), as a multiple of one bare model predict over the same rows; error
+ratio to the prototype's KernelSHAP):
+
+    problem/budget  model s   diag2 300/31/50k   100/15/10k    30/15/5k    30/7/2k
+    gbr10 8d        0.038     274x  .84          54x  .81      21x  .82    15x  .84
+    gbr10 32d       0.137     120x  .76          28x  .88      8.7x .92    5.8x .82
+    rf14 8d         0.378     34x   .76          8.4x .79      3.3x .87    1.3x .94
+    rf14 32d        1.333     16x   .59          4.4x .77      .26x .88    .62x .99
+    gbc10 8d        0.039     238x  .73          45x  .66      17x  .67    11x  .81
+    gbc10 32d       0.143     103x  .52          28x  .63      6.3x .67    6.1x .91
+    mlp12 8d        0.062     184x  .90          57x  .98      19x  1.01   13x  .98
+    mlp12 32d       0.563     30x   .83          6.0x .88      3.2x .97    1.4x .97
+    (nocf costs about half: one fit instead of two.)  The gain needs the large
+    surrogate; at 1.3x a bare predict only the smallest fits, and they gain
+    almost nothing.
+
+Recommended design (from these figures): diag folds, (r + b) % 2 over all the
+rows of the call (one background row: r % 2; one row: b % 2; one row and one
+background row: no surrogate, plain KernelSHAP); beta pooled per (row, fold)
+(exact on additive games and at full budget, calibrated; per-game beta
+under-covers, beta = 1 loses additive exactness); HGB 300 iterations, 31
+leaves, 50k fitting rows; beta = 0 automatically where the design samples
+nothing (2d).  Background folds are honest but the surrogate never sees the
+reference row b of the games it adjusts (small gain); half designs lose the
+border-trick enumeration below 16d; the non-cross-fitted surrogate is the most
+accurate but under-covers with a surrogate large enough to help.  The
+surrogate costs 16-274x a bare predict at the size that helps, so the
+1.3x-a-predict bound cannot be met with it on cheap models, and spending the
+same seconds on model rows wins on them: it can only be an option for
+expensive models (or a default chosen by a declared model cost), not a rule
+on timings.
+
 Run:  python benchmarks/proto_regression_adjusted.py [--problems rf14 gbr10 additive14]
+      python benchmarks/proto_regression_adjusted.py --honest cf2_fold cf2_game cf2_one \
+          cf5_fold nocf_fold --problems rf14 gbr10 additive14 gbc10 mlp12
+      (and --honest ks_solver half2_fold diag2_fold; --problems rf14_bg100 rf14_bg1
+      rf14_bg2 --budgets 8 32)
+      python benchmarks/proto_regression_adjusted.py --calibrate --honest cf2_fold \
+          cf2_game cf2_one nocf_fold ks_solver --budgets 4 16 --n-iter 50 --leaves 15
+      python benchmarks/proto_regression_adjusted.py --cost --honest diag2_fold \
+          nocf_fold --problems gbr10 rf14 gbc10 mlp12 --budgets 8 32 --seeds 0
 """
 import argparse
 import os
