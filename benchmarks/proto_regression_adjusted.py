@@ -900,7 +900,8 @@ def make_problem(name, n_explain=10, n_background=10, seed=0):
         Xtr, Xte, ytr, _ = train_test_split(X, y, test_size=0.25, random_state=seed)
         if name == "mlp12":
             from sklearn.neural_network import MLPRegressor
-            f = MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=300, random_state=seed).fit(Xtr, ytr).predict
+            f = MLPRegressor(hidden_layer_sizes=(64, 64), max_iter=300,
+                             random_state=seed).fit(Xtr, ytr).predict
         else:
             from sklearn.ensemble import RandomForestRegressor
             f = RandomForestRegressor(n_estimators=50, min_samples_leaf=3, n_jobs=1,
@@ -971,7 +972,8 @@ def run_honest(args):
                 for v in args.honest:
                     errs[v].append(rel_mae(out[v][0], phi))
             e = {c: np.mean(x) for c, x in errs.items()}
-            line = f"  {k:>3}d shap {e['shap']:.4f} KS {e['kernelshap']:.4f} ({e['kernelshap'] / e['shap']:.2f})"
+            line = (f"  {k:>3}d shap {e['shap']:.4f} KS {e['kernelshap']:.4f} "
+                    f"({e['kernelshap'] / e['shap']:.2f})")
             for v in args.honest:
                 line += f" | {v} {e[v]:.4f} ({e[v] / e['shap']:.2f}/{e[v] / e['kernelshap']:.2f})"
             print(line)
@@ -998,7 +1000,8 @@ def run_calibration(args, name="tree8"):
         for v in args.honest:
             e = np.array(errs[v])  # (seeds, n, d)
             z = e.mean(0) / (e.std(0, ddof=1) / np.sqrt(len(e)) + 1e-300)
-            print(f"  {v:>10}: coverage {np.mean(hits[v]):.3f}  rel MAE {np.abs(e).mean() / np.abs(phi).mean():.4f}"
+            print(f"  {v:>10}: coverage {np.mean(hits[v]):.3f}  "
+                  f"rel MAE {np.abs(e).mean() / np.abs(phi).mean():.4f}"
                   f"  |mean err|/se: median {np.median(np.abs(z)):.2f}, max {np.abs(z).max():.2f}, "
                   f"share > 1.96: {np.mean(np.abs(z) > 1.96):.3f}")
         sys.stdout.flush()
