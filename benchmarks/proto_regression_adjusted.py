@@ -1064,7 +1064,7 @@ def main(argv=None):
     parser.add_argument("--cap", type=int, default=50_000)
     args = parser.parse_args(argv)
     if args.calibrate:
-        return run_calibration(args)
+        return run_calibration(args, args.problems[0] if args.problems[0] != "rf14" else "tree8")
     if args.cost:
         return run_cost(args)
     if args.honest:
