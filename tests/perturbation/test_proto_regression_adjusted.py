@@ -136,7 +136,7 @@ def test_solver_part_reproduces_kernelshap():
 
 
 @pytest.mark.parametrize("name", ["cf2_fold", "cf2_game", "cf5_fold", "nocf_fold", "rows2_fold",
-                                  "half2_fold"])
+                                  "half2_fold", "diag2_fold", "diag2_all"])
 def test_honest_variants_exact_on_additive_games(name):
     V, X, bg, truth = _tiny(lambda Z: np.sin(Z).sum(axis=1) + Z @ np.arange(6.0), nb=5)
     # 28: each half-budget design (half2) still holds every coalition of size 1
@@ -153,7 +153,7 @@ def test_fixed_beta_is_not_exact_on_additive_games():
     assert np.abs(out["cf2_one"][0] - truth).max() > 1e-6
 
 
-@pytest.mark.parametrize("name", ["cf2_fold", "cf2_game", "cf2_one", "nocf_fold"])
+@pytest.mark.parametrize("name", ["cf2_fold", "cf2_game", "cf2_one", "nocf_fold", "diag2_all"])
 def test_honest_variants_exact_at_full_budget_and_efficient(name):
     V, X, bg, truth = _tiny(_interaction_model)
     out, _ = P.honest_estimates(V, X, bg, 2 ** 6 - 2, 1, [name], n_iter=10)
@@ -164,7 +164,7 @@ def test_honest_variants_exact_at_full_budget_and_efficient(name):
     np.testing.assert_allclose(gap, 0.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["cf2_fold", "cf2_one"])
+@pytest.mark.parametrize("name", ["cf2_fold", "cf2_one", "diag2_all"])
 def test_crossfitted_estimate_unbiased_over_seeds(name):
     V, X, bg, truth = _tiny(_interaction_model, n=2)
     ests = np.array([P.honest_estimates(V, X, bg, 18, s, [name], n_iter=8)[0][name][0]
