@@ -142,8 +142,8 @@ standard error, per attribution):
     surrogate 300 it, 31 leaves
       nocf_fold (100 seeds)          .835 / (stopped)  3.38
       cf2_fold (100 seeds)           .941 / (stopped)  1.74
-      diag2_fold                     D4_4 / D4_16
-      diag2_all (50 it, 15 leaves)   .955 / D5_16      2.44 / D5_16Z
+      diag2_fold                     .938 / D4_16      2.64
+      diag2_all (50 it, 15 leaves)   .955 / .952       2.44 / 0.65
     One background row (tree8_bg1, 50 it, 15 leaves, 200 seeds):
       ks_solver                      .902 / .952       2.19 / 0.64
       diag2_fold (= rows2)           .798 / .875       (beta per game: blows up,
