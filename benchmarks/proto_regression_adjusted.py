@@ -143,7 +143,10 @@ standard error, per attribution):
     surrogate 300 it, 31 leaves
       nocf_fold (100 seeds)          .835 / (stopped)  3.38
       cf2_fold (100 seeds)           .941 / (stopped)  1.74
-      diag2_fold                     .938 / D4_16      2.64
+      diag2_fold                     .938 / .947       2.64 / 0.87 (|z| > 1.96 for
+                                                       12.5% at 16d, KS 2.5%: a
+                                                       small bias, h has seen
+                                                       design b through other rows)
     One background row (tree8_bg1, 50 it, 15 leaves, 200 seeds):
       ks_solver                      .902 / .952       2.19 / 0.64
       diag2_fold (= rows2)           .798 / .875       (beta per game: blows up,
