@@ -131,7 +131,7 @@ class GradientMixin:
         embeddings = [name for name, sub in model.module.named_modules()
                       if isinstance(sub, (torch.nn.Embedding, torch.nn.EmbeddingBag))]
         example = f" (e.g. layer={embeddings[0]!r}, its embedding)" if embeddings else ""
-        layer = ("pass layer=" if "layer" in self.get_params(deep=False) else
+        layer = ("pass layer=" if hasattr(self, "layer_reduce") else
                  "use an explainer that takes layer= (IntegratedGradients, Saliency, ...)")
         raise TypeError(
             f"{type(self).__name__} cannot differentiate {model.describe()} with respect to "

@@ -8,7 +8,7 @@ from ..exceptions import ApproximationWarning
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
-from ._layer import LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 
 __all__ = ["DeepLIFT"]
 
@@ -17,7 +17,8 @@ __all__ = ["DeepLIFT"]
 _GAP_RTOL = 1e-3
 
 
-@fill_gradient_doc(batch_unit="(row, background row) pairs", layer=LAYER_DOC)
+@fill_gradient_doc(batch_unit="(row, background row) pairs", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
 class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     """DeepLIFT with the Rescale rule (Shrikumar et al., 2017) and DeepSHAP.
 
@@ -55,6 +56,13 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     an :class:`~skexplain.exceptions.ApproximationWarning`.  Every layer must
     keep the batch on its first axis.
 
+    With ``layer`` the values are ``(a_x - a_b) * m`` with ``a`` the layer's
+    outputs and ``m`` the multipliers back-propagated from the output to the
+    layer (captum's ``LayerDeepLift``).  The rules act above the layer, so
+    the layer and its submodules (an ``nn.Embedding``) need none; modules
+    the forward pass calls before the layer are hooked as usual (one
+    without a rule is refused).
+
     Parameters
     ----------
     %(model_hooked)s
@@ -63,12 +71,6 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         the ratio (the ratio of two tiny float differences is rounding
         noise).  None: ``1e-10`` for float64 modules, ``1e-6`` otherwise.
     %(layer)s
-        At a layer the values are ``(a_x - a_b) * m`` with ``a`` the layer's
-        outputs and ``m`` the multipliers back-propagated from the output to
-        the layer (captum's ``LayerDeepLift``); the rules apply above the
-        layer, so the layer and its submodules (an ``nn.Embedding``) need
-        none, but the modules the forward pass calls before the layer are
-        hooked as usual (one without a rule is refused).
     %(output)s
     %(batch_size)s
 
@@ -78,6 +80,7 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     background_ : ndarray of shape (n_background, \\*input_shape)
         The references.
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------

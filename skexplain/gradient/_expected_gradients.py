@@ -7,13 +7,14 @@ from ..base import BaseExplainer
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
-from ._layer import LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 from ._paths import integrate_paths
 
 __all__ = ["ExpectedGradients"]
 
 
-@fill_gradient_doc(batch_unit="Samples", layer=LAYER_DOC)
+@fill_gradient_doc(batch_unit="Samples", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
 class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     """Expected Gradients (Erion et al., 2021).
 
@@ -29,6 +30,10 @@ class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     exactly (``f``, ``g`` and ``f + g`` get the same draws); completeness
     and *symmetry* (as for IntegratedGradients) in expectation only.
 
+    With ``layer`` the paths run between the layer's outputs on the drawn
+    background row and on the explained row; ``stderr`` is that of the
+    values (summed with ``layer_reduce="sum"``).
+
     All draws are made up front from ``random_state``, so results do not
     depend on ``batch_size`` (nor on the device).
 
@@ -38,9 +43,6 @@ class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     n_samples : int, default=200
         Samples per explained row (the authors recommend 100-200).
     %(layer)s
-        At a layer the paths run between the layer's outputs on the drawn
-        background row and on the explained row; ``stderr`` is that of the
-        (summed) values.
     %(output)s
     %(batch_size)s
     random_state : int, RandomState instance or None, default=None
@@ -49,6 +51,7 @@ class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     Attributes
     ----------
     %(attributes)s
+    %(layer_attributes)s
 
     Examples
     --------

@@ -5,13 +5,14 @@ from ..base import BaseExplainer
 from ..utils._param_validation import Interval, StrOptions
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
-from ._layer import LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 from ._paths import QUADRATURE_METHODS, integrate_paths, quadrature
 
 __all__ = ["IntegratedGradients"]
 
 
-@fill_gradient_doc(batch_unit="Points (rows x background rows x steps)", layer=LAYER_DOC)
+@fill_gradient_doc(batch_unit="Points (rows x background rows x steps)", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
 class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     """Integrated Gradients (Sundararajan et al., 2017), averaged over the background.
 
@@ -63,6 +64,7 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     step_weights_ : ndarray of shape (n_steps,)
         Quadrature weights (they sum to one).
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------

@@ -18,7 +18,7 @@ import numpy as np
 from ..utils._param_validation import StrOptions
 from ._cam_base import LayerMapMixin
 
-__all__ = ["LAYER_CONSTRAINTS", "LAYER_DOC", "LayerMixin"]
+__all__ = ["LAYER_ATTRIBUTES", "LAYER_CONSTRAINTS", "LAYER_DOC", "LayerMixin"]
 
 LAYER_CONSTRAINTS = {
     "layer": "no_validation",  # a submodule or its dotted name: resolve_layer checks it
@@ -44,6 +44,15 @@ LAYER_DOC = """
             layer's output (the embedding dimension): one value per token,
             the Explanation then having the token ids' shape and data.  The
             sums keep completeness.  Only with ``layer``.
+        """
+
+
+LAYER_ATTRIBUTES = """
+        layer_ : str or None
+            Dotted name of the layer attributed to (None: the input).
+        layer_shape_ : tuple
+            Shape of one row's attributions: the layer output's (summed over
+            its last axis with ``layer_reduce="sum"``), or the input's.
         """
 
 

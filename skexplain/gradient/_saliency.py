@@ -2,7 +2,7 @@
 from ..base import BaseExplainer
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
-from ._layer import LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 
 __all__ = ["GradientXInput", "Saliency", "plain_gradients"]
 
@@ -47,7 +47,8 @@ def plain_gradients(engine, x, targets):
             None if acts[0] is None else torch.cat(acts))
 
 
-@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC)
+@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
 class Saliency(LayerMixin, GradientMixin, BaseExplainer):
     """Gradient of the target output with respect to the input.
 
@@ -71,7 +72,6 @@ class Saliency(LayerMixin, GradientMixin, BaseExplainer):
     abs : bool, default=False
         Return ``|gradient|`` (Simonyan et al.'s saliency map; captum's default).
     %(layer)s
-        With ``abs=True`` the absolute values are summed.
     %(output)s
     %(batch_size)s
 
@@ -81,6 +81,7 @@ class Saliency(LayerMixin, GradientMixin, BaseExplainer):
         The adapter (module, device, dtype, output names).
     background_ : ndarray of shape (n_background, \\*input_shape)
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -119,7 +120,8 @@ class Saliency(LayerMixin, GradientMixin, BaseExplainer):
         return {"values": values, "targets": used, **self._layer_entries(acts)}
 
 
-@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC)
+@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
 class GradientXInput(LayerMixin, GradientMixin, BaseExplainer):
     """Gradient times input: ``values[i] = x_i * d f_t(x_i) / d x_i``.
 
@@ -130,18 +132,20 @@ class GradientXInput(LayerMixin, GradientMixin, BaseExplainer):
     Axioms claimed (exactly): *dummy*, *symmetry* (at rows with
     ``x_i == x_j``) and *linearity*, inherited from the gradient.
 
+    With ``layer`` the values are the layer's output times the gradient
+    with respect to it (captum's ``LayerGradientXActivation``).
+
     Parameters
     ----------
     %(model)s
     %(layer)s
-        At a layer the values are ``activation * gradient`` (captum's
-        ``LayerGradientXActivation``).
     %(output)s
     %(batch_size)s
 
     Attributes
     ----------
     %(attributes)s
+    %(layer_attributes)s
 
     Examples
     --------
