@@ -180,6 +180,11 @@ def test_boolean_inputs_exact_shapley_equals_brute_force():
     # efficiency, with the hybrids built as booleans
     np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, f(X),
                                atol=1e-12)
+    kernel = KernelSHAP(model, n_samples=2**T, random_state=0).fit(background).explain(X)
+    np.testing.assert_allclose(kernel.values, expl.values, atol=1e-10)
+    for explainer in (Occlusion(model).fit(background[:1]),
+                      LIME(model, n_samples=100, random_state=0).fit(background)):
+        assert np.isfinite(explainer.explain(X).values).all()
 
 
 def test_boolean_model_refuses_non_binary_values():
