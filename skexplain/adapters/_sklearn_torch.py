@@ -251,16 +251,20 @@ def as_torch_model(model, *, output="auto", sample=None, batch_size=None):
     Returns
     -------
     TorchModel
+        Integer samples are tried as floats first (gradients need floats); a
+        module that refuses them (an ``nn.Embedding`` first) gets int64 inputs.
     """
     from ._torch import TorchModel
     from . import is_torch_module
 
     if is_torch_module(model):
-        return TorchModel(model, output=output, sample=sample, batch_size=batch_size)
+        return TorchModel(model, output=output, sample=sample, batch_size=batch_size,
+                          integer_inputs="float")
     _check_model_object(model)
     module = to_torch_module(model)
     _check_twin(model, module, sample)
-    adapter = TorchModel(module, output=output, sample=sample, batch_size=batch_size)
+    adapter = TorchModel(module, output=output, sample=sample, batch_size=batch_size,
+                         integer_inputs="float")
     labels = _output_labels(model)
     if labels is not None and len(labels) == module[-1].out_features:
         adapter.output_labels = labels if adapter.column is None else [labels[adapter.column]]

@@ -133,15 +133,31 @@ class TorchModel(Model):
         A row used once to learn the number of outputs.
     batch_size : int, default=None
         Rows per forward pass; None sends each call in one pass.
+    integer_inputs : {"keep", "float"}, default="keep"
+        What is tried first when ``sample`` holds integers or booleans (token
+        ids for an ``nn.Embedding``, masks): ``"keep"`` passes them as int64
+        (or bool) tensors, exactly, and falls back to the module's floating
+        dtype if the module refuses them; ``"float"`` (the gradient
+        explainers, which differentiate floats) tries the floating dtype
+        first.  Floating samples always go in the module's dtype.
+
+    Attributes
+    ----------
+    input_dtype : torch.dtype or None
+        ``torch.int64`` or ``torch.bool`` when the module takes integer or
+        boolean inputs as such (chosen on ``sample``); None: the module's
+        floating dtype.
     """
 
-    def __init__(self, module, output="auto", sample=None, batch_size=None):
+    def __init__(self, module, output="auto", sample=None, batch_size=None,
+                 integer_inputs="keep"):
         self.module = module
         self.output = output
         self.batch_size = batch_size
+        self.input_dtype = None
         if sample is None:
             raise ValueError("TorchModel needs a sample row to learn its number of outputs.")
-        n_all = self.predict_all_columns(take_rows(sample, 1)).shape[1]
+        n_all = self._first_call(take_rows(sample, 1), integer_inputs).shape[1]
         names = ["output"] if n_all == 1 else [f"output_{i}" for i in range(n_all)]
         if output == "auto":
             self.output_names = names
@@ -155,6 +171,32 @@ class TorchModel(Model):
                 f"{type(module).__name__}; got {output!r}."
             )
 
+    def _first_call(self, sample, integer_inputs):
+        """The module's output on ``sample``, choosing how integer samples are passed."""
+        import torch
+
+        kind = _integer_kind(sample)
+        if kind is None:
+            return self.predict_all_columns(sample)
+        native = torch.bool if kind == "b" else torch.int64
+        tries = [native, None] if integer_inputs == "keep" else [None, native]
+        errors = []
+        for dtype in tries:
+            self.input_dtype = dtype
+            try:
+                return self.predict_all_columns(sample)
+            except ModelEvaluationError as exc:
+                errors.append(exc)
+        self.input_dtype = tries[0]
+        raise ModelEvaluationError(
+            f"{errors[0]} (passed as {_dtype_words(tries[1])} it raised too: {errors[1]})"
+        ) from errors[0]
+
+    @property
+    def takes_integers(self):
+        """bool: the module takes integer or boolean inputs as such (see ``input_dtype``)."""
+        return self.input_dtype is not None
+
     @property
     def device(self):
         return module_device(self.module)
@@ -167,9 +209,11 @@ class TorchModel(Model):
         return f"the torch module {type(self.module).__name__}"
 
     def to_tensor(self, X):
-        """``X`` (array or tensor) as a tensor on the module's device and dtype."""
+        """``X`` (array or tensor) as a tensor on the module's device and input dtype."""
         import torch
 
+        if self.input_dtype is not None:
+            return _exact_tensor(X, self.input_dtype, self.device, self.describe())
         if isinstance(X, torch.Tensor):
             return X.to(device=self.device, dtype=self.dtype)
         arr = np.asarray(X)
@@ -233,3 +277,56 @@ class TorchModel(Model):
                 batch = self.to_tensor(X[start:start + step])
                 outs.append(self.forward(batch).detach().to("cpu", torch.float64))
         return torch.cat(outs).numpy() if outs else np.zeros((0, 1))
+
+
+def _integer_kind(sample):
+    """``"b"`` for a boolean sample, ``"i"`` for an integer one, None otherwise."""
+    import torch
+
+    if isinstance(sample, torch.Tensor):
+        if sample.dtype == torch.bool:
+            return "b"
+        return None if sample.is_floating_point() or sample.is_complex() else "i"
+    kind = np.asarray(sample).dtype.kind
+    return "b" if kind == "b" else "i" if kind in "iu" else None
+
+
+def _dtype_words(dtype):
+    return "floats" if dtype is None else f"{dtype} tensors"
+
+
+def _exact_tensor(X, dtype, device, who):
+    """``X`` as an int64 or bool tensor, refusing values that would change in the cast.
+
+    Integer inputs (token ids, category codes) are never rounded through a
+    floating dtype; floating or wider values reach here only from mixed data
+    (a float background with integer rows), and must then be whole numbers
+    (0 or 1 for booleans) to be passed on.
+    """
+    import torch
+
+    t = X.detach() if isinstance(X, torch.Tensor) else None
+    if t is None:
+        arr = np.asarray(X)
+        if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and arr.size and (
+                arr.max() > np.iinfo(np.int64).max):
+            raise ValueError(f"X holds integers above 2**63 - 1, which {who} cannot take "
+                             "as int64 inputs.")
+        if arr.dtype.kind == "u" and arr.dtype.itemsize >= 2:
+            arr = arr.astype(np.int64)  # torch has no arithmetic on wide unsigned ints
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"X must hold numbers for {who}; got dtype {arr.dtype}.")
+        t = torch.from_numpy(np.array(arr, copy=not arr.flags.writeable or None))
+    if t.is_floating_point():
+        bad = ~torch.isfinite(t) | (t != t.round())
+        if dtype == torch.bool:
+            bad |= (t != 0) & (t != 1)
+        if bad.any():
+            raise ValueError(
+                f"X must hold whole numbers{' (0 or 1)' if dtype == torch.bool else ''} for "
+                f"{who}, which takes {dtype} inputs (chosen at fit on integer data); got "
+                f"{t[bad].flatten()[0].item()!r}.")
+    elif dtype == torch.bool and t.dtype != torch.bool and ((t != 0) & (t != 1)).any():
+        raise ValueError(f"X must hold 0/1 or booleans for {who}, which takes boolean "
+                         "inputs (chosen at fit on boolean data).")
+    return t.to(device=device, dtype=dtype)

@@ -88,12 +88,16 @@ class LayerCapture:
     ----------
     outputs : list of Tensor
         One entry per call of the layer since the last :meth:`take`.
+    replacement : Tensor or None
+        Set by the caller for one forward pass: the layer's output is replaced
+        by these values (same shape), recorded in its place.
     """
 
     def __init__(self, layer_name, leaf):
         self.layer_name = layer_name
         self.leaf = leaf
         self.outputs = []
+        self.replacement = None
 
     def take(self):
         """The layer's output of the last forward pass (exactly one call expected)."""
@@ -144,6 +148,13 @@ def capture_output(layer, layer_name, *, leaf=False):
 
     def hook(_module, _args, out):
         out = _first_tensor(out, layer_name)
+        if capture.replacement is not None:
+            if capture.replacement.shape != out.shape:
+                raise ModelEvaluationError(
+                    f"layer {layer_name!r} returned shape {tuple(out.shape)} where "
+                    f"{tuple(capture.replacement.shape)} was expected (its output on the "
+                    "same rows must not change between forward passes).")
+            out = capture.replacement.to(out.dtype)
         recorded = out.detach().requires_grad_(True) if leaf else out
         capture.outputs.append(recorded)
         return recorded.clone()

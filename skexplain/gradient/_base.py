@@ -117,8 +117,27 @@ class GradientMixin:
 
         check_finite_background(background, type(self).__name__)
 
-        return as_torch_model(self.model, output=self.output, sample=background,
-                              batch_size=self.batch_size)
+        model = as_torch_model(self.model, output=self.output, sample=background,
+                               batch_size=self.batch_size)
+        self._check_integer_inputs(model)
+        return model
+
+    def _check_integer_inputs(self, model):
+        """Refuse a module taking integer inputs (token ids): they have no gradient."""
+        if not model.takes_integers:
+            return
+        import torch
+
+        embeddings = [name for name, sub in model.module.named_modules()
+                      if isinstance(sub, (torch.nn.Embedding, torch.nn.EmbeddingBag))]
+        example = f" (e.g. layer={embeddings[0]!r}, its embedding)" if embeddings else ""
+        layer = ("pass layer=" if hasattr(self, "layer_reduce") else
+                 "use an explainer that takes layer= (IntegratedGradients, Saliency, ...)")
+        raise TypeError(
+            f"{type(self).__name__} cannot differentiate {model.describe()} with respect to "
+            f"its input: it takes {model.input_dtype} inputs (token ids or codes), which "
+            f"have no gradient. To attribute at a layer's output, {layer}{example}; or "
+            "use a perturbation explainer (KernelSHAP, ExactShapley) over the positions.")
 
     def _check_rows(self, X):
         """Rows to explain; tensors stay tensors (and on their device)."""
@@ -165,7 +184,7 @@ class GradientMixin:
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _explanation(self, X, engine, outputs, *, values, targets, delta=None, stderr=None,
-                     extras=None, **meta):
+                     extras=None, data=None, **meta):
         positions = engine.positions(targets)
         base = self._expected_value_array()[positions]
         if self._completeness is not None and delta is None:
@@ -176,9 +195,13 @@ class GradientMixin:
             delta = _to_numpy(delta)
         names = self.model_.output_names
         same = positions.size and np.all(positions == positions[0])
-        data = _to_numpy(X, dtype=None) if _is_tensor(X) else np.asarray(X)
+        if data is not None:  # attributions to a layer: its output
+            data = _to_numpy(data, dtype=None)
+        else:
+            data = _to_numpy(X, dtype=None) if _is_tensor(X) else np.asarray(X)
+        same_shape = tuple(values.shape[1:]) == tuple(self.feature_shape_)
         return Explanation(
-            _to_numpy(values), base, data, self._feature_names(),
+            _to_numpy(values), base, data, self._feature_names() if same_shape else None,
             [names[positions[0]]] if same else None,
             stderr=None if stderr is None else _to_numpy(stderr), delta=delta,
             extras=None if extras is None else {k: _to_numpy(v) for k, v in extras.items()},

@@ -8,6 +8,7 @@ from ..exceptions import ApproximationWarning
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 
 __all__ = ["DeepLIFT"]
 
@@ -16,8 +17,9 @@ __all__ = ["DeepLIFT"]
 _GAP_RTOL = 1e-3
 
 
-@fill_gradient_doc(batch_unit="(row, background row) pairs")
-class DeepLIFT(GradientMixin, BaseExplainer):
+@fill_gradient_doc(batch_unit="(row, background row) pairs", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
+class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     """DeepLIFT with the Rescale rule (Shrikumar et al., 2017) and DeepSHAP.
 
     Attributions are ``(x - b) * m`` where the multipliers ``m`` are
@@ -54,6 +56,13 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     an :class:`~skexplain.exceptions.ApproximationWarning`.  Every layer must
     keep the batch on its first axis.
 
+    With ``layer`` the values are ``(a_x - a_b) * m`` with ``a`` the layer's
+    outputs and ``m`` the multipliers back-propagated from the output to the
+    layer (captum's ``LayerDeepLift``).  The rules act above the layer, so
+    the layer and its submodules (an ``nn.Embedding``) need none; modules
+    the forward pass calls before the layer are hooked as usual (one
+    without a rule is refused).
+
     Parameters
     ----------
     %(model_hooked)s
@@ -61,6 +70,7 @@ class DeepLIFT(GradientMixin, BaseExplainer):
         Input differences at most this large use the derivative instead of
         the ratio (the ratio of two tiny float differences is rounding
         noise).  None: ``1e-10`` for float64 modules, ``1e-6`` otherwise.
+    %(layer)s
     %(output)s
     %(batch_size)s
 
@@ -70,6 +80,7 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     background_ : ndarray of shape (n_background, \\*input_shape)
         The references.
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -90,24 +101,30 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     _axioms = frozenset({"dummy", "linearity"})
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
+        **LAYER_CONSTRAINTS,
         "eps": [Interval(Real, 0, None, closed="left"), None],
     }
 
-    def __init__(self, model, *, eps=None, output="auto", batch_size=None):
+    def __init__(self, model, *, eps=None, layer=None, layer_reduce=None, output="auto",
+                 batch_size=None):
         self.model = model
         self.eps = eps
+        self.layer = layer
+        self.layer_reduce = layer_reduce
         self.output = output
         self.batch_size = batch_size
 
     def _hooks(self):
         import torch
 
+        from ..adapters._torch_layers import resolve_layer
         from ._hooks import deeplift_rules
 
         eps = self.eps
         if eps is None:
             eps = 1e-10 if self.model_.dtype == torch.float64 else 1e-6
-        return functools.partial(deeplift_rules, eps=eps)
+        skip = None if self.layer_ is None else resolve_layer(self.model_.module, self.layer_)[1]
+        return functools.partial(deeplift_rules, eps=eps, skip=skip)
 
     def _attribute(self, engine, x, targets, outputs):
         import torch
@@ -119,11 +136,14 @@ class DeepLIFT(GradientMixin, BaseExplainer):
         weights = self.background_weights_
         weights = torch.as_tensor([1.0 / m] * m if weights is None else weights,
                                   dtype=torch.float64)
-        weights = weights.to(device=x.device, dtype=x.dtype)
-        total, used = torch.zeros_like(x), torch.empty(n, dtype=torch.long, device=x.device)
+        dtype = self.model_.dtype
+        weights = weights.to(device=x.device, dtype=dtype)
+        total = torch.zeros((n,) + self.layer_shape_, dtype=dtype, device=x.device)
+        used = torch.empty(n, dtype=torch.long, device=x.device)
         delta = torch.zeros(n, dtype=torch.float64, device=x.device)
         worst = torch.zeros(2, dtype=torch.float64, device=x.device)  # max |gap|, max |f|
-        view = (-1,) + (1,) * (x.dim() - 1)
+        view = (-1,) + (1,) * len(self.layer_shape_)
+        acts = {}  # at a layer: its output on the explained rows (the data)
 
         def make(start, stop, split):  # pair p = row * m + ref
             p = torch.arange(start, stop, device=x.device)
@@ -137,7 +157,12 @@ class DeepLIFT(GradientMixin, BaseExplainer):
             start, rows, ref, points = result.batch.aux
             grads, out, t = result.grads, result.outputs, result.targets
             c = rows.shape[0]
-            contrib = grads[:c].mul_(points[:c] - points[c:])
+            if self.layer_ is not None:  # multipliers at the layer, times its differences
+                grads, points = result.layer_grads, result.activations
+                if "x" not in acts:
+                    acts["x"] = points.new_empty((n,) + points.shape[1:])
+                acts["x"][rows] = points[:c]
+            contrib = self._reduce(grads[:c].mul_(points[:c] - points[c:]))
             f_x, f_ref = out[:c].gather(1, t[:, None])[:, 0], out[c:].gather(1, t[:, None])[:, 0]
             gap = (contrib.flatten(1).sum(1) - (f_x - f_ref)).double()
             sum_rows(total, contrib.mul_(weights[ref].view(view)), start, m)
@@ -147,8 +172,9 @@ class DeepLIFT(GradientMixin, BaseExplainer):
             torch.maximum(worst, torch.stack([gap.abs().max(), scale]), out=worst)
 
         engine.run(n * m, 2 * x[0].numel(), make, consume)
-        _warn_on_gap(*worst.tolist(), x.dtype)
-        return {"values": total, "targets": used, "delta": delta}
+        _warn_on_gap(*worst.tolist(), dtype)
+        return {"values": total, "targets": used, "delta": delta,
+                **self._layer_entries(acts.get("x"))}
 
 
 def _warn_on_gap(gap, scale, dtype):

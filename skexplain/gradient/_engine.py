@@ -49,6 +49,11 @@ class Batch:
     n_select : int or None
     aux : object
         The caller's bookkeeping for this chunk, handed back in ``Pass.batch``.
+    layer_values : Tensor or None
+        With an engine ``layer``: values that replace the layer's output in
+        this pass (of the shape it returns on ``points``); the layers after
+        it compute on them, and ``Pass.layer_grads`` is taken with respect
+        to them (layer Integrated Gradients moves along a path there).
     """
 
     points: torch.Tensor
@@ -56,6 +61,7 @@ class Batch:
     weights: Optional[torch.Tensor] = None
     n_select: Optional[int] = None
     aux: Any = None
+    layer_values: Optional[torch.Tensor] = None
 
 
 @dataclass
@@ -142,6 +148,9 @@ class GradientEngine:
     # -------------------------------------------------------------- inputs
     def to_tensor(self, X, *, name="X"):
         """``X`` (array or tensor) as a tensor on the module's device and dtype."""
+        if self.model.takes_integers:  # token ids stay exact integers (or booleans)
+            x = self.model.to_tensor(X)
+            return x.clone() if x.is_inference() else x
         if torch.is_tensor(X):
             if X.is_complex():  # the cast below would drop the imaginary part
                 raise complex_error(name, X.dtype)
@@ -288,7 +297,13 @@ class GradientEngine:
         """
         # A leaf: autograd refuses in-place changes to it, so the caller's data is safe.
         leaf = batch.points.detach().requires_grad_(self.input_grads)
-        out = self._forward(leaf)
+        if batch.layer_values is not None:
+            self._capture.replacement = batch.layer_values
+        try:
+            out = self._forward(leaf)
+        finally:
+            if self._capture is not None:
+                self._capture.replacement = None
         head = out if batch.n_select is None else out[:batch.n_select]
         targets = batch.targets
         if targets is None:

@@ -7,13 +7,15 @@ from ..base import BaseExplainer
 from ..utils._param_validation import Interval
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 from ._paths import integrate_paths
 
 __all__ = ["ExpectedGradients"]
 
 
-@fill_gradient_doc(batch_unit="Samples")
-class ExpectedGradients(GradientMixin, BaseExplainer):
+@fill_gradient_doc(batch_unit="Samples", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
+class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     """Expected Gradients (Erion et al., 2021).
 
     ``phi(x) = E_{b ~ background, a ~ U(0, 1)} [(x - b) * grad f_t(b + a (x - b))]``,
@@ -28,6 +30,10 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     exactly (``f``, ``g`` and ``f + g`` get the same draws); completeness
     and *symmetry* (as for IntegratedGradients) in expectation only.
 
+    With ``layer`` the paths run between the layer's outputs on the drawn
+    background row and on the explained row; ``stderr`` is that of the
+    values (summed with ``layer_reduce="sum"``).
+
     All draws are made up front from ``random_state``, so results do not
     depend on ``batch_size`` (nor on the device).
 
@@ -36,6 +42,7 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     %(model)s
     n_samples : int, default=200
         Samples per explained row (the authors recommend 100-200).
+    %(layer)s
     %(output)s
     %(batch_size)s
     random_state : int, RandomState instance or None, default=None
@@ -44,6 +51,7 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     Attributes
     ----------
     %(attributes)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -63,14 +71,17 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
     _needs_outputs = True
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
+        **LAYER_CONSTRAINTS,
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, model, *, n_samples=200, output="auto", batch_size=None,
-                 random_state=None):
+    def __init__(self, model, *, n_samples=200, layer=None, layer_reduce=None, output="auto",
+                 batch_size=None, random_state=None):
         self.model = model
         self.n_samples = n_samples
+        self.layer = layer
+        self.layer_reduce = layer_reduce
         self.output = output
         self.batch_size = batch_size
         self.random_state = random_state
@@ -93,6 +104,10 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
         import torch
 
         refs = engine.to_tensor(self.background_, name="background")
+        inputs = acts = None
+        if self.layer_ is not None:  # the paths run between the layer's outputs
+            inputs, acts = x, self._activations(engine, x)
+            x, refs = acts, self._activations(engine, refs)
         S = self.n_samples
         ref_index, alphas = self._draws(x.shape[0], refs.shape[0])
         ref_index = ref_index.to(x.device)
@@ -105,9 +120,10 @@ class ExpectedGradients(GradientMixin, BaseExplainer):
         total, squares = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=S,
             alphas=lambda p0, p1: alphas[p0:p1, None], step_weights=one,
-            pair_weights=lambda p0, p1, ref: one.expand(p1 - p0) / S, second_moment=True)
+            pair_weights=lambda p0, p1, ref: one.expand(p1 - p0) / S, second_moment=True,
+            inputs=inputs, reduce=self._reduce)
         stderr = None
         if S > 1:  # squares = sum (c/S)^2, so E[c^2] = S * squares
             stderr = ((S * squares - total.square()).clamp_(min=0) / (S - 1)).sqrt_()
         return {"values": total, "targets": targets, "stderr": stderr,
-                "n_gradient_points": x.shape[0] * S}
+                "n_gradient_points": x.shape[0] * S, **self._layer_entries(acts)}

@@ -198,6 +198,6 @@ class GuidedGradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
         # Grad-CAM from plain gradients (its own engine, without the guided hooks)
         maps, used = grad_cam_maps(self.model_, self.layer_, x, targets,
                                    batch_size=self.batch_size)
-        guided, _ = plain_gradients(engine, x, used)  # ``engine`` has the guided hooks
+        guided = plain_gradients(engine, x, used)[0]  # ``engine`` has the guided hooks
         up = upsample(maps, x.shape[2:], self.upsample)
         return self._map_result(x, maps, used, values=guided.mul_(up[:, None]))

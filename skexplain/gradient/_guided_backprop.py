@@ -78,5 +78,5 @@ class GuidedBackprop(GradientMixin, BaseExplainer):
 
     def _attribute(self, engine, x, targets, outputs):
         warn_unguided(self.model_.module, type(self).__name__)
-        grads, used = plain_gradients(engine, x, targets)
+        grads, used, _ = plain_gradients(engine, x, targets)
         return {"values": grads, "targets": used}

@@ -228,8 +228,12 @@ def _unsupported(module, name, root):
 
 
 @contextlib.contextmanager
-def deeplift_rules(module, eps):
+def deeplift_rules(module, eps, skip=None):
     """DeepLIFT (Rescale) rules on ``module``'s nonlinear submodules.
+
+    ``skip`` (a submodule: the layer attributed to) gets no rule, nor do its
+    own submodules: the backward pass stops at its output, so an
+    ``nn.Embedding`` there is not refused.
 
     The forward pass must run on ``cat([explained rows, reference rows])``;
     the caller sets ``split.half`` (the number of explained rows) on the
@@ -256,8 +260,12 @@ def deeplift_rules(module, eps):
             raise ModelTypeError(message)
         return thread_owned(hook)
 
+    skipped = set() if skip is None else {id(sub) for sub in skip.modules()}
+
     def register(handles):
         for name, sub in module.named_modules():
+            if id(sub) in skipped:
+                continue
             message = _unsupported(sub, name, root)
             if message is not None:
                 handles.append(sub.register_forward_pre_hook(refuse_hook(message)))

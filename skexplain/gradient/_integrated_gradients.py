@@ -5,13 +5,15 @@ from ..base import BaseExplainer
 from ..utils._param_validation import Interval, StrOptions
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 from ._paths import QUADRATURE_METHODS, integrate_paths, quadrature
 
 __all__ = ["IntegratedGradients"]
 
 
-@fill_gradient_doc(batch_unit="Points (rows x background rows x steps)")
-class IntegratedGradients(GradientMixin, BaseExplainer):
+@fill_gradient_doc(batch_unit="Points (rows x background rows x steps)", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
+class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     """Integrated Gradients (Sundararajan et al., 2017), averaged over the background.
 
     For a reference row ``b``,
@@ -48,6 +50,7 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
         converges fastest on smooth models; left/right rules are first order.
         The trapezoid weights are ``h/2, h, ..., h/2`` with ``h = 1/(n_steps-1)``
         (captum's sum to ``(n-1)/n``).
+    %(layer)s
     %(output)s
     %(batch_size)s
 
@@ -61,6 +64,7 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
     step_weights_ : ndarray of shape (n_steps,)
         Quadrature weights (they sum to one).
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -76,6 +80,16 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
     (3, 4)
     >>> bool(np.abs(expl.delta).max() < 1e-5)
     True
+
+    At a layer: token ids through an embedding, one value per token.
+
+    >>> text = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Flatten(),
+    ...                            torch.nn.Linear(12, 2))
+    >>> ids = torch.tensor([[1, 5, 7], [2, 2, 9]])
+    >>> ig = IntegratedGradients(text, layer="0", layer_reduce="sum")
+    >>> expl = ig.fit(torch.zeros(1, 3, dtype=torch.long)).explain(ids, target=1)
+    >>> expl.values.shape, bool(np.abs(expl.delta).max() < 1e-5)
+    ((2, 3), True)
     """
 
     _completeness = "approximate"
@@ -83,15 +97,18 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
     _needs_outputs = True
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
+        **LAYER_CONSTRAINTS,
         "n_steps": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions(set(QUADRATURE_METHODS))],
     }
 
-    def __init__(self, model, *, n_steps=50, method="gausslegendre", output="auto",
-                 batch_size=None):
+    def __init__(self, model, *, n_steps=50, method="gausslegendre", layer=None,
+                 layer_reduce=None, output="auto", batch_size=None):
         self.model = model
         self.n_steps = n_steps
         self.method = method
+        self.layer = layer
+        self.layer_reduce = layer_reduce
         self.output = output
         self.batch_size = batch_size
 
@@ -102,6 +119,10 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
         import torch
 
         refs = engine.to_tensor(self.background_, name="background")
+        inputs = acts = None
+        if self.layer_ is not None:  # the path runs between the layer's outputs
+            inputs, acts = x, self._activations(engine, x)
+            x, refs = acts, self._activations(engine, refs)
         nodes, weights = self.alphas_, self.step_weights_
         ref_weights = self.background_weights_
         if ref_weights is None:
@@ -117,6 +138,8 @@ class IntegratedGradients(GradientMixin, BaseExplainer):
         total, _ = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=m,
             alphas=lambda p0, p1: nodes.expand(p1 - p0, -1), step_weights=weights,
-            pair_weights=lambda p0, p1, ref: ref_weights[ref])
+            pair_weights=lambda p0, p1, ref: ref_weights[ref], inputs=inputs,
+            reduce=self._reduce)
         return {"values": total, "targets": targets,
-                "n_gradient_points": x.shape[0] * m * nodes.shape[0]}
+                "n_gradient_points": x.shape[0] * m * nodes.shape[0],
+                **self._layer_entries(acts)}

@@ -61,7 +61,8 @@ def quadrature(method, n_steps):
 
 
 def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
-                    step_weights, pair_weights, second_moment=False):
+                    step_weights, pair_weights, second_moment=False, inputs=None,
+                    reduce=None):
     """Path integrals of gradients, summed per explained row.
 
     The work is a list of *pairs* (an explained row and a reference row),
@@ -95,18 +96,27 @@ def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
         Also return ``sum_p (pair_weights_p c_p)**2`` where ``c_p`` is a pair's
         contribution (with one step per pair: the standard error of a mean of
         equally weighted samples).
+    inputs : Tensor of shape (n, \\*input_shape), default=None
+        Paths at a layer (the engine has a ``layer``): ``x`` and ``refs`` are
+        then the layer's outputs on the rows and references, each pass runs
+        the model on ``inputs[row]`` with the layer's output replaced by the
+        path point, and the gradients are taken there.
+    reduce : callable, default=None
+        Applied to each pair's contribution before it is summed (and squared):
+        ``layer_reduce="sum"``'s sum over the last axis.
 
     Returns
     -------
-    total : Tensor of shape (n, \\*input_shape)
-    squares : Tensor of shape (n, \\*input_shape) or None
+    total : Tensor of shape (n, \\*input_shape), or as ``reduce`` returns
+    squares : Tensor like ``total`` or None
     """
     import torch
 
     from ._engine import Batch, sum_rows
 
-    total = torch.zeros_like(x)
-    squares = torch.zeros_like(x) if second_moment else None
+    reduce = reduce or (lambda t: t)
+    total = torch.zeros_like(reduce(x))
+    squares = torch.zeros_like(total) if second_moment else None
     S, feature_dims = step_weights.shape[0], (1,) * (x.dim() - 1)
 
     def make(start, stop, _hooks):
@@ -117,16 +127,21 @@ def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
         diff = x[rows] - ref
         a = alphas(p0, p1)[:, k0:k0 + stop - start]
         points = torch.addcmul(ref[:, None], a.view(a.shape + feature_dims), diff[:, None])
-        return Batch(points.flatten(0, 1), targets[rows].repeat_interleave(a.shape[1]),
-                     aux=(p0, p1, k0, ref_index, diff))
+        sel = targets[rows].repeat_interleave(a.shape[1])
+        if inputs is None:
+            return Batch(points.flatten(0, 1), sel, aux=(p0, p1, k0, ref_index, diff))
+        # the row's own input, the layer's output moved along the path
+        return Batch(inputs[rows.repeat_interleave(a.shape[1])], sel,
+                     aux=(p0, p1, k0, ref_index, diff), layer_values=points.flatten(0, 1))
 
     def consume(result):
-        (p0, p1, k0, ref_index, diff), grads = result.batch.aux, result.grads
+        (p0, p1, k0, ref_index, diff) = result.batch.aux
+        grads = result.grads if inputs is None else result.layer_grads
         w = step_weights[k0:k0 + grads.shape[0] // (p1 - p0)]
         # sum_k w_k grad_k (one batched product), times (x - ref): a pair's contribution
-        summed = torch.matmul(w, grads.view(p1 - p0, w.shape[0], -1)).view_as(diff)
-        contrib = summed.mul_(diff).mul_(pair_weights(p0, p1, ref_index).view(
-            (-1,) + feature_dims))
+        summed = torch.matmul(w, grads.reshape(p1 - p0, w.shape[0], -1)).view_as(diff)
+        contrib = reduce(summed.mul_(diff).mul_(pair_weights(p0, p1, ref_index).view(
+            (-1,) + feature_dims)))
         sum_rows(total, contrib, p0, pairs_per_row)
         if squares is not None:
             sum_rows(squares, contrib.square_(), p0, pairs_per_row)

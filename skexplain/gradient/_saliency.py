@@ -2,6 +2,7 @@
 from ..base import BaseExplainer
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
+from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
 
 __all__ = ["GradientXInput", "Saliency", "plain_gradients"]
 
@@ -19,29 +20,36 @@ def plain_gradients(engine, x, targets):
     Returns
     -------
     grads : Tensor of shape (n, \\*input_shape)
+        With an engine ``layer``: the gradients with respect to the layer's
+        output, of its shape.
     targets : LongTensor of shape (n,)
+    activations : Tensor or None
+        The layer's output on ``x`` (None without a layer).
     """
     import torch
 
     from ._engine import Batch
 
-    grads, used = [], []
+    grads, used, acts = [], [], []
 
     def make(start, stop, _hooks):
         return Batch(x[start:stop], None if targets is None else targets[start:stop])
 
     def consume(result):
-        grads.append(result.grads)
+        grads.append(result.grads if result.layer_grads is None else result.layer_grads)
         used.append(result.targets)
+        acts.append(result.activations)
 
     engine.run(x.shape[0], x[0].numel(), make, consume)
     if len(grads) == 1:  # one pass: no copy
-        return grads[0], used[0]
-    return torch.cat(grads), torch.cat(used)
+        return grads[0], used[0], acts[0]
+    return (torch.cat(grads), torch.cat(used),
+            None if acts[0] is None else torch.cat(acts))
 
 
-@fill_gradient_doc(batch_unit="Rows")
-class Saliency(GradientMixin, BaseExplainer):
+@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
+class Saliency(LayerMixin, GradientMixin, BaseExplainer):
     """Gradient of the target output with respect to the input.
 
     ``values[i] = d f_t(x_i) / d x_i`` (Simonyan et al., 2014).  Averaging
@@ -63,6 +71,7 @@ class Saliency(GradientMixin, BaseExplainer):
         scikit-learn classifier is explained through its logits.
     abs : bool, default=False
         Return ``|gradient|`` (Simonyan et al.'s saliency map; captum's default).
+    %(layer)s
     %(output)s
     %(batch_size)s
 
@@ -72,6 +81,7 @@ class Saliency(GradientMixin, BaseExplainer):
         The adapter (module, device, dtype, output names).
     background_ : ndarray of shape (n_background, \\*input_shape)
     %(attributes_end)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -86,11 +96,15 @@ class Saliency(GradientMixin, BaseExplainer):
     """
 
     _axioms = frozenset({"dummy", "symmetry", "linearity"})
-    _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS, "abs": ["boolean"]}
+    _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS, **LAYER_CONSTRAINTS,
+                                    "abs": ["boolean"]}
 
-    def __init__(self, model, *, abs=False, output="auto", batch_size=None):
+    def __init__(self, model, *, abs=False, layer=None, layer_reduce=None, output="auto",
+                 batch_size=None):
         self.model = model
         self.abs = abs
+        self.layer = layer
+        self.layer_reduce = layer_reduce
         self.output = output
         self.batch_size = batch_size
 
@@ -101,12 +115,14 @@ class Saliency(GradientMixin, BaseExplainer):
         return exact, approximate
 
     def _attribute(self, engine, x, targets, outputs):
-        grads, used = plain_gradients(engine, x, targets)
-        return {"values": grads.abs_() if self.abs else grads, "targets": used}
+        grads, used, acts = plain_gradients(engine, x, targets)
+        values = self._reduce(grads.abs_() if self.abs else grads)
+        return {"values": values, "targets": used, **self._layer_entries(acts)}
 
 
-@fill_gradient_doc(batch_unit="Rows")
-class GradientXInput(GradientMixin, BaseExplainer):
+@fill_gradient_doc(batch_unit="Rows", layer=LAYER_DOC,
+                   layer_attributes=LAYER_ATTRIBUTES)
+class GradientXInput(LayerMixin, GradientMixin, BaseExplainer):
     """Gradient times input: ``values[i] = x_i * d f_t(x_i) / d x_i``.
 
     For a linear model it equals IntegratedGradients and DeepLIFT with a zero
@@ -116,15 +132,20 @@ class GradientXInput(GradientMixin, BaseExplainer):
     Axioms claimed (exactly): *dummy*, *symmetry* (at rows with
     ``x_i == x_j``) and *linearity*, inherited from the gradient.
 
+    With ``layer`` the values are the layer's output times the gradient
+    with respect to it (captum's ``LayerGradientXActivation``).
+
     Parameters
     ----------
     %(model)s
+    %(layer)s
     %(output)s
     %(batch_size)s
 
     Attributes
     ----------
     %(attributes)s
+    %(layer_attributes)s
 
     Examples
     --------
@@ -139,13 +160,17 @@ class GradientXInput(GradientMixin, BaseExplainer):
     """
 
     _axioms = frozenset({"dummy", "symmetry", "linearity"})
-    _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS}
+    _parameter_constraints: dict = {**GRADIENT_CONSTRAINTS, **LAYER_CONSTRAINTS}
 
-    def __init__(self, model, *, output="auto", batch_size=None):
+    def __init__(self, model, *, layer=None, layer_reduce=None, output="auto",
+                 batch_size=None):
         self.model = model
+        self.layer = layer
+        self.layer_reduce = layer_reduce
         self.output = output
         self.batch_size = batch_size
 
     def _attribute(self, engine, x, targets, outputs):
-        grads, used = plain_gradients(engine, x, targets)
-        return {"values": grads.mul_(x), "targets": used}
+        grads, used, acts = plain_gradients(engine, x, targets)
+        values = self._reduce(grads.mul_(x if acts is None else acts))
+        return {"values": values, "targets": used, **self._layer_entries(acts)}
