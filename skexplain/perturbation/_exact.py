@@ -112,7 +112,10 @@ class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplain
         self.n_jobs = n_jobs
 
     def __skexplain_tags__(self):
-        return ExplainerTags(axioms={"efficiency", "symmetry", "dummy", "linearity"},
+        # the Shapley values of a game are linear in it, but with a link the
+        # game is not linear in the model
+        linear = {"linearity"} if self.link == "identity" else set()
+        return ExplainerTags(axioms={"efficiency", "symmetry", "dummy"} | linear,
                              estimates_shapley=True)
 
     def _fit(self, background):

@@ -186,8 +186,9 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         self.verbose = verbose
 
     def __skexplain_tags__(self):
+        linear = {"linearity"} if self.link == "identity" else set()  # as ExactShapley
         return ExplainerTags(axioms={"efficiency"},
-                             approximate_axioms={"symmetry", "dummy", "linearity"},
+                             approximate_axioms={"symmetry", "dummy"} | linear,
                              stochastic=True, estimates_shapley=True)
 
     def _fit(self, background):

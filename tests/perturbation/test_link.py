@@ -1,4 +1,4 @@
-"""``link="logit"`` of ExactShapley and KernelSHAP against truth.
+"""``link="logit"`` of ExactShapley, KernelSHAP and Occlusion against truth.
 
 The game is ``v(S) = logit(mean_b f(x_S, b_notS))`` (the link of the
 background-averaged probability); it is checked against a brute-force
@@ -15,7 +15,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from skexplain import ExactShapley, KernelSHAP
+from skexplain import ExactShapley, KernelSHAP, Occlusion
 from skexplain.exceptions import ApproximationWarning
 
 
@@ -298,3 +298,36 @@ def test_identity_is_the_default_and_unchanged(data, models):
     np.testing.assert_array_equal(a.values, b.values)
     total = b.values.sum(axis=1) + b.base_values
     np.testing.assert_allclose(total, model.predict_proba(X[200:202]), rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- Occlusion
+def test_occlusion_logit_is_the_drop_in_log_odds(data, models):
+    X = data[0]
+    model = models["gbc3"]
+    bg, rows = X[:30], X[200:204]
+    explainer = Occlusion(model, link="logit").fit(bg)
+    expl = explainer.explain(rows)
+    reference = explainer.reference_
+    for i in range(X.shape[1]):
+        occluded = rows.copy()
+        occluded[:, i] = reference[0, i]
+        want = _logit(model.predict_proba(rows)) - _logit(model.predict_proba(occluded))
+        np.testing.assert_allclose(expl.values[:, i], want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(expl.base_values[0], _logit(model.predict_proba(bg).mean(0)),
+                               rtol=0, atol=1e-14)
+
+
+def test_occlusion_logit_of_logistic_regression_is_its_decision_function(data, models):
+    X = data[0]
+    model = models["logreg"]
+    linked = Occlusion(model, link="logit", output=1).fit(X[:30]).explain(X[200:204])
+    margin = Occlusion(model, output="decision_function").fit(X[:30]).explain(X[200:204])
+    np.testing.assert_allclose(linked.values, margin.values, rtol=0, atol=1e-10)
+
+
+def test_occlusion_logit_refuses_a_regressor(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=r"link='logit'.*LinearRegression\.predict"):
+        Occlusion(LinearRegression().fit(X, y), link="logit").fit(X[:5])
+    with pytest.raises(ValueError, match="link"):
+        Occlusion(LinearRegression().fit(X, y), link="log").fit(X[:5])
