@@ -25,6 +25,9 @@ LINKS = ("identity", "logit")
 # a probability of exactly 0 or 1 (pure tree leaves) has infinite log-odds.
 # 1e-12 keeps the log-odds within +-27.6, far beyond any calibrated model.
 LOGIT_EPS = 1e-12
+# Probabilities computed in float32 (a torch softmax) may exceed 1 by rounding:
+# values within this of [0, 1] are taken as probabilities (and clipped).
+_SLACK = 1e-6
 
 LINK_CONSTRAINT = [StrOptions(set(LINKS))]
 
@@ -32,7 +35,7 @@ LINK_CONSTRAINT = [StrOptions(set(LINKS))]
 def _check_probabilities(values, model, where):
     """Refuse ``link="logit"`` on values that are not probabilities."""
     values = np.asarray(values, dtype=float)
-    if values.size and not (np.all(values >= 0.0) and np.all(values <= 1.0)):
+    if values.size and not (np.all(values >= -_SLACK) and np.all(values <= 1.0 + _SLACK)):
         finite = values[np.isfinite(values)]
         span = (f"[{finite.min():.6g}, {finite.max():.6g}]" if finite.size
                 else "non-finite values")

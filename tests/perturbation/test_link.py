@@ -331,3 +331,22 @@ def test_occlusion_logit_refuses_a_regressor(data):
         Occlusion(LinearRegression().fit(X, y), link="logit").fit(X[:5])
     with pytest.raises(ValueError, match="link"):
         Occlusion(LinearRegression().fit(X, y), link="log").fit(X[:5])
+
+
+def test_float32_rounding_above_one_is_clipped_not_refused():
+    """A float32 softmax may give 1 + 6e-8: a probability, clipped with a warning."""
+    model = lambda Z: np.where(Z[:, 0] > 0, 1.0 + 6e-8, 0.4)  # noqa: E731
+    bg = np.zeros((2, 2))
+    bg[1, 1] = 1.0
+    with pytest.warns(ApproximationWarning, match="clipped"):
+        expl = ExactShapley(model, link="logit").fit(bg).explain(np.array([[1.0, 0.0]]))
+    assert np.isfinite(expl.values).all()
+
+
+@pytest.mark.parametrize("cls", [ExactShapley, KernelSHAP, Occlusion])
+def test_link_drops_the_linearity_claim(cls):
+    """With a link the game is no longer linear in the model."""
+    def axioms(tags):
+        return tags.axioms | tags.approximate_axioms
+    assert "linearity" in axioms(cls(None).__skexplain_tags__())
+    assert "linearity" not in axioms(cls(None, link="logit").__skexplain_tags__())
