@@ -22,12 +22,13 @@ class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplain
     """Exact interventional Shapley values over a background set.
 
     Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` (its log-odds
-    with ``link="logit"``) is computed once per row and reused for every feature.  A row costs at most
-    ``(2^m - 2) * n_background + 1`` model rows, with ``m`` the number of
-    features (or groups) of that row that differ from at least one background
-    row: features equal to the whole background get exactly zero and are not
-    enumerated.  Hybrids that coincide (where ``x`` equals a background row on
-    some features, as with categorical or binary columns) are evaluated once.
+    with ``link="logit"``) is computed once per row and reused for every
+    feature.  A row costs at most ``(2^m - 2) * n_background + 1`` model
+    rows, with ``m`` the number of features (or groups) of that row that
+    differ from at least one background row: features equal to the whole
+    background get exactly zero and are not enumerated.  Hybrids that
+    coincide (where ``x`` equals a background row on some features, as with
+    categorical or binary columns) are evaluated once.
 
     Parameters
     ----------
