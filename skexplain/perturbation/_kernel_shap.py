@@ -102,8 +102,9 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         from the background (as shap does), and each coalition is evaluated
         on the whole background: the same ``n_samples * n_background`` model
         rows per row, but the errors of the background rows no longer average
-        out, so the error at equal budget is that of a shared design (up to
-        twice the identity engine's on trees and networks).  Standard errors,
+        out: on a GradientBoostingClassifier (d=10, 20 background rows) the
+        normalised squared error was 2.4-2.8 times the identity engine's at
+        equal ``n_samples``.  Standard errors,
         ``tol`` and exactness at full budget hold as with the identity.
     tol : float, default=None
         Convergence threshold: stop sampling a row once its largest standard
