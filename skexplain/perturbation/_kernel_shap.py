@@ -24,6 +24,10 @@ Each design is a :class:`~skexplain.perturbation._samplers.CoalitionPlan`
 per coalition size), solved by efficiency-constrained weighted least squares
 with a second-order ratio-bias correction and a stratified sandwich variance
 (:mod:`~skexplain.perturbation._solvers`).
+
+With ``link="logit"`` the game is not an average of single-reference games;
+:mod:`~skexplain.perturbation._kernel_link` then plays one design per row
+against the whole background.
 """
 import sys
 import warnings
