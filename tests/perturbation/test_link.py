@@ -350,3 +350,12 @@ def test_link_drops_the_linearity_claim(cls):
         return tags.axioms | tags.approximate_axioms
     assert "linearity" in axioms(cls(None).__skexplain_tags__())
     assert "linearity" not in axioms(cls(None, link="logit").__skexplain_tags__())
+
+
+def test_exact_logit_interactions_sum_to_the_values(data, models):
+    X = data[0]
+    model = models["gbc"]
+    plain = ExactShapley(model, link="logit", output=1).fit(X[:10]).explain(X[200:202])
+    pairs = ExactShapley(model, link="logit", output=1, interactions=True).fit(
+        X[:10]).explain(X[200:202])
+    np.testing.assert_allclose(pairs.values.sum(axis=2), plain.values, rtol=0, atol=1e-12)
