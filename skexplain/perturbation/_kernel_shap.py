@@ -108,8 +108,8 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         rows per row, but the errors of the background rows no longer average
         out: on a GradientBoostingClassifier (d=10, 20 background rows) the
         normalised squared error was 2.4-2.8 times the identity engine's at
-        equal ``n_samples``.  Standard errors,
-        ``tol`` and exactness at full budget hold as with the identity.
+        equal ``n_samples``.  Standard errors, ``tol`` and exactness at full
+        budget hold as with the identity.
     tol : float, default=None
         Convergence threshold: stop sampling a row once its largest standard
         error is below ``tol`` times the spread (max - min) of its values (for
