@@ -9,6 +9,7 @@ from ..utils._param_validation import Interval
 from ..utils._validation import select_rows
 from ._coalitions import CoalitionEvaluator
 from ._groups import FeatureGroupsMixin
+from ._link import LINK_CONSTRAINT, LinkMixin, apply_link
 from ._shapley import interactions_from_table, shapley_from_table
 
 __all__ = ["ExactShapley"]
@@ -17,16 +18,17 @@ __all__ = ["ExactShapley"]
 _TABLE_FLOATS = 2**23
 
 
-class ExactShapley(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
+class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Exact interventional Shapley values over a background set.
 
-    Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` is computed once
-    per row and reused for every feature.  A row costs at most
-    ``(2^m - 2) * n_background + 1`` model rows, with ``m`` the number of
-    features (or groups) of that row that differ from at least one background
-    row: features equal to the whole background get exactly zero and are not
-    enumerated.  Hybrids that coincide (where ``x`` equals a background row on
-    some features, as with categorical or binary columns) are evaluated once.
+    Every coalition value ``v(S) = mean_b f(x_S, b_notS)`` (its log-odds
+    with ``link="logit"``) is computed once per row and reused for every
+    feature.  A row costs at most ``(2^m - 2) * n_background + 1`` model
+    rows, with ``m`` the number of features (or groups) of that row that
+    differ from at least one background row: features equal to the whole
+    background get exactly zero and are not enumerated.  Hybrids that
+    coincide (where ``x`` equals a background row on some features, as with
+    categorical or binary columns) are evaluated once.
 
     Parameters
     ----------
@@ -48,6 +50,21 @@ class ExactShapley(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         ``get_feature_names_out`` name the pair (i, j) ``"a*b"``.
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    link : {"identity", "logit"}, default="identity"
+        Space in which the values add up.  ``"identity"``: the model's output,
+        ``base + sum(values) = f(x)``.  ``"logit"``: the log-odds of a
+        probability output (``predict_proba``), as shap's ``link="logit"``:
+        ``v(S) = logit(mean_b f(x_S, b_notS))``, the log-odds of the
+        background-averaged probability, so that
+        ``base + sum(values) = logit(f(x))`` with
+        ``base = expected_value_ = logit(mean_b f(b))``.  Each class of a
+        multi-class model is read one-vs-rest, ``log(p_k / (1 - p_k))``.
+        This differs from ``output="decision_function"``, which averages the
+        log-odds of the hybrids (for a LogisticRegression a linear game, and
+        LinearSHAP's values).  Refused for outputs that are not
+        probabilities; probabilities of exactly 0 or 1 are clipped to
+        ``[1e-12, 1 - 1e-12]`` with an ``ApproximationWarning``.  The cost
+        is the same as with the identity.
     batch_size : int, default=None
         Maximum model rows per ``predict`` call; None bounds a chunk by 64 MiB.
     n_jobs : int, default=None
@@ -81,29 +98,35 @@ class ExactShapley(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         "feature_groups": [dict, list, tuple, np.ndarray, None],
         "max_features": [Interval(Integral, 1, 30, closed="both")],
         "interactions": ["boolean"],
+        "link": LINK_CONSTRAINT,
     }
 
     def __init__(self, model, *, feature_groups=None, max_features=16, interactions=False,
-                 output="auto", batch_size=None, n_jobs=None):
+                 output="auto", link="identity", batch_size=None, n_jobs=None):
         self.model = model
         self.feature_groups = feature_groups
         self.max_features = max_features
         self.interactions = interactions
         self.output = output
+        self.link = link
         self.batch_size = batch_size
         self.n_jobs = n_jobs
 
     def __skexplain_tags__(self):
-        return ExplainerTags(axioms={"efficiency", "symmetry", "dummy", "linearity"},
+        # the Shapley values of a game are linear in it, but with a link the
+        # game is not linear in the model
+        linear = {"linearity"} if self.link == "identity" else set()
+        return ExplainerTags(axioms={"efficiency", "symmetry", "dummy"} | linear,
                              estimates_shapley=True)
 
     def _fit(self, background):
         self._fit_feature_groups()
+        self._fit_link()
 
     def _evaluator(self):
         return CoalitionEvaluator(
             self.model_, self.background_, background_weights=self.background_weights_,
-            feature_groups=self.feature_groups_, base_value=self._expected_value_array(),
+            feature_groups=self.feature_groups_, base_value=self._mean_output(),
             background_predictions=self.background_predictions_,
             batch_size=self.batch_size, n_jobs=self.n_jobs)
 
@@ -150,6 +173,8 @@ class ExactShapley(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
             table, n_rows = evaluator.evaluate_subsets(
                 X_sub, active, group_diff[start:start + block])
             used += n_rows
+            # v(S) = link(mean_b f(x_S, b)): the link of the background average
+            table = apply_link(table, self.link, self.model_)
             shap_values = shapley_from_table(table, m)
             phi[sub[:, None], active[None, :]] = shap_values
             if inter is not None:

@@ -24,6 +24,10 @@ Each design is a :class:`~skexplain.perturbation._samplers.CoalitionPlan`
 per coalition size), solved by efficiency-constrained weighted least squares
 with a second-order ratio-bias correction and a stratified sandwich variance
 (:mod:`~skexplain.perturbation._solvers`).
+
+With ``link="logit"`` the game is not an average of single-reference games;
+:mod:`~skexplain.perturbation._kernel_link` then plays one design per row
+against the whole background.
 """
 import sys
 import warnings
@@ -43,12 +47,14 @@ from ._coalitions import CoalitionEvaluator
 from ._groups import FeatureGroupsMixin
 from ._kernel_designs import DrawnUnits, Sampling, Task
 from ._kernel_games import explain_block, row_blocks
+from ._kernel_link import explain_linked
+from ._link import LINK_CONSTRAINT, LinkMixin
 from ._samplers import SIZE_DISTRIBUTIONS
 
 __all__ = ["KernelSHAP"]
 
 
-class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
+class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Interventional Shapley values estimated from a budget of coalitions.
 
     For every explained row and background row, ``n_samples`` coalitions are
@@ -88,6 +94,22 @@ class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         Columns switched together and credited as one feature.
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    link : {"identity", "logit"}, default="identity"
+        Space in which the values add up: the model's output, or the log-odds
+        of a probability output (``predict_proba``) as shap's
+        ``link="logit"``, with ``v(S) = logit(mean_b f(x_S, b_notS))`` and
+        ``base + sum(values) = logit(f(x))``; see
+        :class:`~skexplain.ExactShapley` for how it differs from
+        ``output="decision_function"``.  The log-odds of an average is not an
+        average over background rows, so with ``"logit"`` a row draws one
+        design of ``n_samples`` coalitions over the features where it differs
+        from the background (as shap does), and each coalition is evaluated
+        on the whole background: the same ``n_samples * n_background`` model
+        rows per row, but the errors of the background rows no longer average
+        out: on a GradientBoostingClassifier (d=10, 20 background rows) the
+        normalised squared error was 2.4-2.8 times the identity engine's at
+        equal ``n_samples``.  Standard errors, ``tol`` and exactness at full
+        budget hold as with the identity.
     tol : float, default=None
         Convergence threshold: stop sampling a row once its largest standard
         error is below ``tol`` times the spread (max - min) of its values (for
@@ -146,20 +168,22 @@ class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         "sampler": [StrOptions(set(SIZE_DISTRIBUTIONS))],
         "paired": ["boolean"],
         "feature_groups": [dict, list, tuple, np.ndarray, None],
+        "link": LINK_CONSTRAINT,
         "tol": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, model, *, n_samples="auto", sampler="leverage", paired=True,
-                 feature_groups=None, output="auto", tol=None, batch_size=None, n_jobs=None,
-                 random_state=None, verbose=0):
+                 feature_groups=None, output="auto", link="identity", tol=None, batch_size=None,
+                 n_jobs=None, random_state=None, verbose=0):
         self.model = model
         self.n_samples = n_samples
         self.sampler = sampler
         self.paired = paired
         self.feature_groups = feature_groups
         self.output = output
+        self.link = link
         self.tol = tol
         self.batch_size = batch_size
         self.n_jobs = n_jobs
@@ -167,12 +191,14 @@ class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         self.verbose = verbose
 
     def __skexplain_tags__(self):
+        linear = {"linearity"} if self.link == "identity" else set()  # as ExactShapley
         return ExplainerTags(axioms={"efficiency"},
-                             approximate_axioms={"symmetry", "dummy", "linearity"},
+                             approximate_axioms={"symmetry", "dummy"} | linear,
                              stochastic=True, estimates_shapley=True)
 
     def _fit(self, background):
         self._fit_feature_groups()
+        self._fit_link()
 
     def _task(self):
         weights = self.background_weights_
@@ -186,12 +212,22 @@ class KernelSHAP(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
                     Sampling(self.n_samples, self.sampler, bool(self.paired)),
                     self.tol, int(self.verbose))
 
+    def _averaging_evaluator(self):
+        """Coalition values averaged over the background (the linked engine's)."""
+        return CoalitionEvaluator(
+            self.model_, self.background_, background_weights=self.background_weights_,
+            feature_groups=self.feature_groups_, base_value=self._mean_output(),
+            background_predictions=self.background_predictions_,
+            batch_size=self.batch_size, n_jobs=self.n_jobs)
+
     def _explain_all(self, X):
         n = X.shape[0]
         seed = _seed(self.random_state)
         task = self._task()
         blocks = row_blocks(task, X, n_workers(self.n_jobs))
-        if len(blocks) == 1 or self.n_jobs in (None, 1):
+        if self.link != "identity":
+            results = [explain_linked(task, self._averaging_evaluator(), X, seed, self.link)]
+        elif len(blocks) == 1 or self.n_jobs in (None, 1):
             # the units drawn for one block serve the next ones
             reused = len(blocks) > 1 or self.tol is not None
             results, drawn = [], DrawnUnits(seed, task.work_bytes(X) // 4 if reused else 0)

@@ -12,6 +12,7 @@ from ..utils._failing_rows import raise_for_failing_rows
 from ..utils._param_validation import Interval
 from ._coalitions import CoalitionEvaluator
 from ._groups import FeatureGroupsMixin
+from ._link import LINK_CONSTRAINT, LinkMixin, apply_link
 from ._reference import occlusion_reference
 from ._windows import FeatureAblation, SlidingWindows, check_windows
 
@@ -23,7 +24,7 @@ __all__ = ["Occlusion"]
 _TORCH_CPU_BATCH_BYTES = 2**19
 
 
-class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
+class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Occlusion (Zeiler & Fergus 2014): ``f(x) - f(x with a part replaced)``.
 
     Each feature (or group, or window of an array) of ``x`` is replaced by a
@@ -74,6 +75,14 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         ``window``.
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    link : {"identity", "logit"}, default="identity"
+        ``"logit"`` measures the drop in log-odds of a probability output
+        (``predict_proba``): ``logit(f(x)) - logit(f(x with a part
+        replaced))``, and ``base_values = expected_value_ =
+        logit(mean_b f(b))``, as :class:`~skexplain.ExactShapley`'s
+        ``link``.  Refused for outputs that are not probabilities;
+        probabilities of exactly 0 or 1 are clipped to
+        ``[1e-12, 1 - 1e-12]`` with an ``ApproximationWarning``.
     batch_size : int, default=None
         Maximum model rows per ``predict`` call.  None bounds a call by 64 MiB
         of hybrid rows, or by 512 KiB of input for a torch module on the CPU
@@ -91,9 +100,10 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     reference_ : ndarray of shape (1, \\*feature_shape) or DataFrame with one row
         The values put in occluded places.
     reference_prediction_ : float or ndarray of shape (n_outputs,)
-        The model's output at ``reference_``.
+        The model's output at ``reference_`` (a probability with ``link="logit"``).
     expected_value_ : float or ndarray of shape (n_outputs,)
-        Mean prediction over the background (the explanations' ``base_values``).
+        Mean prediction over the background (the explanations' ``base_values``),
+        its log-odds with ``link="logit"``.
     window_, stride_ : tuple of int or None
         The validated window and stride (None without ``window``).
     feature_groups_ : list of ndarray or None
@@ -128,16 +138,18 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         "window": [Interval(Integral, 1, None, closed="left"), tuple, list, np.ndarray, None],
         "stride": [Interval(Integral, 1, None, closed="left"), tuple, list, np.ndarray, None],
         "feature_groups": [dict, list, tuple, np.ndarray, None],
+        "link": LINK_CONSTRAINT,
         "verbose": ["verbose"],
     }
 
     def __init__(self, model, *, window=None, stride=None, feature_groups=None, output="auto",
-                 batch_size=None, n_jobs=None, verbose=0):
+                 link="identity", batch_size=None, n_jobs=None, verbose=0):
         self.model = model
         self.window = window
         self.stride = stride
         self.feature_groups = feature_groups
         self.output = output
+        self.link = link
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -148,7 +160,7 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         # features a model treats alike, with equal values in x and in the
         # reference, are interchangeable (symmetry); windows wider than one
         # feature credit a feature for its neighbours, which breaks both.
-        axioms = {"linearity"}
+        axioms = {"linearity"} if self.link == "identity" else set()
         if self.window is None or _all_ones(self.window):
             axioms |= {"dummy", "symmetry"}
         return ExplainerTags(axioms=axioms)
@@ -166,6 +178,7 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
             self.window_, self.stride_ = check_windows(self.window, self.stride,
                                                        self.feature_shape_, cls)
         self._fit_feature_groups()
+        self._fit_link()
         self.reference_ = occlusion_reference(background, self.background_weights_)
         if background.shape[0] == 1:
             preds = self.background_predictions_
@@ -228,6 +241,7 @@ class Occlusion(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
                 masks = np.concatenate([np.ones((1, masks.shape[1]), dtype=bool), masks])
             values, n_rows = evaluator.evaluate(X, masks)
             used += n_rows
+            values = apply_link(values, self.link, self.model_)
             if fx is None:
                 fx, values = values[:, :1], values[:, 1:]
             diffs[:, start:stop] = _pick(fx - values, picks)

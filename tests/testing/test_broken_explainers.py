@@ -108,10 +108,10 @@ class NoisyShapley(NoiseValues):
 
 class SetsAttributeInInit(ExactShapley):
     def __init__(self, model, *, feature_groups=None, max_features=16, interactions=False,
-                 output="auto", batch_size=None, n_jobs=None):
+                 output="auto", link="identity", batch_size=None, n_jobs=None):
         super().__init__(model, feature_groups=feature_groups, max_features=max_features,
-                         interactions=interactions, output=output, batch_size=batch_size,
-                         n_jobs=n_jobs)
+                         interactions=interactions, output=output, link=link,
+                         batch_size=batch_size, n_jobs=n_jobs)
         self.cache = {}
 
 
