@@ -14,7 +14,7 @@ through linear operations unchanged)::
     y_i = exp(u_i)              elementwise: Rescale (Softmax)
 
 ``c`` is one constant per (explained row, reference row) pair, the larger of
-their maxima: it keeps ``exp`` finite and cancels from every multiplier
+their log-sum-exps: it keeps ``exp`` finite and cancels from every multiplier
 because both rows share it.  Each step satisfies summation-to-delta, hence
 so does the whole, for any gradient arriving from above (a Softmax at the
 end of a network or in its middle).  Softmin is the Softmax of ``-s``.
@@ -43,11 +43,12 @@ def normalization_dim(module, s):
     return dim % max(s.dim(), 1)
 
 
-def _ratio_log1p(z):
-    """``log1p(z) / z``, accurate also where ``z`` is tiny (limit 1)."""
-    small = z.abs() < 1e-4
-    safe = torch.where(small, torch.ones_like(z), z)
-    return torch.where(small, 1 - z / 2 + z * z / 3, torch.log1p(safe) / safe)
+def _log_ratio(a):
+    """``a / (1 - exp(-a))`` for ``a >= 0``: ``(L_hi - L_lo) / (S_hi - S_lo)`` when
+    ``S = exp(L - L_hi)`` (so ``S_hi = 1``), ``a = L_hi - L_lo``; its limit at 0 is 1."""
+    small = a < 1e-6
+    safe = torch.where(small, torch.ones_like(a), a)
+    return torch.where(small, 1 + a / 2, safe / -torch.expm1(-safe))
 
 
 class _NormalizationRule(torch.autograd.Function):
@@ -64,7 +65,7 @@ class _NormalizationRule(torch.autograd.Function):
         r_out, r_log, r_exp = ctx.saved_tensors
         h = r_exp.shape[0]
         g = grad[:h].movedim(ctx.dim, -1)
-        g_u = g if r_out.numel() == 0 else g * r_out  # through y = exp(u), Softmax only
+        g_u = g if r_out is None else g * r_out  # through y = exp(u); None: LogSoftmax
         g_sum = -g_u.sum(-1, keepdim=True) * r_log  # u = s - L, L = log S, S = sum e
         g_s = (g_u + g_sum * r_exp) * ctx.sign
         out = torch.zeros_like(grad)
@@ -73,20 +74,25 @@ class _NormalizationRule(torch.autograd.Function):
 
 
 def _parts(module, s, y, h, dim, eps):
+    """Multipliers of the three nonlinear steps, for the explained half.
+
+    With ``c`` the larger of the pair's two log-sum-exps, ``exp(s - c) <= 1``
+    and the larger sum is exactly 1: nothing overflows, and the ratio of the
+    ``log`` step never divides by an underflowed sum.
+    """
     sign = -1.0 if isinstance(module, nn.Softmin) else 1.0
     t = s.movedim(dim, -1) * sign
     x, b = t[:h], t[h:]
-    c = torch.maximum(x.amax(-1, keepdim=True), b.amax(-1, keepdim=True))
+    lx, lb = torch.logsumexp(x, -1, keepdim=True), torch.logsumexp(b, -1, keepdim=True)
+    c = torch.maximum(lx, lb)
     ex, eb = torch.exp(x - c), torch.exp(b - c)
     ds = x - b
     big = ds.abs() > eps
     r_exp = torch.where(big, (ex - eb) / torch.where(big, ds, torch.ones_like(ds)), ex)
-    sx, sb = ex.sum(-1, keepdim=True), eb.sum(-1, keepdim=True)
-    r_log = _ratio_log1p((sx - sb) / sb) / sb  # (log sx - log sb) / (sx - sb)
-    if isinstance(module, nn.LogSoftmax):
-        r_out = s.new_empty(0)
-    else:
-        du = ds - (torch.log(sx) - torch.log(sb))
+    r_log = _log_ratio((lx - lb).abs())  # S = exp(L - c): the larger S is 1
+    r_out = None
+    if not isinstance(module, nn.LogSoftmax):
+        du = ds - (lx - lb)
         yt = y.movedim(dim, -1)
         yx, yb = yt[:h], yt[h:]
         big = du.abs() > eps
@@ -109,6 +115,9 @@ def normalization_rule(module, s, y, h, eps, *, name="?"):
             f"DeepLIFT cannot explain {type(module).__name__} ({name!r}): it normalizes over "
             f"axis 0 of an input of shape {tuple(s.shape)}, the batch axis, which mixes rows. "
             "Give it an explicit dim over the features (e.g. nn.Softmax(dim=1)).")
-    with torch.no_grad():
-        r_out, r_log, r_exp, sign = _parts(module, s, y, h, dim, eps)
+    with torch.no_grad():  # in float64: the ratios cancel digits (see _parts)
+        wide = torch.float64 if s.device.type != "mps" else torch.float32
+        parts = _parts(module, s.to(wide), y.to(wide), h, dim, eps)
+        r_out, r_log, r_exp = (None if p is None else p.to(s.dtype) for p in parts[:3])
+        sign = parts[3]
     return _NormalizationRule.apply(s, y, r_out, r_log, r_exp, dim, sign)

@@ -96,6 +96,29 @@ def test_summation_to_delta_in_float32(images):
     assert np.abs(gap(model, expl, X, background)).max() < 1e-6
 
 
+@pytest.mark.parametrize("dtype, scale, rtol", [(torch.float32, 300.0, 2e-7),
+                                                 (torch.float64, 3000.0, 1e-14)])
+@pytest.mark.parametrize("head", [nn.Softmax, nn.LogSoftmax])
+def test_saturated_softmax_stays_finite_and_complete(dtype, scale, rtol, head):
+    # logits hundreds apart: exp(logit) overflows and the smaller sums underflow
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 5), head(dim=1))
+    model = model.to(dtype).eval()
+    with torch.no_grad():
+        model[2].weight *= scale
+    g = torch.Generator().manual_seed(1)
+    X, background = torch.randn(50, 6, generator=g), torch.randn(10, 6, generator=g)
+    X, background = X.to(dtype), background.to(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ApproximationWarning)
+        expl = DeepLIFT(model).fit(background).explain(X)
+    assert np.isfinite(expl.values).all()
+    # rounding of logits of this size is the floor of what any rule can reach
+    logits = np.abs(outputs(model[:-1], torch.cat([X, background]))).max()
+    assert logits > scale / 2
+    assert np.abs(gap(model, expl, X, background)).max() < rtol * logits
+
+
 def test_softmax_is_exp_after_logsoftmax(images):
     # Softmax = exp(LogSoftmax): the Rescale rule of that last exp multiplies
     # the LogSoftmax attributions by (p_x - p_b) / (log p_x - log p_b).
@@ -216,3 +239,33 @@ def test_parity_with_captum_on_two_class_softmax(residual, images):
         ours = DeepLIFT(model).fit(background).explain(X, target=t).values
         theirs = captum_attr.DeepLiftShap(model).attribute(X, baselines=background, target=tt)
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+class Scale(nn.Module):
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, z):
+        return self.factor * z
+
+
+@pytest.mark.parity
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_parity_with_captum_on_two_class_logsoftmax(images):
+    # captum has no LogSoftmax rule (it passes plain gradients through it), so
+    # it is compared on the same function written with a module it has a rule
+    # for: log_softmax(z, -z)[0] = -softplus(-2 z), [1] = -softplus(2 z).
+    captum_attr = pytest.importorskip("captum.attr")
+    X, background = images
+    ours_model = convnet(1, PlusMinus(), nn.LogSoftmax(dim=1))
+    for t, factor in ((0, -2.0), (1, 2.0)):
+        theirs_model = convnet(1, Scale(factor), nn.Softplus(), Scale(-1.0))
+        with torch.no_grad():
+            np.testing.assert_allclose(outputs(theirs_model, X)[:, 0], outputs(ours_model, X)[:, t])
+        for k in (1, 6):
+            ours = DeepLIFT(ours_model).fit(background[:k]).explain(X, target=t).values
+            cls = captum_attr.DeepLift if k == 1 else captum_attr.DeepLiftShap
+            bases = background[:1].expand_as(X) if k == 1 else background
+            theirs = cls(theirs_model).attribute(X, baselines=bases, target=0)
+            np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
