@@ -92,7 +92,7 @@ class DeepLIFT(GradientMixin, BaseExplainer):
     <torch._C.Generator object at ...>
     >>> relu = torch.nn.ReLU()  # one module called twice
     >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), relu, torch.nn.Linear(8, 8),
-    ...                             relu, torch.nn.Linear(8, 3))
+    ...                             relu, torch.nn.Linear(8, 3), torch.nn.Softmax(dim=1))
     >>> X = torch.randn(5, 4)
     >>> expl = DeepLIFT(model).fit(np.zeros((1, 4))).explain(X)
     >>> bool(np.abs(expl.delta).max() < 1e-5)
