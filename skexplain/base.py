@@ -18,7 +18,8 @@ from .explanation import Explanation
 from .utils._dtypes import align_rows
 from .utils._failing_rows import raise_for_failing_rows
 from .utils._param_validation import Interval, _fit_context
-from .utils._validation import check_background, check_rows, default_feature_names
+from .utils._validation import (check_background, check_rows, check_target,
+                                default_feature_names)
 
 __all__ = ["BaseExplainer", "ExplainerTags", "PerturbationMixin"]
 
@@ -210,7 +211,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
             Rows to explain.
         target : int, label, array-like of shape (n,) or None, default=None
-            Output to explain (an output label or position, or one per row).
+            Output to explain (an output label or position, or one per row;
+            a sequence of length 1 applies to every row, as in captum).
             The output axis is then dropped.  None: every output for
             perturbation explainers, the predicted class for gradient ones.
 
@@ -220,7 +222,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_rows(X)
-        return self._explain(X, target=target)
+        return self._explain(X, target=check_target(target, X.shape[0]))
 
     def _check_rows(self, X):
         """Validate rows to explain (hook: gradient explainers keep tensors)."""

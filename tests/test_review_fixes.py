@@ -18,10 +18,10 @@ def _sum_f(Z):
 # 4 ---------------------------------------------------------------- target length
 @pytest.mark.parametrize("make", [
     lambda: ExactShapley(LR), lambda: KernelSHAP(LR, random_state=0), lambda: LinearSHAP(LR)])
-@pytest.mark.parametrize("target", [[0], [0, 0, 0]])
+@pytest.mark.parametrize("target", [[0, 0, 0], [0, 0, 0, 0]])  # [0]: every row (issue 16)
 def test_target_of_wrong_length_is_refused_for_one_output(make, target):
     explainer = make().fit(X[:5])
-    with pytest.raises(ValueError, match=rf"target.*\(2\).*got {len(target)}"):
+    with pytest.raises(ValueError, match=rf"target.*\(2 entries\).*got {len(target)}"):
         explainer.explain(X[:2], target=target)
 
 

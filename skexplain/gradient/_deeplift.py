@@ -1,4 +1,8 @@
-"""``DeepLIFT`` (Rescale rule); with several background rows it is DeepSHAP."""
+"""``DeepLIFT`` (Rescale rule); with several background rows it is DeepSHAP.
+
+The rules per module live in ``_hooks`` (elementwise, max pooling) and
+``_softmax_rule`` (Softmax, LogSoftmax, Softmin, Softmax2d).
+"""
 import functools
 import warnings
 from numbers import Real
@@ -47,14 +51,23 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     handled.  Rules exist for ReLU, ReLU6, LeakyReLU, PReLU, ELU, SELU, CELU,
     GELU, SiLU, Mish, Sigmoid, Tanh, Softplus, Softsign, Hard* and other
     elementwise activation modules, and for MaxPool1d/2d/3d and
-    AdaptiveMaxPool1d/2d/3d (a cross-max rule with exact summation-to-delta).
+    AdaptiveMaxPool1d/2d/3d (a cross-max rule with exact summation-to-delta),
+    and for Softmax, LogSoftmax, Softmin and Softmax2d, at the end of a
+    network or inside it: the module is treated as the operations it is made
+    of (``exp``, a sum, ``log``, a subtraction, ``exp`` again for Softmax),
+    Rescale on each elementwise step, so summation-to-delta stays exact.
+    (captum's DeepLift rescales each softmax input by its own output's ratio
+    and subtracts the mean; it agrees with this rule on two-class models whose
+    logits sum to a constant, and is not exact otherwise.)  A softmax over the
+    batch axis (axis 0) raises ``ValueError``.
     Linear, Conv, BatchNorm (eval), AvgPool, Flatten, Dropout and other linear
     modules pass multipliers through.  Nonlinear modules without a rule
-    (Softmax, LayerNorm, attention, RNNs, ...) raise ``ModelTypeError``;
-    nonlinearities applied as functions (``F.relu``, ``torch.tanh``) cannot be
-    seen: they are detected by the summation-to-delta check, which warns with
-    an :class:`~skexplain.exceptions.ApproximationWarning`.  Every layer must
-    keep the batch on its first axis.
+    (LayerNorm, MultiheadAttention, RNNs, ...) raise ``ModelTypeError``;
+    nonlinearities applied as functions (``F.relu``, ``torch.softmax``,
+    ``x.log_softmax(1)``, the product of two activations in attention) cannot
+    be seen: they are detected by the summation-to-delta check, which warns
+    with an :class:`~skexplain.exceptions.ApproximationWarning`.  Every layer
+    must keep the batch on its first axis.
 
     With ``layer`` the values are ``(a_x - a_b) * m`` with ``a`` the layer's
     outputs and ``m`` the multipliers back-propagated from the output to the
@@ -90,7 +103,7 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     <torch._C.Generator object at ...>
     >>> relu = torch.nn.ReLU()  # one module called twice
     >>> model = torch.nn.Sequential(torch.nn.Linear(4, 8), relu, torch.nn.Linear(8, 8),
-    ...                             relu, torch.nn.Linear(8, 3))
+    ...                             relu, torch.nn.Linear(8, 3), torch.nn.Softmax(dim=1))
     >>> X = torch.randn(5, 4)
     >>> expl = DeepLIFT(model).fit(np.zeros((1, 4))).explain(X)
     >>> bool(np.abs(expl.delta).max() < 1e-5)

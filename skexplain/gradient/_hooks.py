@@ -12,6 +12,7 @@ The hooks live only inside the context managers below (removed in ``finally``)
 and act only in the thread that installed them.
 """
 import contextlib
+import functools
 import math
 
 import torch
@@ -20,8 +21,10 @@ from torch.nn import functional as F
 
 from ..adapters._torch_layers import thread_owned
 from ..exceptions import ModelTypeError
+from ._softmax_rule import NORMALIZATIONS, normalization_rule
 
-__all__ = ["deeplift_rules", "guided_relu", "ELEMENTWISE", "MAXPOOLS", "UNSUPPORTED"]
+__all__ = ["deeplift_rules", "guided_relu", "ELEMENTWISE", "MAXPOOLS", "NORMALIZATIONS",
+           "UNSUPPORTED"]
 
 # Elementwise nonlinearities: DeepLIFT's Rescale rule m = dy / ds.
 ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.ELU, nn.SELU, nn.CELU,
@@ -35,7 +38,7 @@ MAXPOOLS = {nn.MaxPool1d: 1, nn.MaxPool2d: 2, nn.MaxPool3d: 3, nn.AdaptiveMaxPoo
 # BatchNorm in eval mode, AvgPool, Flatten, Dropout, padding, ...) is treated as
 # linear; the summation-to-delta check catches nonlinear code it cannot see.
 UNSUPPORTED = tuple(getattr(nn, name) for name in (
-    "Softmax", "Softmin", "LogSoftmax", "Softmax2d", "LayerNorm", "GroupNorm", "RMSNorm",
+    "LayerNorm", "GroupNorm", "RMSNorm",
     "LocalResponseNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
     "MultiheadAttention", "RNNBase", "RNNCellBase", "MaxUnpool1d", "MaxUnpool2d",
     "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d", "FractionalMaxPool2d",
@@ -217,13 +220,23 @@ def _maxpool_parts(module, s, y, h):
 def _unsupported(module, name, root):
     kind = type(module).__name__
     if isinstance(module, UNSUPPORTED):
-        return (f"DeepLIFT has no rule for {kind} ({name!r} in {root}). Explain the logits "
-                "(drop a final Softmax) or use IntegratedGradients.")
+        return (f"DeepLIFT has no rule for {kind} ({name!r} in {root}). Use "
+                "IntegratedGradients, or explain a model without it.")
     if isinstance(module, tuple(MAXPOOLS)) and getattr(module, "return_indices", False):
         return f"DeepLIFT cannot explain {kind} ({name!r}) with return_indices=True."
     if isinstance(module, _BATCHNORMS) and not module.track_running_stats:
         return (f"DeepLIFT needs BatchNorm layers with running statistics: {kind} ({name!r}) "
                 "normalises with batch statistics, which mix explained and reference rows.")
+    return None
+
+
+def _rule(module, name):
+    if isinstance(module, ELEMENTWISE):
+        return _rescale
+    if isinstance(module, tuple(MAXPOOLS)):
+        return _maxpool
+    if isinstance(module, NORMALIZATIONS):
+        return functools.partial(normalization_rule, name=name)
     return None
 
 
@@ -270,8 +283,7 @@ def deeplift_rules(module, eps, skip=None):
             if message is not None:
                 handles.append(sub.register_forward_pre_hook(refuse_hook(message)))
                 continue
-            rule = _rescale if isinstance(sub, ELEMENTWISE) else (
-                _maxpool if isinstance(sub, tuple(MAXPOOLS)) else None)
+            rule = _rule(sub, name)
             if rule is None:
                 continue
             stash = [] if getattr(sub, "inplace", False) else None

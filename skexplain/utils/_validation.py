@@ -13,7 +13,7 @@ import pandas as pd
 from ._dtypes import align_rows
 
 __all__ = ["as_data", "check_background", "check_numbers", "check_positive_int", "check_rows",
-           "default_feature_names", "select_rows"]
+           "check_target", "default_feature_names", "select_rows"]
 
 
 def check_positive_int(value, name):
@@ -315,3 +315,33 @@ def _typed(labels):
     shown = ", ".join(repr(c) for c in labels[:6]) + (", ..." if len(labels) > 6 else "")
     kinds = sorted({type(c).__name__ for c in labels})
     return f"[{shown}] ({'/'.join(kinds)})"
+
+
+def check_target(target, n):
+    """``explain``'s ``target`` for ``n`` rows: a sequence of length 1 becomes its entry.
+
+    As in captum, ``target=[3]`` (list, tuple, array, Series or tensor)
+    explains output 3 for every row.  A sequence of another length than
+    ``n`` raises; the entries themselves are checked by the explainer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_target(np.array([2]), 5), check_target([0, 1], 2)
+    (2, [0, 1])
+    """
+    if target is None or isinstance(target, (str, bytes)):
+        return target
+    try:
+        shape = tuple(target.shape) if hasattr(target, "shape") else np.shape(target)
+    except ValueError:  # ragged nested sequences: left to the explainer's own check
+        return target
+    if shape == () or shape == (n,):
+        return target
+    if shape == (1,):
+        return target.tolist()[0] if hasattr(target, "tolist") else list(target)[0]
+    given = (f"{shape[0]} entries (shape {shape})" if len(shape) == 1
+             else f"an array of shape {shape}")
+    raise ValueError(f"target must be a single output or have one entry per row of X (a single "
+                     f"entry applies to every row): one output per row ({n} entries); got "
+                     f"{given}.")
