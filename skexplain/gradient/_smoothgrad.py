@@ -142,8 +142,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
             approximate &= inner_exact | inner_approx
         if self.variant != "smoothgrad":  # squares of gradients are not linear in f
             exact.discard("linearity")
-        if self.noise_std is not None and np.ptp(np.asarray(self.noise_std, dtype=float)) > 0:
-            approximate.discard("symmetry")  # noise of different scales per feature
+        if not _isotropic(self.noise_std):  # noise of different scales per feature
+            approximate.discard("symmetry")
         return exact, approximate
 
     # ------------------------------------------------------------------ fit
@@ -262,6 +262,18 @@ class SmoothGrad(GradientMixin, BaseExplainer):
             values = squares / S - (sums / S).square()
         return {"values": values, "targets": targets, "n_gradient_points": n * S,
                 "noise_sigma": sigma_meta}
+
+
+def _isotropic(noise_std):
+    """Whether ``noise_std`` (None: relative noise) has one scale for every feature."""
+    if noise_std is None or np.ndim(noise_std) == 0:
+        return True
+    try:
+        std = np.asarray(noise_std.detach().cpu() if hasattr(noise_std, "detach") else noise_std,
+                         dtype=np.float64)
+    except (TypeError, ValueError):  # invalid: refused at fit, claims nothing here
+        return False
+    return std.size == 0 or bool(np.ptp(std) == 0)
 
 
 def _describe(value):

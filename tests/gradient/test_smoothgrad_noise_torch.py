@@ -202,3 +202,33 @@ def test_cam_and_output_are_refused_when_wrapping():
     with pytest.raises(ValueError, match=r"output=1 with a wrapped Saliency.*"
                                          r"Saliency\(\.\.\., output=1\) instead"):
         SmoothGrad(Saliency(mlp()), output=1).fit(X)
+
+
+def test_tools_that_swap_the_model_keep_the_wrapped_explainer():
+    import copy
+
+    from skexplain.utils._with_model import clone_with_model
+
+    net = mlp()
+    other = copy.deepcopy(net)
+    sg = SmoothGrad(IntegratedGradients(net, n_steps=7), noise_std=0.2)
+    swapped = clone_with_model(sg, other)
+    assert isinstance(swapped.model, IntegratedGradients)
+    assert swapped.model.model is other and swapped.model.n_steps == 7
+    assert sg.model.model is net  # the original is unchanged
+    for bad in ("big", ["a", "b", "c"]):  # tags of invalid parameters: no crash before fit
+        SmoothGrad(net, noise_std=bad).__skexplain_tags__()
+
+
+def test_check_explainer_checks_the_wrapped_explainer_on_its_model():
+    from skexplain.testing import check_explainer
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 2))
+    sg = SmoothGrad(IntegratedGradients(net, n_steps=8), noise_std=0.1, n_samples=5,
+                    random_state=0)
+    results = check_explainer(sg, checks=["check_fit_attributes", "check_dummy",
+                                          "check_linearity", "check_inputs_not_mutated",
+                                          "check_batch_size_invariance",
+                                          "check_model_randomization_independent"])
+    assert {r.status for r in results} == {"passed"}, [r.message for r in results]
