@@ -150,14 +150,7 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     def _make_model(self, background):
         from ._wrapped import check_wrappable
 
-        if not isinstance(self.model, BaseExplainer):
-            return super()._make_model(background)
-        check_wrappable(self.model, self.output)
-        inner = clone(self.model)  # the user's explainer is never fitted by us
-        self.explainer_ = inner
-        return inner._make_model(background)
-
-    def _fit(self, background):
+        # the noise parameters first: before anything is built or fitted
         if self.noise_level is not None and self.noise_std is not None:
             raise ValueError(
                 f"SmoothGrad got noise_level={self.noise_level!r} (relative to each row's "
@@ -165,10 +158,19 @@ class SmoothGrad(GradientMixin, BaseExplainer):
                 "not both.")
         if self.noise_std is not None:
             self._noise_std_array()
-        if isinstance(self.model, BaseExplainer):
-            self.explainer_.fit(background, sample_weight=self.background_weights_)
-        elif hasattr(self, "explainer_"):  # refitted with a model after an explainer
+        if hasattr(self, "explainer_"):  # from an earlier fit
             del self.explainer_
+        if not isinstance(self.model, BaseExplainer):
+            return super()._make_model(background)
+        check_wrappable(self.model, self.output)
+        inner = clone(self.model)  # the user's explainer is never fitted by us
+        model = inner._make_model(background)
+        self.explainer_ = inner
+        return model
+
+    def _fit(self, background):
+        if hasattr(self, "explainer_"):
+            self.explainer_.fit(background, sample_weight=self.background_weights_)
 
     def _noise_std_array(self):
         """``noise_std`` as a float64 array of the feature shape (validated)."""

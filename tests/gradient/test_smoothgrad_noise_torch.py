@@ -232,3 +232,13 @@ def test_check_explainer_checks_the_wrapped_explainer_on_its_model():
                                           "check_batch_size_invariance",
                                           "check_model_randomization_independent"])
     assert {r.status for r in results} == {"passed"}, [r.message for r in results]
+
+
+def test_refitting_with_a_model_after_an_explainer_uses_plain_gradients():
+    model = Quadratic()
+    sg = SmoothGrad(Saliency(model), noise_std=0.1, n_samples=3, random_state=0).fit(X)
+    assert hasattr(sg, "explainer_")
+    sg.set_params(model=model).fit(X)
+    assert not hasattr(sg, "explainer_")
+    plain = SmoothGrad(model, noise_std=0.1, n_samples=3, random_state=0).fit(X).explain(X)
+    np.testing.assert_array_equal(sg.explain(X).values, plain.values)
