@@ -37,8 +37,9 @@ def _verdict(report):
 
 def _model_randomization(name, explainer_orig, data, mode):
     explainer = data.explainer(explainer_orig)
-    if not randomizable_layers(explained_model(explainer)):
-        raise SkipCheck(f"the model {type(explained_model(explainer)).__name__} has no parameters that "
+    model = explained_model(explainer)
+    if not randomizable_layers(model):
+        raise SkipCheck(f"the model {type(model).__name__} has no parameters that "
                         "can be randomized (torch modules, sklearn MLPs and linear models).")
     report = model_parameter_randomization(
         explainer, data.X, background=data.background, mode=mode,
