@@ -14,7 +14,7 @@ from types import MappingProxyType
 import numpy as np
 from sklearn.base import clone
 
-from ..utils._with_model import clone_with_model
+from ..utils._with_model import clone_with_model, explained_model
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -202,7 +202,7 @@ class CheckData:
 
     def model_of(self, explainer_orig):
         """The model the checks explain."""
-        return self.model if self.model is not None else explainer_orig.model
+        return self.model if self.model is not None else explained_model(explainer_orig)
 
 
 def explain_one_output(explainer, X, target=None):

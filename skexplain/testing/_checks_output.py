@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..adapters import is_torch_module
+from ..utils._with_model import explained_model
 from .metrics import spearman_rank_correlation
 from ._check_utils import (CheckFailure, Measurement, SkipCheck, assert_at_least,
                            assert_at_most, relative_difference, split_batch_size)
@@ -199,7 +200,7 @@ def check_inputs_not_mutated(name, explainer_orig, data):
     """``fit`` and ``explain`` leave X, the background and the model unchanged."""
     explainer = data.explainer(explainer_orig)
     X, background = copy.deepcopy(data.X), copy.deepcopy(data.background)
-    model = explainer.model
+    model = explained_model(explainer)
     snaps = {"X": _fingerprint(X), "background": _fingerprint(background),
              "model": _fingerprint(model)}
     explainer.fit(background).explain(X)

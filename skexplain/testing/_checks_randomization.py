@@ -8,6 +8,7 @@ in the result's details.
 """
 import numpy as np
 
+from ..utils._with_model import explained_model
 from ._check_utils import CheckFailure, Measurement, SkipCheck
 from ._randomize import randomizable_layers
 from ._sanity import data_randomization, model_parameter_randomization
@@ -36,8 +37,9 @@ def _verdict(report):
 
 def _model_randomization(name, explainer_orig, data, mode):
     explainer = data.explainer(explainer_orig)
-    if not randomizable_layers(explainer.model):
-        raise SkipCheck(f"the model {type(explainer.model).__name__} has no parameters that "
+    model = explained_model(explainer)
+    if not randomizable_layers(model):
+        raise SkipCheck(f"the model {type(model).__name__} has no parameters that "
                         "can be randomized (torch modules, sklearn MLPs and linear models).")
     report = model_parameter_randomization(
         explainer, data.X, background=data.background, mode=mode,

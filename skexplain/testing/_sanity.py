@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..adapters import is_torch_module
-from ..utils._with_model import clone_with_model
+from ..utils._with_model import clone_with_model, explained_model
 from .metrics import (hog_pearson_correlation, spearman_rank_correlation,
                       structural_similarity, top_k_intersection)
 from ._randomize import randomizable_layers, randomize_model, train_on_permuted_labels
@@ -228,7 +228,7 @@ def model_parameter_randomization(explainer, X, *, background=None, target=None,
         raise ValueError(f"mode must be 'cascading' or 'independent'; got {mode!r}.")
     background = _validate(X, background, threshold)
     seeds = _seeds(n_repeats, random_state)
-    model = explainer.model
+    model = explained_model(explainer)
     names = randomizable_layers(model, X) if layers is None else list(layers)
     if not names:
         raise ValueError(f"The model {type(model).__name__} has no parameters that can be "
@@ -315,7 +315,7 @@ def data_randomization(explainer, X, y, *, X_explain=None, background=None, targ
     """
     X_explain = X[:min(32, len(X))] if X_explain is None else X_explain
     background = _validate(X_explain, background, threshold)
-    model = _reference_model(explainer.model, X, y, train_fn)
+    model = _reference_model(explained_model(explainer), X, y, train_fn)
     trained = clone_with_model(explainer, model).fit(background)
     target = _explanation_target(trained, X_explain, target)
     reference = _values(trained, background, X_explain, target)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..adapters import is_torch_module
 from ..utils._validation import as_data, select_rows
+from ..utils._with_model import explained_model
 from ._check_utils import CheckData, SkipCheck, check_thresholds
 
 __all__ = ["ToyReLURegressor", "ToyFunction", "make_check_data", "make_toy_model",
@@ -136,7 +137,7 @@ def toy_model_type(explainer):
     """Kind of toy model to give ``explainer``: the kind of its own model if it
     accepts it, else the first of sklearn, torch, callable it accepts."""
     accepted = explainer.__skexplain_tags__().model_types
-    own = model_type(explainer.model)
+    own = model_type(explained_model(explainer))
     if own in accepted:
         return own
     for kind in ("sklearn", "torch", "callable"):
@@ -266,7 +267,7 @@ def make_check_data(explainer, X=None, y=None, *, thresholds=None, train_fn=None
     thresholds = check_thresholds(thresholds)
     if train_fn is not None and not callable(train_fn):
         raise TypeError(f"train_fn must be callable or None; got {type(train_fn).__name__}.")
-    model = explainer.model
+    model = explained_model(explainer)
     if X is None:
         if y is not None:
             raise ValueError("y was given without X; pass both or neither.")

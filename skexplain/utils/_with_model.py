@@ -14,7 +14,31 @@ from sklearn.base import clone
 
 from ..adapters import is_torch_module
 
-__all__ = ["clone_with_model", "submodule_params"]
+__all__ = ["clone_with_model", "explained_model", "submodule_params"]
+
+
+def _is_explainer(obj):
+    return hasattr(obj, "get_params") and hasattr(obj, "explain")
+
+
+def explained_model(explainer):
+    """The model ``explainer`` explains, through wrappers such as SmoothGrad.
+
+    ``SmoothGrad(IntegratedGradients(net)).model`` is an explainer; the model
+    the checks copy, randomize or retrain is ``net``.
+
+    Parameters
+    ----------
+    explainer : BaseExplainer
+
+    Returns
+    -------
+    object
+    """
+    model = explainer.model
+    while _is_explainer(model):
+        model = model.model
+    return model
 
 
 def submodule_params(explainer):
@@ -56,6 +80,8 @@ def clone_with_model(explainer, model):
     replaced by their dotted names (see :func:`submodule_params`), so that
     the clone uses the same layers of ``model``, typically a copy of the
     current model (randomized, retrained or trained on a toy problem).
+    An explainer wrapping another (``SmoothGrad(IntegratedGradients(net))``)
+    keeps wrapping a clone of it, which explains ``model``.
 
     Parameters
     ----------
@@ -77,5 +103,9 @@ def clone_with_model(explainer, model):
     >>> copied.model is net
     False
     """
+    if _is_explainer(explainer.model):
+        # a wrapper (SmoothGrad around IntegratedGradients): the wrapped explainer
+        # explains the new model, the wrapper keeps wrapping it
+        return clone(explainer).set_params(model=clone_with_model(explainer.model, model))
     renamed = {} if model is explainer.model else submodule_params(explainer)
     return clone(explainer).set_params(model=model, **renamed)

@@ -115,7 +115,8 @@ def test_smoothgrad_explains_the_class_predicted_at_x_and_is_reproducible():
     with torch.no_grad():
         model.weight.copy_(torch.tensor([[1.0], [-1.0]]))
     x = np.array([[0.01], [-0.01]])  # noise flips the argmax for most samples
-    sg = SmoothGrad(model, noise_level=1.0, n_samples=20, random_state=3).fit(x)
+    # (absolute noise: one feature has a zero range, so noise_level would give none)
+    sg = SmoothGrad(model, noise_std=1.0, n_samples=20, random_state=3).fit(x)
     expl = sg.explain(x)
     assert expl.metadata["target"] == [0, 1]
     np.testing.assert_allclose(expl.values, [[1.0], [-1.0]])
