@@ -26,6 +26,12 @@ def check_wrappable(explainer, output):
         raise TypeError(
             f"SmoothGrad cannot wrap {name}: it averages attributions to the input, and "
             f"{name} returns maps of a layer chosen at fit.")
+    if explainer.get_params(deep=False).get("layer") is not None:
+        raise TypeError(
+            f"SmoothGrad cannot wrap {name} with layer={explainer.layer!r}: it adds noise to "
+            "the inputs and averages attributions to the inputs, whereas that explainer "
+            "attributes to the layer's output (token ids cannot take noise either). Wrap "
+            f"{name} without layer=.")
     if "random_state" in explainer.get_params(deep=False):
         raise TypeError(
             f"SmoothGrad cannot wrap {name}: {name} draws its own random numbers per row "

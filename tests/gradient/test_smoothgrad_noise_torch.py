@@ -242,3 +242,14 @@ def test_refitting_with_a_model_after_an_explainer_uses_plain_gradients():
     assert not hasattr(sg, "explainer_")
     plain = SmoothGrad(model, noise_std=0.1, n_samples=3, random_state=0).fit(X).explain(X)
     np.testing.assert_array_equal(sg.explain(X).values, plain.values)
+
+
+@pytest.mark.parametrize("inner", ["IntegratedGradients", "Saliency"])
+def test_wrapping_an_explainer_with_a_layer_is_refused(inner):
+    import skexplain
+
+    net = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2)).double().eval()
+    X = np.random.default_rng(1).normal(size=(3, 4))
+    wrapped = getattr(skexplain, inner)(net, layer="1")
+    with pytest.raises(TypeError, match=r"cannot wrap .* layer='1'.*without layer="):
+        SmoothGrad(wrapped, noise_std=0.1).fit(X)
