@@ -73,7 +73,7 @@ class LayerMixin:
         from ..adapters._torch_layers import layer_output, resolve_layer
 
         model = super()._make_model(background)
-        self.layer_, self.layer_shape_ = None, tuple(self.feature_shape_)
+        self.layer_, self.layer_shape_ = None, tuple(background.shape[1:])
         if self.layer is None:
             if self.layer_reduce is not None:
                 raise ValueError(f"layer_reduce={self.layer_reduce!r} sums attributions to a "
