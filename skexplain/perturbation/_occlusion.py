@@ -179,6 +179,14 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
                                                        self.feature_shape_, cls)
         self._fit_feature_groups()
         self._fit_link()
+        if background.shape[0] > 1 and getattr(self.model_, "takes_integers", False):
+            # a mean of token ids is another token (or no token at all)
+            raise ValueError(
+                f"Occlusion puts one reference row in the occluded places; the model takes "
+                f"integer inputs (e.g. token ids), whose mean over the {background.shape[0]} "
+                "background rows is not a meaningful input. Fit it on one reference row "
+                "(e.g. padding ids, shape (1, ...)); got a background of "
+                f"{background.shape[0]} rows.")
         self.reference_ = occlusion_reference(background, self.background_weights_)
         if background.shape[0] == 1:
             preds = self.background_predictions_

@@ -96,12 +96,12 @@ def test_occlusion_on_token_ids_is_the_drop_per_position():
                                    atol=1e-12)
 
 
-def test_occlusion_refuses_a_non_integer_mean_reference_for_token_ids():
-    # a mean of token ids is no token: refused, never rounded to one
+@pytest.mark.parametrize("background", [[[1, 2, 3], [2, 2, 3]], [[2, 2, 2], [8, 8, 8]]])
+def test_occlusion_refuses_a_mean_reference_for_token_ids(background):
+    # a mean of token ids is no token (4.5), or another token (5 from 2 and 8): refused
     model = _model()
-    background = np.array([[1, 2, 3], [2, 2, 3]])
-    with pytest.raises(ValueError, match="whole numbers"):
-        Occlusion(model).fit(background)
+    with pytest.raises(ValueError, match=r"integer inputs .* one reference row .* 2 rows"):
+        Occlusion(model).fit(np.array(background))
 
 
 def test_lime_runs_on_token_ids_and_sends_integer_rows():
