@@ -177,7 +177,11 @@ class TorchModel(Model):
 
         kind = _integer_kind(sample)
         if kind is None:
-            return self.predict_all_columns(sample)
+            try:
+                return self.predict_all_columns(sample)
+            except ModelEvaluationError as exc:
+                self._refuse_float_ids(sample, exc)
+                raise
         native = torch.bool if kind == "b" else torch.int64
         tries = [native, None] if integer_inputs == "keep" else [None, native]
         errors = []
@@ -191,6 +195,25 @@ class TorchModel(Model):
         raise ModelEvaluationError(
             f"{errors[0]} (passed as {_dtype_words(tries[1])} it raised too: {errors[1]})"
         ) from errors[0]
+
+    def _refuse_float_ids(self, sample, exc):
+        """A module refusing floats but taking the same whole numbers as int64 (token ids
+        given as floats): say so, rather than torch's dtype message."""
+        values = np.asarray(sample.detach().cpu() if hasattr(sample, "detach") else sample)
+        if values.dtype.kind != "f" or not np.all(np.isfinite(values)) or not np.all(
+                values == np.round(values)):
+            return
+        self.input_dtype = _torch_int64()
+        try:
+            self.predict_all_columns(sample)
+        except ModelEvaluationError:
+            return
+        finally:
+            self.input_dtype = None
+        raise ModelEvaluationError(
+            f"{self.describe()} takes integer inputs (e.g. token ids for an nn.Embedding) "
+            f"but the data given to fit holds floats ({values.dtype}); pass the background "
+            "(and X) as integers, e.g. np.int64.") from exc
 
     @property
     def takes_integers(self):
@@ -289,6 +312,12 @@ def _integer_kind(sample):
         return None if sample.is_floating_point() or sample.is_complex() else "i"
     kind = np.asarray(sample).dtype.kind
     return "b" if kind == "b" else "i" if kind in "iu" else None
+
+
+def _torch_int64():
+    import torch
+
+    return torch.int64
 
 
 def _dtype_words(dtype):

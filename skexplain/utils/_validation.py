@@ -332,11 +332,15 @@ def check_target(target, n):
     """
     if target is None or isinstance(target, (str, bytes)):
         return target
+    if hasattr(target, "detach"):  # a torch tensor: its values, for every explainer alike
+        target = target.detach().cpu().numpy()
     try:
         shape = tuple(target.shape) if hasattr(target, "shape") else np.shape(target)
     except ValueError:  # ragged nested sequences: left to the explainer's own check
         return target
-    if shape == () or shape == (n,):
+    if shape == ():  # a 0-d array or tensor is its entry
+        return target.tolist() if hasattr(target, "tolist") else target
+    if shape == (n,):
         return target
     if shape == (1,):
         return target.tolist()[0] if hasattr(target, "tolist") else list(target)[0]

@@ -70,3 +70,16 @@ def test_perturbation_explainers_on_a_torch_model(make, tabular):
         same(explainer.explain(X, target=target), single)
     with pytest.raises(ValueError, match=r"one output per row \(8 entries\); got 2 entries"):
         explainer.explain(X, target=torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("make", [lambda m: KernelSHAP(m, n_samples=10, random_state=0),
+                                  ExactShapley, Occlusion])
+def test_tensor_targets_on_perturbation_explainers(make):
+    # a 0-d tensor and a tensor of one entry per row mean their values, as for gradients
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).double().eval()
+    X = np.random.default_rng(0).normal(size=(3, 4))
+    explainer = make(model).fit(X[:2])
+    same(explainer.explain(X, target=torch.tensor(2)), explainer.explain(X, target=2))
+    same(explainer.explain(X, target=torch.tensor([0, 2, 1])),
+         explainer.explain(X, target=[0, 2, 1]))

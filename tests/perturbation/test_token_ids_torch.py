@@ -253,3 +253,21 @@ def test_gradient_explainers_refuse_token_ids_without_layer(cls):
     _, background = _data()
     with pytest.raises(TypeError, match=r"int64 inputs.*pass layer= \(e\.g\. layer='emb'"):
         cls(model).fit(background)
+
+
+@pytest.mark.parametrize("make", [ExactShapley, IntegratedGradients])
+def test_token_ids_given_as_floats_are_refused_naming_the_dtype(make):
+    # torch's own message ("Expected tensor for argument #1 'indices' ...") names neither
+    # the background nor the fix
+    with pytest.raises(ModelEvaluationError, match=r"takes integer inputs .* floats \(float64\)"
+                                                   r".* np\.int64"):
+        make(_model()).fit(np.zeros((1, 3)))
+
+
+def test_a_float_model_refusing_floats_keeps_its_own_error():
+    class Fails(torch.nn.Module):
+        def forward(self, x):
+            raise RuntimeError("broken model")
+
+    with pytest.raises(ModelEvaluationError, match="broken model"):
+        ExactShapley(Fails()).fit(np.zeros((1, 3)))
