@@ -7,7 +7,6 @@ from ..base import BaseExplainer, ExplainerTags, PerturbationMixin
 from ..exceptions import TooManyFeaturesError
 from ..utils._param_validation import Interval
 from ..utils._validation import select_rows
-from ._coalitions import CoalitionEvaluator
 from ._groups import FeatureGroupsMixin
 from ._link import LINK_CONSTRAINT, LinkMixin, apply_link
 from ._shapley import interactions_from_table, shapley_from_table
@@ -123,13 +122,6 @@ class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplain
         self._fit_feature_groups()
         self._fit_link()
 
-    def _evaluator(self):
-        return CoalitionEvaluator(
-            self.model_, self.background_, background_weights=self.background_weights_,
-            feature_groups=self.feature_groups_, base_value=self._mean_output(),
-            background_predictions=self.background_predictions_,
-            batch_size=self.batch_size, n_jobs=self.n_jobs)
-
     def _check_size(self, varying):
         widest = int(varying.sum(axis=1).max())
         if widest > self.max_features:
@@ -142,7 +134,7 @@ class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplain
             )
 
     def _explain_all(self, X):
-        evaluator = self._evaluator()
+        evaluator = self._averaging_evaluator()
         group_diff = evaluator.group_differences(X)  # (n, n_background, n_groups)
         varying = group_diff.any(axis=1)
         self._check_size(varying)

@@ -212,14 +212,6 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
                     Sampling(self.n_samples, self.sampler, bool(self.paired)),
                     self.tol, int(self.verbose))
 
-    def _averaging_evaluator(self):
-        """Coalition values averaged over the background (the linked engine's)."""
-        return CoalitionEvaluator(
-            self.model_, self.background_, background_weights=self.background_weights_,
-            feature_groups=self.feature_groups_, base_value=self._mean_output(),
-            background_predictions=self.background_predictions_,
-            batch_size=self.batch_size, n_jobs=self.n_jobs)
-
     def _explain_all(self, X):
         n = X.shape[0]
         seed = _seed(self.random_state)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..exceptions import ApproximationWarning
 from ..utils._param_validation import StrOptions
+from ._coalitions import CoalitionEvaluator
 
 __all__ = ["LINKS", "LOGIT_EPS", "LinkMixin", "apply_link"]
 
@@ -106,6 +107,14 @@ class LinkMixin:
         _check_probabilities(self.background_predictions_, self.model_, "the background")
         base = apply_link(self._mean_output(), self.link, self.model_, "the background mean")
         self.expected_value_ = float(base[0]) if base.shape[0] == 1 else base
+
+    def _averaging_evaluator(self):
+        """The evaluator of ``mean_b f(x_S, b_notS)``, the game before the link."""
+        return CoalitionEvaluator(
+            self.model_, self.background_, background_weights=self.background_weights_,
+            feature_groups=self.feature_groups_, base_value=self._mean_output(),
+            background_predictions=self.background_predictions_,
+            batch_size=self.batch_size, n_jobs=self.n_jobs)
 
     def _mean_output(self):
         """The background's mean model output, in the model's own space."""
