@@ -59,6 +59,18 @@ class TinyResNet(nn.Module):
         return self.head(self.block2(self.block1(self.stem(x))))
 
 
+class Recorder(nn.Module):
+    """Wraps a module and keeps every batch it is called on."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module, self.seen = module, []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return self.module(x)
+
+
 def snapshot(module):
     """Everything an explainer must leave as it was."""
     hook_dicts = [name for name in vars(nn.Module()) if "hooks" in name]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from gradient_models import Recorder  # noqa: E402
 from skexplain import (DeepLIFT, ExpectedGradients, GradCAM, GradientXInput,  # noqa: E402
                        GuidedBackprop, IntegratedGradients, KernelSHAP, Saliency, SmoothGrad)
 
@@ -23,18 +24,6 @@ class Quadratic(nn.Module):
 
     def forward(self, x):
         return (self.a * x**2 + self.b * x).sum(1, keepdim=True)
-
-
-class Recorder(nn.Module):
-    """Wraps a module and keeps every batch it is called on."""
-
-    def __init__(self, module):
-        super().__init__()
-        self.module, self.seen = module, []
-
-    def forward(self, x):
-        self.seen.append(x.detach().clone())
-        return self.module(x)
 
 
 def mlp(activation=nn.Tanh):

@@ -6,20 +6,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 captum_attr = pytest.importorskip("captum.attr")
+from gradient_models import Recorder  # noqa: E402
 from skexplain import IntegratedGradients, Saliency, SmoothGrad  # noqa: E402
 
 nn = torch.nn
 S, SIGMA = 8, 0.4
-
-
-class Recorder(nn.Module):
-    def __init__(self, module):
-        super().__init__()
-        self.module, self.seen = module, []
-
-    def forward(self, x):
-        self.seen.append(x.detach().clone())
-        return self.module(x)
 
 
 def model():
