@@ -199,11 +199,13 @@ class TorchModel(Model):
     def _refuse_float_ids(self, sample, exc):
         """A module refusing floats but taking the same whole numbers as int64 (token ids
         given as floats): say so, rather than torch's dtype message."""
+        import torch
+
         values = np.asarray(sample.detach().cpu() if hasattr(sample, "detach") else sample)
         if values.dtype.kind != "f" or not np.all(np.isfinite(values)) or not np.all(
                 values == np.round(values)):
             return
-        self.input_dtype = _torch_int64()
+        self.input_dtype = torch.int64
         try:
             self.predict_all_columns(sample)
         except ModelEvaluationError:
@@ -312,12 +314,6 @@ def _integer_kind(sample):
         return None if sample.is_floating_point() or sample.is_complex() else "i"
     kind = np.asarray(sample).dtype.kind
     return "b" if kind == "b" else "i" if kind in "iu" else None
-
-
-def _torch_int64():
-    import torch
-
-    return torch.int64
 
 
 def _dtype_words(dtype):
