@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .adapters import as_model
 from .exceptions import ModelEvaluationError
 from .explanation import Explanation
+from .utils._baselines import no_baselines_error
 from .utils._dtypes import align_rows
 from .utils._failing_rows import raise_for_failing_rows
 from .utils._param_validation import Interval, _fit_context
@@ -203,7 +204,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         """Hook for subclass-specific fitting (after the common state is set)."""
 
     # ---------------------------------------------------------------- explain
-    def explain(self, X, target=None):
+    def explain(self, X, target=None, baselines=None):
         """Explain rows.
 
         Parameters
@@ -215,18 +216,50 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             a sequence of length 1 applies to every row, as in captum).
             The output axis is then dropped.  None: every output for
             perturbation explainers, the predicted class for gradient ones.
+        baselines : array-like, DataFrame, tensor, number or None, default=None
+            One reference row per row of X (shape ``(n, *feature_shape)``),
+            one row for all (``(1, *feature_shape)`` or ``feature_shape``),
+            or a number for every feature, as captum's ``baselines``.  Row
+            ``i`` is then explained against its own reference ``r_i``: the
+            values explain ``f(x_i) - f(r_i)`` and ``base_values[i]`` is
+            ``f(r_i)``; the background is not used (nor changed).  None: the
+            background.  Which to use: the background average is the
+            Shapley / expected-value reference ("compared with a typical
+            row"); per-row baselines read as a counterfactual ("compared
+            with this specific row": the same sentence with a word removed,
+            the same image blurred).  Taken by the explainers that have a
+            reference row (see :ref:`baselines`); the others raise TypeError.
 
         Returns
         -------
         Explanation
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain import ExactShapley
+        >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> explainer = ExactShapley(lambda Z: Z[:, 0] * Z[:, 1]).fit(np.zeros((5, 2)))
+        >>> expl = explainer.explain(X, baselines=np.array([[1.0, 1.0], [3.0, 0.0]]))
+        >>> expl.base_values  # f(r_i)
+        array([1., 0.])
+        >>> expl.values.sum(axis=1) + expl.base_values  # f(x_i)
+        array([ 2., 12.])
         """
         check_is_fitted(self)
         X = self._check_rows(X)
-        return self._explain(X, target=check_target(target, X.shape[0]))
+        target = check_target(target, X.shape[0])
+        if baselines is None:
+            return self._explain(X, target=target)
+        return self._explain(X, target=target, baselines=self._check_baselines(X, baselines))
 
     def _check_rows(self, X):
         """Validate rows to explain (hook: gradient explainers keep tensors)."""
         return check_rows(self, X)
+
+    def _check_baselines(self, X, baselines):
+        """Hook: per-row references, validated (explainers without one refuse them)."""
+        raise no_baselines_error(self)
 
     def _explain(self, X, target=None):
         raise NotImplementedError  # pragma: no cover - abstract
@@ -327,10 +360,19 @@ class PerturbationMixin:
     hybrids, the error names the rows of X it fails on, if any.
     """
 
-    def _explain(self, X, target=None):
+    def _check_baselines(self, X, baselines):
+        from .perturbation._baselines import check_perturbation_baselines
+
+        return check_perturbation_baselines(self, X, baselines)
+
+    def _explain(self, X, target=None, baselines=None):
         X = align_rows(self.background_, X)
         try:
-            expl = self._explain_all(X)
+            if baselines is None:
+                expl = self._explain_all(X)
+            else:  # row i against its own reference (see perturbation/_baselines.py)
+                expl = self._explain_against(X, baselines,
+                                             lambda view, rows, X_rows: view._explain_all(X_rows))
         except ModelEvaluationError:
             raise_for_failing_rows(self.model_, X)  # raises when rows of X fail
             raise
@@ -338,6 +380,12 @@ class PerturbationMixin:
             return expl
         idx = self._target_outputs(target, expl.n_rows)
         return expl.select_output(idx, name="target") if expl.has_output_axis else expl
+
+    def _explain_against(self, X, baselines, explain_rows):
+        """Hook: row i of X against ``baselines[i]`` (default: a one-row background each)."""
+        from .perturbation._baselines import explain_against
+
+        return explain_against(self, X, baselines, explain_rows)
 
     def _target_outputs(self, target, n):
         """Output position of ``target`` (int), or one per row (list of n ints).

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..base import ExplainerTags
 from ..explanation import Explanation
+from ..utils._baselines import check_baselines, no_baselines_error
 from ..utils._param_validation import Interval
 from ..utils._validation import _is_tensor, check_numbers, check_rows
 
@@ -37,7 +38,7 @@ def _to_numpy(t, dtype=np.float64):
     return t.numpy() if dtype is None else t.numpy().astype(dtype, copy=False)
 
 
-def _check_finite(x):
+def _check_finite(x, name="X"):
     import torch
 
     # One reduction: NaN/inf (or an overflow) make the sum non-finite.  On the CPU
@@ -49,7 +50,7 @@ def _check_finite(x):
     if bad.any():
         rows = torch.nonzero(bad)[:5, 0].tolist()
         raise ValueError(
-            f"X must be finite: rows {rows} contain NaN or infinite values, where the "
+            f"{name} must be finite: rows {rows} contain NaN or infinite values, where the "
             "model's gradients are undefined."
         )
 
@@ -84,12 +85,15 @@ class GradientMixin:
     - ``_needs_outputs``: compute ``f(x)`` before the gradient passes (for the
       delta and to resolve ``target=None``); otherwise the predicted class is
       taken in the gradient pass itself.
+    - ``_takes_baselines``: ``explain(X, baselines=...)`` is accepted, and
+      ``_attribute`` then gets them (a tensor of X's shape) as ``baselines=``.
     """
 
     _completeness = None
     _axioms = frozenset()
     _approximate_axioms = frozenset()
     _needs_outputs = False
+    _takes_baselines = False
 
     def _claims(self):
         """``(exact, approximate)`` sets of axioms claimed with these parameters."""
@@ -152,6 +156,11 @@ class GradientMixin:
             )
         return X
 
+    def _check_baselines(self, X, baselines):
+        if not self._takes_baselines:
+            raise no_baselines_error(self)
+        return check_baselines(self, baselines, X.shape[0], keep_tensors=True)
+
     def _transform_output_names(self):
         # One target per row and no output axis: transform has one column per feature.
         return []
@@ -165,28 +174,35 @@ class GradientMixin:
 
         return GradientEngine(self.model_, batch_size=self.batch_size, hooks=self._hooks())
 
-    def _explain(self, X, target=None):
+    def _explain(self, X, target=None, baselines=None):
         import torch
 
         engine = self._engine()
+        extra, base = {}, None
         # Tensors made under a caller's inference_mode could not enter autograd.
         with torch.inference_mode(False):
             x = engine.to_tensor(X)
             _check_finite(x)
+            if baselines is not None:  # row i against its own reference: base f_t(r_i)
+                extra["baselines"] = refs = engine.to_tensor(baselines, name="baselines")
+                _check_finite(refs, "baselines")
             outputs = engine.outputs(x) if self._needs_outputs else None
             targets = engine.resolve_targets(target, x.shape[0], outputs)
-            result = self._attribute(engine, x, targets, outputs)
-        return self._explanation(X, engine, outputs, **result)
+            result = self._attribute(engine, x, targets, outputs, **extra)
+            if baselines is not None:
+                base = engine.outputs(refs).gather(1, result["targets"][:, None])[:, 0]
+                result["baselines"] = True
+        return self._explanation(X, engine, outputs, base=base, **result)
 
     def _attribute(self, engine, x, targets, outputs):
         """Return a dict with ``values`` and ``targets`` (tensors), optionally
         ``delta``, ``stderr``, ``extras`` (a dict of tensors) and metadata entries."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def _explanation(self, X, engine, outputs, *, values, targets, delta=None, stderr=None,
-                     extras=None, data=None, **meta):
+    def _explanation(self, X, engine, outputs, *, values, targets, base=None, delta=None,
+                     stderr=None, extras=None, data=None, **meta):
         positions = engine.positions(targets)
-        base = self._expected_value_array()[positions]
+        base = self._expected_value_array()[positions] if base is None else _to_numpy(base)
         if self._completeness is not None and delta is None:
             fx = outputs.gather(1, targets[:, None])[:, 0]
             delta = values.flatten(1).sum(1) - fx

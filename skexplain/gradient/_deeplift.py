@@ -33,6 +33,9 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     ``f_t(x) - f_t(b)`` (summation-to-delta).  ``fit`` with one background row
     is classic DeepLIFT; with several, the values are averaged over them
     (DeepSHAP, Lundberg & Lee 2017) and sum to ``f_t(x) - mean_b f_t(b)``.
+    ``explain(X, baselines=R)`` takes row i's reference ``R[i]`` instead
+    (captum's per-example ``baselines``; no averaging): the values sum to
+    ``f_t(x_i) - f_t(R[i])``.
 
     Axioms claimed (exactly, as properties of the network as built, since
     DeepLIFT depends on how a function is implemented): completeness;
@@ -111,6 +114,7 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     """
 
     _completeness = "exact"
+    _takes_baselines = True
     _axioms = frozenset({"dummy", "linearity"})
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
@@ -139,14 +143,17 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         skip = None if self.layer_ is None else resolve_layer(self.model_.module, self.layer_)[1]
         return functools.partial(deeplift_rules, eps=eps, skip=skip)
 
-    def _attribute(self, engine, x, targets, outputs):
+    def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
 
         from ._engine import Batch, sum_rows
 
-        refs = engine.to_tensor(self.background_, name="background")
+        refs = (engine.to_tensor(self.background_, name="background") if baselines is None
+                else baselines)
         n, m = x.shape[0], refs.shape[0]
         weights = self.background_weights_
+        if baselines is not None:  # one pair (row i, reference i) per row: no averaging
+            m, weights = 1, [1.0] * n
         weights = torch.as_tensor([1.0 / m] * m if weights is None else weights,
                                   dtype=torch.float64)
         dtype = self.model_.dtype
@@ -158,9 +165,9 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         view = (-1,) + (1,) * len(self.layer_shape_)
         acts = {}  # at a layer: its output on the explained rows (the data)
 
-        def make(start, stop, split):  # pair p = row * m + ref
+        def make(start, stop, split):  # pair p = row * m + ref (with baselines: p = row = ref)
             p = torch.arange(start, stop, device=x.device)
-            rows, ref = p // m, p % m
+            rows, ref = (p, p) if baselines is not None else (p // m, p % m)
             split.half = stop - start
             points = torch.cat([x[rows], refs[ref]])
             sel = None if targets is None else targets[rows]

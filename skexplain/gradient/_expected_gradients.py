@@ -69,6 +69,8 @@ class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
     _axioms = frozenset({"dummy", "linearity"})
     _approximate_axioms = frozenset({"symmetry"})
     _needs_outputs = True
+    _no_baselines_reason = ("it samples its references from the background (for one "
+                            "reference per row, use IntegratedGradients)")
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
         **LAYER_CONSTRAINTS,

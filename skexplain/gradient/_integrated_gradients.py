@@ -95,6 +95,7 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     _completeness = "approximate"
     _axioms = frozenset({"dummy", "symmetry", "linearity"})
     _needs_outputs = True
+    _takes_baselines = True
     _parameter_constraints: dict = {
         **GRADIENT_CONSTRAINTS,
         **LAYER_CONSTRAINTS,
@@ -115,25 +116,29 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     def _fit(self, background):
         self.alphas_, self.step_weights_ = quadrature(self.method, self.n_steps)
 
-    def _attribute(self, engine, x, targets, outputs):
+    def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
 
-        refs = engine.to_tensor(self.background_, name="background")
+        # per-row baselines: one pair (row i, reference i) per row, weight 1
+        refs = (engine.to_tensor(self.background_, name="background") if baselines is None
+                else baselines)
         inputs = acts = None
         if self.layer_ is not None:  # the path runs between the layer's outputs
             inputs, acts = x, self._activations(engine, x)
             x, refs = acts, self._activations(engine, refs)
         nodes, weights = self.alphas_, self.step_weights_
         ref_weights = self.background_weights_
-        if ref_weights is None:
+        if baselines is not None:
+            ref_weights = [1.0] * refs.shape[0]
+        elif ref_weights is None:
             ref_weights = [1.0 / refs.shape[0]] * refs.shape[0]
         as_t = lambda a: torch.as_tensor(a, dtype=x.dtype, device=x.device)  # noqa: E731
         nodes, weights, ref_weights = as_t(nodes), as_t(weights), as_t(ref_weights)
-        m = refs.shape[0]
+        m = 1 if baselines is not None else refs.shape[0]
 
-        def pairs(p0, p1):  # pair p = (row p // m, reference p % m)
+        def pairs(p0, p1):  # pair p = (row p // m, reference p % m), or (p, p) with baselines
             p = torch.arange(p0, p1, device=x.device)
-            return p // m, p % m
+            return (p, p) if baselines is not None else (p // m, p % m)
 
         total, _ = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=m,

@@ -40,7 +40,9 @@ class SmoothGrad(GradientMixin, BaseExplainer):
     (``SmoothGrad(IntegratedGradients(module))``, as captum's ``NoiseTunnel``).
     The wrapped explainer is cloned and fitted on the background given to
     :meth:`fit`; only the explained rows get noise, never its background
-    (the baselines of IntegratedGradients or DeepLIFT).  Explainers that draw
+    (the baselines of IntegratedGradients or DeepLIFT; per-row
+    ``explain(X, baselines=R)`` are passed to them, the noisy copies of row
+    i keeping ``R[i]``).  Explainers that draw
     their own random numbers (ExpectedGradients, SmoothGrad) and the layer
     maps of the CAM family are refused.
 
@@ -133,6 +135,14 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         self.batch_size = batch_size
         self.random_state = random_state
 
+    @property
+    def _takes_baselines(self):
+        # passed through to a wrapped explainer that takes them (IG, DeepLIFT)
+        return bool(getattr(self.model, "_takes_baselines", False))
+
+    _no_baselines_reason = ("plain gradients have no reference row; SmoothGrad passes "
+                            "baselines to a wrapped IntegratedGradients or DeepLIFT")
+
     def _claims(self):
         exact, approximate = super()._claims()
         inner = self.model if isinstance(self.model, GradientMixin) else None
@@ -210,7 +220,7 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         sigma = sigma64.to(x.dtype).view((-1,) + (1,) * (x.dim() - 1))
         return sigma, np.round(sigma64.cpu().numpy(), 12).tolist()
 
-    def _attribute(self, engine, x, targets, outputs):
+    def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
 
         from ._engine import Batch, sum_rows
@@ -249,7 +259,7 @@ class SmoothGrad(GradientMixin, BaseExplainer):
 
         if hasattr(self, "explainer_"):
             step = self.batch_size or engine.chunk_size(numel)
-            explain_noisy(self.explainer_, n * S, step, noisy, targets, add)
+            explain_noisy(self.explainer_, n * S, step, noisy, targets, add, baselines)
         else:
             def make(start, stop, _hooks):
                 points, rows = noisy(start, stop)

@@ -46,7 +46,7 @@ def check_wrappable(explainer, output):
         raise TypeError(f"SmoothGrad cannot wrap {name}: it is not a skexplain explainer.")
 
 
-def explain_noisy(explainer, n_points, step, noisy, targets, add):
+def explain_noisy(explainer, n_points, step, noisy, targets, add, baselines=None):
     """Attributions of a fitted ``explainer`` at noisy copies, in chunks.
 
     Parameters
@@ -62,11 +62,14 @@ def explain_noisy(explainer, n_points, step, noisy, targets, add):
         Output column explained at each row.
     add : callable
         ``add(start, values)`` receives the attributions of each chunk.
+    baselines : Tensor of shape (n_rows, \\*input_shape), default=None
+        Per-row references: a noisy copy of row i keeps reference i.
     """
     engine = explainer._engine()  # its own hooks (DeepLIFT, GuidedBackprop)
     for start in range(0, n_points, step):
         stop = min(start + step, n_points)
         points, rows = noisy(start, stop)
         outputs = engine.outputs(points) if explainer._needs_outputs else None
-        result = explainer._attribute(engine, points, targets[rows], outputs)
+        extra = {} if baselines is None else {"baselines": baselines[rows]}
+        result = explainer._attribute(engine, points, targets[rows], outputs, **extra)
         add(start, result["values"])

@@ -63,7 +63,9 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     background row is a fixed replacement such as a grey image) with
     probability 1/2, distances are cosine distances to the all-on row, and
     ``kernel_width`` defaults to 0.25.  ``discretizer`` and
-    ``categorical_features`` do not apply.
+    ``categorical_features`` do not apply.  ``explain(X, baselines=R)``
+    makes ``R[i]`` row i's "off" value (captum's ``Lime`` baselines);
+    tabular mode refuses baselines.
 
     Parameters
     ----------
@@ -241,6 +243,16 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         self.means_, self.scales_ = stats.mean, stats.scale
 
     # ---------------------------------------------------------------- explain
+    def _refuse_baselines(self):
+        """Per-row baselines are the "off" value of group mode; tabular mode has none."""
+        if self.feature_groups_ is None:
+            raise TypeError(
+                "LIME.explain got baselines, but in tabular mode (feature_groups=None) LIME "
+                "samples each column from the background's distribution: there is no 'off' "
+                "value for a baseline to replace. Pass feature_groups (e.g. one group per "
+                "column, feature_groups=[[0], [1], ...], as captum's Lime) to switch features "
+                "between x and their baseline, or leave baselines=None.")
+
     def _explain_all(self, X):
         rng = check_random_state(self.random_state)
         task = self._task(X, rng)

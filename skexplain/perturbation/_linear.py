@@ -180,3 +180,12 @@ class LinearSHAP(PerturbationMixin, BaseExplainer):
         values = np.einsum("np,kp,pi->nik", Z - self.transformed_mean_, self.margin_coef_, owner)
         base = np.tile(self._expected_value_array(), (Z.shape[0], 1))
         return self._make_explanation(X, values, base)
+
+    def _explain_against(self, X, baselines, explain_rows):
+        """The closed form against one reference per row: ``w (T(x) - T(r))``, base ``f(r)``."""
+        Z, Z_ref = self._transform(X, "X"), self._transform(baselines, "baselines")
+        owner = np.zeros((self.column_owner_.size, self.n_features_in_))
+        owner[np.arange(self.column_owner_.size), self.column_owner_] = 1.0
+        values = np.einsum("np,kp,pi->nik", Z - Z_ref, self.margin_coef_, owner)
+        base = Z_ref @ self.margin_coef_.T + self.margin_intercept_
+        return self._make_explanation(X, values, base, baselines=True)

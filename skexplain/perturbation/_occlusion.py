@@ -216,12 +216,16 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
         return max(1, _TORCH_CPU_BATCH_BYTES // row_bytes)
 
     # ---------------------------------------------------------------- explain
-    def _explain(self, X, target=None):
+    def _explain(self, X, target=None, baselines=None):
         """Explain every output, or only the ``target`` ones (an image classifier
-        with 1000 classes would otherwise hold 1000 attribution maps per row)."""
+        with 1000 classes would otherwise hold 1000 attribution maps per row).
+        With ``baselines`` each row's occluded places take its own reference's values."""
         picks = self._picks(target, X.shape[0])
         X = align_rows(self.reference_, X)
         try:
+            if baselines is not None:
+                return self._explain_against(X, baselines, lambda view, rows, X_rows: (
+                    view._explain_all(X_rows, None if picks is None else picks[rows])))
             return self._explain_all(X, picks)
         except ModelEvaluationError:
             raise_for_failing_rows(self.model_, X)  # raises when rows of X fail
