@@ -128,16 +128,24 @@ def stack_rows(parts, groups, n):
         extras=extras, metadata=_merge_metadata([p.metadata for p in parts], groups, inverse))
 
 
+# metadata lists with one entry per explained row (KernelSHAP's tol, Occlusion's targets)
+_PER_ROW = {"converged", "selected_outputs"}
+
+
 def _merge_metadata(metas, groups, inverse):
     """Entries shared by every part once; model rows summed; per-row lists reordered."""
     merged = {}
     for key in metas[0]:
         values = [m.get(key) for m in metas]
+        per_row = all(isinstance(v, list) and len(v) == len(g) for v, g in zip(values, groups))
         if key == "n_model_rows":
             merged[key] = int(sum(values))
+        elif key in _PER_ROW and per_row:
+            flat = [item for v in values for item in v]
+            merged[key] = [flat[i] for i in inverse]
         elif all(_equal(v, values[0]) for v in values):
             merged[key] = values[0]
-        elif all(isinstance(v, list) and len(v) == len(g) for v, g in zip(values, groups)):
+        elif per_row:
             flat = [item for v in values for item in v]
             merged[key] = [flat[i] for i in inverse]
         else:  # differs by reference: one entry per distinct reference

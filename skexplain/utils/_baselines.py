@@ -131,4 +131,4 @@ def _check_whole_numbers(explainer, data, name):
     if bad.any():
         raise ValueError(
             f"{name} must hold whole numbers for {model.describe()}, which takes "
-            f"{model.input_dtype} inputs (token ids or codes); got {values[bad][0]!r}.")
+            f"{model.input_dtype} inputs (token ids or codes); got {values[bad][0].item()!r}.")
