@@ -23,7 +23,8 @@ from ..utils._dtypes import align_rows
 from ..utils._validation import select_rows
 from ._coalitions import CoalitionEvaluator
 
-__all__ = ["check_perturbation_baselines", "explain_against", "rebased"]
+__all__ = ["align_together", "check_perturbation_baselines", "explain_against", "rebased",
+           "same_rows"]
 
 
 def check_perturbation_baselines(explainer, X, baselines):
@@ -35,14 +36,16 @@ def check_perturbation_baselines(explainer, X, baselines):
     return data.reset_index(drop=True) if hasattr(data, "iloc") else data
 
 
-def rebased(explainer, reference):
+def rebased(explainer, reference, preds=None):
     """A shallow copy of the fitted ``explainer`` refitted on the one row ``reference``.
 
     Only the background-dependent state is recomputed (``_fit`` runs on the
-    copy); the model adapter is shared.
+    copy); the model adapter is shared.  ``preds`` (1, n_outputs): the
+    model's output at ``reference``, if known.
     """
     view = copy.copy(explainer)
-    preds = CoalitionEvaluator(explainer.model_, reference).background_predictions
+    if preds is None:
+        preds = CoalitionEvaluator(explainer.model_, reference).background_predictions
     view.background_ = reference
     view.background_weights_ = None
     view.background_predictions_ = preds
@@ -70,18 +73,22 @@ def explain_against(explainer, X, baselines, explain_rows):
         ``metadata["n_references"]`` counts the distinct references.
     """
     n = X.shape[0]
-    X, baselines = _align_together(explainer.background_, X, baselines)
+    X, baselines = align_together(explainer.background_, X, baselines)
     groups = same_rows(baselines)
+    firsts = np.array([rows[0] for rows in groups])
+    # the references' outputs in one call (their rows of the model's input)
+    references = select_rows(baselines, firsts)
+    preds = CoalitionEvaluator(explainer.model_, references).background_predictions
     parts = []
-    for rows in groups:
-        view = rebased(explainer, select_rows(baselines, rows[:1]))
+    for j, rows in enumerate(groups):
+        view = rebased(explainer, select_rows(baselines, rows[:1]), preds[j:j + 1])
         parts.append(explain_rows(view, rows, X if len(groups) == 1 else select_rows(X, rows)))
     expl = stack_rows(parts, groups, n)
     expl.metadata.update(baselines=True, n_references=len(groups))
     return expl
 
 
-def _align_together(background, X, baselines):
+def align_together(background, X, baselines):
     """X and the references with the same hybrid dtypes (categories, ints vs floats)."""
     if not isinstance(X, pd.DataFrame):
         return X, baselines

@@ -142,6 +142,19 @@ class DrawnUnits:
         return units
 
 
+class OneDesign(DrawnUnits):
+    """Every background row plays the design of background row 0.
+
+    For per-row baselines (each row against one reference of its own): a
+    row's values are then those of an explainer fitted on its reference
+    alone, whatever the other rows and references of the call.
+    """
+
+    def get(self, bgs, plan):
+        units = super().get(np.zeros(1, dtype=int), plan)
+        return np.broadcast_to(units, (len(bgs),) + units.shape[1:])
+
+
 class Design:
     """The designs of ``m`` players of a chunk of background rows ``bgs``.
 

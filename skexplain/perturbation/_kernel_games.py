@@ -54,11 +54,12 @@ class RowSums:
 
     ``phi`` and ``var`` (n, n_groups, n_outputs) are ``sum_b w_b phi_b`` and
     ``sum_b w_b^2 var_b`` (estimates of different background rows are
-    independent).
+    independent).  With ``pairs`` (n,) row ``i`` plays only the game of
+    background row ``pairs[i]`` (per-row baselines): the others have no group.
     """
 
-    def __init__(self, task, X):
-        self.task, self.X = task, X
+    def __init__(self, task, X, pairs=None):
+        self.task, self.X, self.pairs = task, X, pairs
         self.evaluator = task.evaluator
         self.work = task.work_bytes(X)
         self.x_codes, self.b_codes = self.evaluator.builder.comparable_codes(X)
@@ -77,6 +78,8 @@ class RowSums:
         """Groups in which each row differs from each background row, and the
         (row, background row, group) of every single-group game."""
         n, nb = self.X.shape[0], self.b_codes.shape[0]
+        if self.pairs is not None:
+            return self._paired_sizes()
         # a few bytes per (row, background row, column) while they are compared
         step = max(1, self.work // 4 // (4 * nb * max(1, self.evaluator.builder.n_columns)))
         size = np.empty((n, nb), dtype=np.min_scalar_type(self.evaluator.n_groups))
@@ -87,6 +90,16 @@ class RowSums:
             rows, bgs = np.nonzero(size[s:s + step] == 1)
             singles.append((rows + s, bgs, np.argmax(active[rows, bgs], axis=1)))
         return size, tuple(np.concatenate(a) for a in zip(*singles))
+
+    def _paired_sizes(self):
+        """Sizes and single-group games when row i plays background row ``pairs[i]`` only."""
+        n, nb, rows = self.X.shape[0], self.b_codes.shape[0], np.arange(self.X.shape[0])
+        active = paired_differences(self.x_codes, self.b_codes[self.pairs],
+                                    self.evaluator.group_of_column)
+        size = np.zeros((n, nb), dtype=np.min_scalar_type(self.evaluator.n_groups))
+        size[rows, self.pairs] = active.sum(axis=1)
+        single = np.flatnonzero(active.sum(axis=1) == 1)
+        return size, (single, self.pairs[single], np.argmax(active[single], axis=1))
 
     def evaluate(self, requests):
         """Values of the requested designs; ``f(x)`` rides along with the first call."""
@@ -238,16 +251,17 @@ class Games:
         return y - fb[design.bgs][:, None, None, :], delta
 
 
-def explain_block(task, X, drawn):
+def explain_block(task, X, drawn, pairs=None):
     """Explain a block of rows; returns (phi, variance, model rows, converged).
 
     ``phi`` and ``variance`` (n, n_groups, n_outputs) are the weighted sums
     over background rows.  ``drawn`` (a :class:`DrawnUnits` or an int seed)
-    gives the units of the designs.
+    gives the units of the designs.  ``pairs`` (n,): the one background row
+    each row is explained against (see :class:`RowSums`).
     """
     if not isinstance(drawn, DrawnUnits):  # with rounds, keep the units of round 0
         drawn = DrawnUnits(drawn, task.work_bytes(X) // 4 if task.n_rounds > 1 else 0)
-    sums = RowSums(task, X)
+    sums = RowSums(task, X, pairs)
     converged = np.zeros(X.shape[0], dtype=bool)
     kept = [] if task.n_rounds > 1 else None  # the games keep their values between rounds
     call_rows = task.evaluator.design_chunk_rows(X)
@@ -268,6 +282,16 @@ def explain_block(task, X, drawn):
             if converged.all():
                 break
     return sums.phi, sums.var, sums.used, converged
+
+
+def paired_differences(x_codes, b_codes, group_of_column):
+    """(n, n_groups) bool: where row i of ``x_codes`` differs from row i of ``b_codes``."""
+    differ = np.asarray(x_codes != b_codes, dtype=bool)
+    if x_codes.dtype.kind == "f" or b_codes.dtype.kind == "f":  # NaN equals NaN
+        differ &= ~(np.isnan(x_codes.astype(float)) & np.isnan(b_codes.astype(float)))
+    order = np.argsort(group_of_column, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(group_of_column[order]) != 0])
+    return np.logical_or.reduceat(differ[:, order], starts, axis=1)
 
 
 def _plays(sums, drawn, kept, j):

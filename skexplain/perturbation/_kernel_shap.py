@@ -43,9 +43,10 @@ from ..exceptions import ApproximationWarning
 from ..utils._parallel import n_workers
 from ..utils._param_validation import Interval, StrOptions
 from ..utils._validation import select_rows
+from ._baselines import align_together, same_rows
 from ._coalitions import CoalitionEvaluator
 from ._groups import FeatureGroupsMixin
-from ._kernel_designs import DrawnUnits, Sampling, Task
+from ._kernel_designs import DrawnUnits, OneDesign, Sampling, Task
 from ._kernel_games import explain_block, row_blocks
 from ._kernel_link import explain_linked
 from ._link import LINK_CONSTRAINT, LinkMixin
@@ -200,44 +201,76 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         self._fit_feature_groups()
         self._fit_link()
 
-    def _task(self):
+    def _task(self, references=None):
         weights = self.background_weights_
         nb = self.background_predictions_.shape[0]
         # one parallel layer: joblib over blocks of rows (below), never inside a block
-        evaluator = CoalitionEvaluator(
-            self.model_, self.background_, feature_groups=self.feature_groups_,
-            background_predictions=self.background_predictions_, batch_size=self.batch_size,
-            n_jobs=1)
-        return Task(evaluator, np.full(nb, 1.0 / nb) if weights is None else weights,
-                    Sampling(self.n_samples, self.sampler, bool(self.paired)),
+        if references is not None:  # per-row baselines: each row plays one reference, weight 1
+            evaluator = CoalitionEvaluator(self.model_, references,
+                                           feature_groups=self.feature_groups_,
+                                           batch_size=self.batch_size, n_jobs=1)
+            weights = np.ones(references.shape[0])
+        else:
+            evaluator = CoalitionEvaluator(
+                self.model_, self.background_, feature_groups=self.feature_groups_,
+                background_predictions=self.background_predictions_,
+                batch_size=self.batch_size, n_jobs=1)
+            weights = np.full(nb, 1.0 / nb) if weights is None else weights
+        return Task(evaluator, weights, Sampling(self.n_samples, self.sampler, bool(self.paired)),
                     self.tol, int(self.verbose))
 
-    def _explain_all(self, X):
+    def _explain_against(self, X, baselines, explain_rows):
+        """Row i against ``baselines[i]``: one game per row, all in the engine's calls.
+
+        The distinct references become the background and row i plays only
+        the game of its own, on background row 0's design (so that its values
+        are those of an explainer fitted on that reference alone).  With a
+        link the game is not a mean of single-reference games: the rows are
+        explained by rebased explainers instead.
+        """
+        if self.link != "identity":
+            return super()._explain_against(X, baselines, explain_rows)
+        X, baselines = align_together(self.background_, X, baselines)
+        groups = same_rows(baselines)
+        pairs = np.empty(X.shape[0], dtype=int)
+        for j, rows in enumerate(groups):
+            pairs[rows] = j
+        references = select_rows(baselines, np.array([rows[0] for rows in groups]))
+        expl = self._explain_all(X, against=(references, pairs))
+        expl.metadata.update(baselines=True, n_references=len(groups))
+        return expl
+
+    def _explain_all(self, X, against=None):
         n = X.shape[0]
         seed = _seed(self.random_state)
-        task = self._task()
+        references, pairs = against or (None, None)
+        task = self._task(references)
         blocks = row_blocks(task, X, n_workers(self.n_jobs))
+        units = DrawnUnits if pairs is None else OneDesign
         if self.link != "identity":
             results = [explain_linked(task, self._averaging_evaluator(), X, seed, self.link)]
         elif len(blocks) == 1 or self.n_jobs in (None, 1):
             # the units drawn for one block serve the next ones
             reused = len(blocks) > 1 or self.tol is not None
-            results, drawn = [], DrawnUnits(seed, task.work_bytes(X) // 4 if reused else 0)
+            results, drawn = [], units(seed, task.work_bytes(X) // 4 if reused else 0)
             for r in blocks:
                 results.append(explain_block(task, select_rows(X, r) if len(blocks) > 1 else X,
-                                             drawn))
+                                             drawn, None if pairs is None else pairs[r]))
                 if self.verbose:
                     print(f"[KernelSHAP] {r[-1] + 1}/{n} rows explained, "
                           f"{sum(res[2] for res in results)} model rows", file=sys.stderr)
         else:  # joblib reports the blocks done
             results = Parallel(n_jobs=self.n_jobs, verbose=10 * int(self.verbose))(
-                delayed(explain_block)(task, select_rows(X, r), seed) for r in blocks)
+                delayed(explain_block)(task, select_rows(X, r),
+                                       seed if pairs is None else OneDesign(seed, 0),
+                                       None if pairs is None else pairs[r]) for r in blocks)
         phi = np.concatenate([r[0] for r in results])
         var = np.concatenate([r[1] for r in results])
         converged = np.concatenate([r[3] for r in results])
         n_rows = int(sum(r[2] for r in results))
         self._warn(var, converged)
-        base = np.tile(self._expected_value_array(), (n, 1))
+        base = (np.tile(self._expected_value_array(), (n, 1)) if pairs is None
+                else task.background_values[pairs])
         meta = {"n_model_rows": n_rows, "sampler": self.sampler, "paired": bool(self.paired)}
         if self.tol is not None:
             meta["converged"] = converged.tolist()

@@ -35,8 +35,8 @@ def test_exact_equals_the_permutation_definition_against_each_row(data):
     R_before = R.copy()
     expl = explainer.explain(X, baselines=R)
     for i in range(X.shape[0]):
-        np.testing.assert_allclose(expl.values[i], permutation_shapley(nonlinear_f, X[i], R[i:i + 1]),
-                                   atol=1e-12)
+        truth = permutation_shapley(nonlinear_f, X[i], R[i:i + 1])
+        np.testing.assert_allclose(expl.values[i], truth, atol=1e-12)
     np.testing.assert_allclose(expl.base_values, nonlinear_f(R), atol=1e-12)
     np.testing.assert_allclose(expl.values.sum(1), nonlinear_f(X) - nonlinear_f(R), atol=1e-12)
     assert expl.metadata["baselines"] is True and expl.metadata["n_references"] == 5
@@ -102,6 +102,40 @@ def test_kernel_shap_keeps_its_guarantees_per_reference():
         np.testing.assert_allclose(expl.stderr[i:i + 1], alone.stderr, atol=1e-12)
     exact = ExactShapley(f).fit(bg).explain(X, baselines=R).values
     assert np.all(np.abs(expl.values - exact) <= 6 * expl.stderr + 1e-9)
+
+
+@pytest.mark.parametrize("kw", [{}, {"n_jobs": 2}, {"batch_size": 7}, {"paired": False},
+                                {"feature_groups": [[0, 1], [2], [3]]}])
+def test_kernel_shap_rows_sharing_references_equal_one_row_fits(data, kw):
+    bg, X, R = data
+    refs = R[[0, 1, 0, 0, 2]]
+    refs[4, 1] = X[4, 1]  # a feature equal to its reference: a dummy of that game
+
+    def f(Z):
+        return nonlinear_f(Z) + np.sin(Z[:, 0] * Z[:, 3])
+
+    params = dict(n_samples=10, random_state=3, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few samples: NaN standard errors are expected
+        expl = KernelSHAP(f, **params).fit(bg).explain(X, baselines=refs)
+        for i in range(5):
+            alone = KernelSHAP(f, **params).fit(refs[i:i + 1]).explain(X[i:i + 1])
+            np.testing.assert_allclose(expl.values[i:i + 1], alone.values, atol=1e-12)
+            np.testing.assert_allclose(expl.stderr[i:i + 1], alone.stderr, atol=1e-12)
+    np.testing.assert_allclose(expl.values.sum(1), f(X) - f(refs), atol=1e-10)
+    if "feature_groups" not in kw:
+        assert expl.values[4, 1] == 0.0
+    assert expl.metadata["n_references"] == 3
+
+
+def test_kernel_shap_against_dataframe_references():
+    pipe, df = _pipeline_data()
+    X, R = df.iloc[:4], df.iloc[[10, 11, 10, 12]]
+    kw = dict(n_samples=8, random_state=0)
+    expl = KernelSHAP(pipe, **kw).fit(df.iloc[20:40]).explain(X, baselines=R)
+    exact = ExactShapley(pipe).fit(df.iloc[20:40]).explain(X, baselines=R)
+    np.testing.assert_allclose(expl.values, exact.values, atol=1e-10)  # 3 features: enumerated
+    np.testing.assert_allclose(expl.base_values, pipe.predict_proba(R), atol=1e-12)
 
 
 def test_kernel_shap_tol_per_reference(data):
