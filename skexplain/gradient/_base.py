@@ -196,7 +196,8 @@ class GradientMixin:
 
     def _attribute(self, engine, x, targets, outputs):
         """Return a dict with ``values`` and ``targets`` (tensors), optionally
-        ``delta``, ``stderr``, ``extras`` (a dict of tensors) and metadata entries."""
+        ``delta``, ``stderr``, ``extras`` (a dict of tensors) and metadata entries.
+        Explainers with ``_takes_baselines`` also take ``baselines=`` (a tensor like x)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     def _explanation(self, X, engine, outputs, *, values, targets, base=None, delta=None,

@@ -29,6 +29,10 @@ class ExactShapley(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplain
     coincide (where ``x`` equals a background row on some features, as with
     categorical or binary columns) are evaluated once.
 
+    ``explain(X, baselines=R)`` gives each row the one-row background
+    ``R[i]`` instead: ``base_values[i] = f(R[i])`` and the values are those
+    of ``ExactShapley`` fitted on ``R[i:i+1]`` (see :ref:`baselines`).
+
     Parameters
     ----------
     model : estimator, Pipeline, torch.nn.Module or callable

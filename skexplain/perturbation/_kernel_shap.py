@@ -73,6 +73,11 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
     correlated, so a mean over many rows (global importance) keeps part of
     the sampling error that independent draws would average out.
 
+    ``explain(X, baselines=R)`` plays, for each row, only the game against
+    its own reference ``R[i]`` (weight one, on background row 0's design):
+    the values, standard errors and ``base_values[i] = f(R[i])`` are those
+    of ``KernelSHAP`` fitted on ``R[i:i+1]`` (see :ref:`baselines`).
+
     Parameters
     ----------
     model : estimator, Pipeline, torch.nn.Module or callable

@@ -43,7 +43,8 @@ class LinearSHAP(PerturbationMixin, BaseExplainer):
     the raw columns (a one-hot block sums back to its column) and cost one
     ``transform`` of the rows.  Classifiers are explained in margin space
     (``decision_function``), where they are linear; shap's LinearExplainer
-    refuses Pipelines.
+    refuses Pipelines.  ``explain(X, baselines=R)`` gives
+    ``phi_i = sum_j w_j (T(x)_j - T(R[i])_j)`` and ``base_values = f(R[i])``.
 
     Parameters
     ----------

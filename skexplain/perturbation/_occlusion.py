@@ -52,6 +52,9 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
     the background's mean prediction ``expected_value_``, as for every
     explainer, and in general differs from the prediction at the reference,
     ``reference_prediction_`` (they are equal with a single background row).
+    ``explain(X, baselines=R)`` occludes row i with its own reference
+    ``R[i]`` (captum's per-example ``baselines``), ``base_values[i]`` then
+    being ``f(R[i])``.
 
     Parameters
     ----------
