@@ -66,6 +66,9 @@ def check_baselines(explainer, baselines, n, *, keep_tensors=False, name="baseli
            [2., 2., 2.]])
     """
     shape = tuple(explainer.feature_shape_)
+    if isinstance(baselines, (str, bytes, dict)):
+        raise TypeError(f"{name} must be reference rows (an array-like, DataFrame or tensor) "
+                        f"or a number; got the {type(baselines).__name__} {baselines!r}.")
     if _is_number(baselines):
         data = _constant_rows(explainer, baselines, name)
     elif keep_tensors and _is_tensor(baselines):

@@ -242,3 +242,14 @@ def test_float_baselines_for_token_ids():
     # whole numbers given as floats are token ids (as for X)
     kept = kernel.explain(IDS, baselines=np.zeros((1, 4)))
     assert kept.values.shape == (3, 4, 2)
+
+
+def test_strings_in_baselines_are_refused(rows):
+    X, R, bg = rows
+    explainer = IntegratedGradients(mlp()).fit(bg)
+    words = np.array([["a", 1, 2, 3, 4, 5]], dtype=object)
+    with pytest.raises(TypeError, match=r"baselines must hold numbers for IntegratedGradients; "
+                                        r"feature 0 holds the str 'a'"):
+        explainer.explain(X, baselines=words)
+    with pytest.raises(TypeError, match=r"baselines must be reference rows .* got the str 'zero'"):
+        explainer.explain(X, baselines="zero")
