@@ -188,6 +188,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.model_ = self._make_model(background)
+        self.model_.check_ids(background, "background")
         preds = self.model_.predict(background)
         self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
@@ -222,6 +223,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_rows(X)
+        self.model_.check_ids(X, "X")
         return self._explain(X, target=check_target(target, X.shape[0]))
 
     def _check_rows(self, X):
