@@ -136,6 +136,10 @@ print("logit - logit(padding):", gap.round(3))
 print("IG sums:        ", ig_expl.values.sum(1).round(3),
       " largest |delta|:", f"{np.abs(ig_expl.delta).max():.1e}")
 print("KernelSHAP sums:", ks_expl.values.sum(1).round(3))
+# KernelSHAP's sums are exact (efficiency is imposed); IG's miss by its
+# quadrature error at the ReLU kinks, reported per row in ``delta``.
+np.testing.assert_allclose(ks_expl.values.sum(1), gap, atol=1e-4)
+assert np.abs(ig_expl.delta).max() < 0.01 * np.abs(gap).max()
 
 # %%
 # How far do they agree?
