@@ -189,6 +189,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.model_ = self._make_model(background)
+        self.model_.check_ids(background, "background")
         preds = self.model_.predict(background)
         self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
@@ -248,10 +249,13 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_rows(X)
+        self.model_.check_ids(X, "X")
         target = check_target(target, X.shape[0])
         if baselines is None:
             return self._explain(X, target=target)
-        return self._explain(X, target=target, baselines=self._check_baselines(X, baselines))
+        baselines = self._check_baselines(X, baselines)
+        self.model_.check_ids(baselines, "baselines")
+        return self._explain(X, target=target, baselines=baselines)
 
     def _check_rows(self, X):
         """Validate rows to explain (hook: gradient explainers keep tensors)."""

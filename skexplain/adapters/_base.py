@@ -52,6 +52,9 @@ class Model:
         """Short human description used in error messages."""
         return type(self).__name__
 
+    def check_ids(self, X, name="X"):
+        """Refuse inputs the model cannot index (token ids); a torch hook, no-op here."""
+
     def _call(self, X):
         raise NotImplementedError  # pragma: no cover - abstract
 

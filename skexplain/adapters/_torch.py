@@ -33,6 +33,7 @@ import numpy as np
 
 from ..exceptions import ModelEvaluationError
 from ._base import Model, take_rows
+from ._token_ids import check_token_ids, find_id_embedding
 
 __all__ = ["TorchModel", "eval_mode", "module_device", "module_dtype"]
 
@@ -147,6 +148,10 @@ class TorchModel(Model):
         ``torch.int64`` or ``torch.bool`` when the module takes integer or
         boolean inputs as such (chosen on ``sample``); None: the module's
         floating dtype.
+    id_embedding : tuple (str, int) or None
+        The name and ``num_embeddings`` of the ``nn.Embedding`` the module
+        calls on its integer input itself (None when there is none): ids
+        outside its range are refused by :meth:`check_ids`, by name.
     """
 
     def __init__(self, module, output="auto", sample=None, batch_size=None,
@@ -155,6 +160,7 @@ class TorchModel(Model):
         self.output = output
         self.batch_size = batch_size
         self.input_dtype = None
+        self.id_embedding = None
         if sample is None:
             raise ValueError("TorchModel needs a sample row to learn its number of outputs.")
         n_all = self._first_call(take_rows(sample, 1), integer_inputs).shape[1]
@@ -183,6 +189,10 @@ class TorchModel(Model):
                 self._refuse_float_ids(sample, exc)
                 raise
         native = torch.bool if kind == "b" else torch.int64
+        if kind == "i":  # before torch's "index out of range in self" on a bad id
+            self.id_embedding = find_id_embedding(
+                self.module, _exact_tensor(sample, native, self.device, self.describe()))
+            self.check_ids(sample, "the data given to fit (the background)")
         tries = [native, None] if integer_inputs == "keep" else [None, native]
         errors = []
         for dtype in tries:
@@ -216,6 +226,12 @@ class TorchModel(Model):
             f"{self.describe()} takes integer inputs (e.g. token ids for an nn.Embedding) "
             f"but the data given to fit holds floats ({values.dtype}); pass the background "
             "(and X) as integers, e.g. np.int64.") from exc
+
+    def check_ids(self, X, name="X"):
+        """Refuse ids outside the range of the embedding fed by the input (see
+        ``id_embedding``), naming ``name``, the ids, the rows and the table's size."""
+        if self.id_embedding is not None:
+            check_token_ids(X, self.id_embedding, name, self.describe())
 
     @property
     def takes_integers(self):

@@ -9,7 +9,7 @@ from numbers import Real
 
 from ..base import BaseExplainer
 from ..exceptions import ApproximationWarning
-from ..utils._param_validation import Interval
+from ..utils._param_validation import Interval, StrOptions
 from ._base import GRADIENT_CONSTRAINTS, GradientMixin
 from ._docstrings import fill_gradient_doc
 from ._layer import LAYER_ATTRIBUTES, LAYER_CONSTRAINTS, LAYER_DOC, LayerMixin
@@ -58,10 +58,9 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
     and for Softmax, LogSoftmax, Softmin and Softmax2d, at the end of a
     network or inside it: the module is treated as the operations it is made
     of (``exp``, a sum, ``log``, a subtraction, ``exp`` again for Softmax),
-    Rescale on each elementwise step, so summation-to-delta stays exact.
-    (captum's DeepLift rescales each softmax input by its own output's ratio
-    and subtracts the mean; it agrees with this rule on two-class models whose
-    logits sum to a constant, and is not exact otherwise.)  A softmax over the
+    Rescale on each elementwise step, so summation-to-delta stays exact
+    (``softmax_rule="complete"``).  ``softmax_rule="captum"`` reproduces
+    captum's DeepLift instead (see the parameter).  A softmax over the
     batch axis (axis 0) raises ``ValueError``.
     Linear, Conv, BatchNorm (eval), AvgPool, Flatten, Dropout and other linear
     modules pass multipliers through.  Nonlinear modules without a rule
@@ -86,6 +85,21 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         Input differences at most this large use the derivative instead of
         the ratio (the ratio of two tiny float differences is rounding
         noise).  None: ``1e-10`` for float64 modules, ``1e-6`` otherwise.
+    softmax_rule : {"complete", "captum"}, default="complete"
+        The rule for ``nn.Softmax``.  ``"complete"`` (above) keeps
+        summation-to-delta exact: use it to read the attributions, which add
+        up to ``f(x) - f(b)``.  ``"captum"`` is captum's rule, to reproduce
+        captum's ``DeepLift``/``DeepLiftShap`` numbers: each softmax input
+        gets its own output's ratio, minus the mean of these multipliers
+        over the whole pass (every element of every explained row and
+        reference, as captum computes it).  It is not complete (except on
+        two-class models whose logits sum to a constant): the gap is
+        reported, not warned about, in ``Explanation.delta``; and the values
+        of a row depend on the other rows and references of its pass (the
+        explained ``X``, the background and ``batch_size``), as captum's do
+        -- explain the same rows with the same baselines in one pass to
+        match captum.  LogSoftmax, Softmin and Softmax2d, which captum
+        treats as linear, keep the complete rule.
     %(layer)s
     %(output)s
     %(batch_size)s
@@ -120,12 +134,14 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         **GRADIENT_CONSTRAINTS,
         **LAYER_CONSTRAINTS,
         "eps": [Interval(Real, 0, None, closed="left"), None],
+        "softmax_rule": [StrOptions({"complete", "captum"})],
     }
 
-    def __init__(self, model, *, eps=None, layer=None, layer_reduce=None, output="auto",
-                 batch_size=None):
+    def __init__(self, model, *, eps=None, softmax_rule="complete", layer=None,
+                 layer_reduce=None, output="auto", batch_size=None):
         self.model = model
         self.eps = eps
+        self.softmax_rule = softmax_rule
         self.layer = layer
         self.layer_reduce = layer_reduce
         self.output = output
@@ -141,7 +157,21 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         if eps is None:
             eps = 1e-10 if self.model_.dtype == torch.float64 else 1e-6
         skip = None if self.layer_ is None else resolve_layer(self.model_.module, self.layer_)[1]
-        return functools.partial(deeplift_rules, eps=eps, skip=skip)
+        return functools.partial(deeplift_rules, eps=eps, skip=skip,
+                                 softmax_rule=self.softmax_rule)
+
+    def _claims(self):
+        exact, approximate = super()._claims()
+        if self.softmax_rule == "captum":  # captum's Softmax rule is not complete
+            exact.discard("completeness")
+        return exact, approximate
+
+    def _captum_softmax(self):
+        """Whether captum's (incomplete) Softmax rule acts in this model."""
+        import torch
+
+        return self.softmax_rule == "captum" and any(
+            type(sub) is torch.nn.Softmax for sub in self.model_.module.modules())
 
     def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
@@ -192,7 +222,8 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
             torch.maximum(worst, torch.stack([gap.abs().max(), scale]), out=worst)
 
         engine.run(n * m, 2 * x[0].numel(), make, consume)
-        _warn_on_gap(*worst.tolist(), dtype)
+        if not self._captum_softmax():  # its gap is the rule's, reported in delta
+            _warn_on_gap(*worst.tolist(), dtype)
         return {"values": total, "targets": used, "delta": delta,
                 **self._layer_entries(acts.get("x"))}
 

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from ..adapters._torch_layers import thread_owned
 from ..exceptions import ModelTypeError
-from ._softmax_rule import NORMALIZATIONS, normalization_rule
+from ._softmax_rule import NORMALIZATIONS, captum_softmax_rule, normalization_rule
 
 __all__ = ["deeplift_rules", "guided_relu", "ELEMENTWISE", "MAXPOOLS", "NORMALIZATIONS",
            "UNSUPPORTED"]
@@ -230,23 +230,26 @@ def _unsupported(module, name, root):
     return None
 
 
-def _rule(module, name):
+def _rule(module, name, softmax_rule):
     if isinstance(module, ELEMENTWISE):
         return _rescale
     if isinstance(module, tuple(MAXPOOLS)):
         return _maxpool
+    if softmax_rule == "captum" and type(module) is nn.Softmax:  # captum's only such rule
+        return functools.partial(captum_softmax_rule, name=name)
     if isinstance(module, NORMALIZATIONS):
         return functools.partial(normalization_rule, name=name)
     return None
 
 
 @contextlib.contextmanager
-def deeplift_rules(module, eps, skip=None):
+def deeplift_rules(module, eps, skip=None, softmax_rule="complete"):
     """DeepLIFT (Rescale) rules on ``module``'s nonlinear submodules.
 
     ``skip`` (a submodule: the layer attributed to) gets no rule, nor do its
     own submodules: the backward pass stops at its output, so an
-    ``nn.Embedding`` there is not refused.
+    ``nn.Embedding`` there is not refused.  ``softmax_rule="captum"`` gives
+    ``nn.Softmax`` captum's rule instead of the complete one.
 
     The forward pass must run on ``cat([explained rows, reference rows])``;
     the caller sets ``split.half`` (the number of explained rows) on the
@@ -283,7 +286,7 @@ def deeplift_rules(module, eps, skip=None):
             if message is not None:
                 handles.append(sub.register_forward_pre_hook(refuse_hook(message)))
                 continue
-            rule = _rule(sub, name)
+            rule = _rule(sub, name, softmax_rule)
             if rule is None:
                 continue
             stash = [] if getattr(sub, "inplace", False) else None

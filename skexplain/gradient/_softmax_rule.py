@@ -21,13 +21,14 @@ end of a network or in its middle).  Softmin is the Softmax of ``-s``.
 
 captum's DeepLift instead scales each input by its own output's ratio and
 subtracts the mean multiplier; that is exact only when the inputs' changes
-sum to zero, so it is not used here (the two agree on two-class models
-whose logits sum to a constant, which the parity tests use).
+sum to zero, so it is not the default (the two agree on two-class models
+whose logits sum to a constant).  :func:`captum_softmax_rule` reproduces it
+for ``DeepLIFT(softmax_rule="captum")``.
 """
 import torch
 from torch import nn
 
-__all__ = ["NORMALIZATIONS", "normalization_rule"]
+__all__ = ["NORMALIZATIONS", "captum_softmax_rule", "normalization_rule"]
 
 NORMALIZATIONS = (nn.Softmax, nn.Softmin, nn.Softmax2d, nn.LogSoftmax)
 
@@ -100,6 +101,16 @@ def _parts(module, s, y, h, dim, eps):
     return r_out, r_log, r_exp, sign
 
 
+def _check_dim(module, s, name):
+    dim = normalization_dim(module, s)
+    if dim == 0:
+        raise ValueError(
+            f"DeepLIFT cannot explain {type(module).__name__} ({name!r}): it normalizes over "
+            f"axis 0 of an input of shape {tuple(s.shape)}, the batch axis, which mixes rows. "
+            "Give it an explicit dim over the features (e.g. nn.Softmax(dim=1)).")
+    return dim
+
+
 def normalization_rule(module, s, y, h, eps, *, name="?"):
     """DeepLIFT rule for one call of a softmax-like module (see the module docstring).
 
@@ -109,15 +120,60 @@ def normalization_rule(module, s, y, h, eps, *, name="?"):
         When the module normalizes over the batch axis, which would mix
         explained rows with their references.
     """
-    dim = normalization_dim(module, s)
-    if dim == 0:
-        raise ValueError(
-            f"DeepLIFT cannot explain {type(module).__name__} ({name!r}): it normalizes over "
-            f"axis 0 of an input of shape {tuple(s.shape)}, the batch axis, which mixes rows. "
-            "Give it an explicit dim over the features (e.g. nn.Softmax(dim=1)).")
+    dim = _check_dim(module, s, name)
     with torch.no_grad():  # in float64: the ratios cancel digits (see _parts)
         wide = torch.float64 if s.device.type != "mps" else torch.float32
         parts = _parts(module, s.to(wide), y.to(wide), h, dim, eps)
         r_out, r_log, r_exp = (None if p is None else p.to(s.dtype) for p in parts[:3])
         sign = parts[3]
     return _NormalizationRule.apply(s, y, r_out, r_log, r_exp, dim, sign)
+
+
+class _CaptumSoftmaxRule(torch.autograd.Function):
+    """Value of ``y``; backward applies captum's Softmax rule (see captum_softmax_rule)."""
+
+    @staticmethod
+    def forward(ctx, s, y, ratio, big, y_x, y_ref, dim):
+        ctx.save_for_backward(ratio, big, y_x, y_ref)
+        ctx.dim = dim
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        ratio, big, y_x, y_ref = ctx.saved_tensors
+        h = ratio.shape[0]
+        # The reference rows get no gradient in skexplain's passes; captum's get the
+        # same one as their explained rows (its rules use one ratio for both halves).
+        g = grad[:h].to(ratio.dtype)
+
+        def local(y_half):  # softmax's own vector-Jacobian product, where ds ~ 0
+            return y_half * (g - (g * y_half).sum(ctx.dim, keepdim=True))
+
+        scaled = g * ratio
+        m_x = torch.where(big, scaled, local(y_x))
+        m_ref = torch.where(big, scaled, local(y_ref))
+        mean = (m_x.sum() + m_ref.sum()) / (2 * m_x.numel())
+        out = torch.zeros_like(grad)
+        out[:h] = (m_x - mean).to(grad.dtype)
+        return out, None, None, None, None, None, None
+
+
+def captum_softmax_rule(module, s, y, h, eps, *, name="?"):
+    """captum's DeepLift rule for ``nn.Softmax`` (``DeepLIFT(softmax_rule="captum")``).
+
+    Each input gets its own output's ratio ``g_i (y_x,i - y_b,i) / (s_x,i - s_b,i)``
+    (the softmax's gradient where ``|s_x,i - s_b,i| < eps``), and the mean of
+    these multipliers over the whole input of the pass -- every element of
+    every explained row and of every reference row, as captum computes it --
+    is subtracted.  The cross terms of the softmax are thus replaced by one
+    constant, so summation-to-delta does not hold in general, and the values
+    of a row depend on the rows it is explained with.
+    """
+    dim = _check_dim(module, s, name)
+    with torch.no_grad():
+        wide = torch.float64 if s.device.type != "mps" else torch.float32
+        sw, yw = s.to(wide), y.to(wide)
+        ds, dy = sw[:h] - sw[h:], yw[:h] - yw[h:]
+        big = ds.abs() >= eps
+        ratio = dy / torch.where(big, ds, torch.ones_like(ds))
+    return _CaptumSoftmaxRule.apply(s, y, ratio, big, yw[:h], yw[h:], dim)

@@ -26,7 +26,8 @@ from ._coalitions import _CHUNK_BYTES, _MAX_AUTO_ROWS
 from ._groups import FeatureGroupsMixin, column_groups
 from ._hybrids import HybridBuilder
 from ._lime_sampling import (TabularStats, draw_group_design, draw_tabular_design,
-                             group_samples, resolve_categorical, tabular_samples)
+                             group_samples, refuse_normal_draws_of_ids, resolve_categorical,
+                             tabular_samples)
 from ._lime_surrogate import Moments, fit_custom, select_features, weighted_ridge
 
 __all__ = ["LIME"]
@@ -82,6 +83,8 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         Bins of the numeric columns (edges at the background's weighted
         quartiles or deciles, as averaged inverted-CDF percentiles so that
         integer weights equal repeated rows; lime interpolates linearly).
+        None (normal draws) is refused for a torch module taking token ids
+        or codes, unless every column is in ``categorical_features``.
     categorical_features : "auto", list of str or int, or None, default="auto"
         Columns sampled and compared as categories.  "auto": DataFrame columns
         of object, string, category or bool dtype, non-numeric columns of
@@ -233,6 +236,7 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
                 "would be 0. Fit on more rows (lime uses the training data), pass "
                 "discretizer=None (normal draws around the mean) or use feature_groups.")
         categorical = resolve_categorical(self.categorical_features, background, names)
+        refuse_normal_draws_of_ids(self.model_, self.discretizer, categorical, names)
         stats = TabularStats(background, self.background_weights_, categorical,
                              self.discretizer)
         self.stats_ = stats

@@ -25,7 +25,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from ..utils._dtypes import typed_codes
 
 __all__ = ["TabularStats", "draw_group_design", "draw_tabular_design", "group_samples",
-           "resolve_categorical", "tabular_samples"]
+           "refuse_normal_draws_of_ids", "resolve_categorical", "tabular_samples"]
 
 _PERCENTILES = {"quartile": (25, 50, 75), "decile": tuple(range(10, 100, 10))}
 
@@ -330,3 +330,21 @@ def group_samples(on):
     count = on.sum(axis=1)
     cosine = np.where(count > 0, np.sqrt(count / on.shape[1]), 0.0)
     return on.astype(float)[None], 1.0 - cosine
+
+
+def refuse_normal_draws_of_ids(model, discretizer, categorical, names):
+    """Refuse ``discretizer=None`` on a model taking token ids or codes (a torch module
+    with integer or boolean inputs): normal draws around them are no ids."""
+    if discretizer is not None or not getattr(model, "takes_integers", False):
+        return
+    continuous = [names[j] for j in np.flatnonzero(~np.asarray(categorical))]
+    if continuous:
+        shown = continuous[:5] + (["..."] if len(continuous) > 5 else [])
+        raise ValueError(
+            f"LIME(discretizer=None) draws mean + std * N(0, 1) values for the numeric "
+            f"columns ({', '.join(map(str, shown))}), but {model.describe()} takes "
+            f"{model.input_dtype} inputs (token ids or codes), which such draws are not. "
+            "Use the default discretizer='quartile' (the model sees background values), "
+            "list every column in categorical_features (each position's ids drawn from the "
+            "background), or use feature_groups with a padding row as background "
+            "(positions on or off).")
