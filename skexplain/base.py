@@ -159,23 +159,41 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, additional_forward_args=None):
         """Fix the background (reference) data.
 
         Parameters
         ----------
         X : array-like, DataFrame or tensor of shape (n_background, \\*feature_shape)
             Background rows; attributions explain the difference between the
-            model at ``x`` and its average over these rows.
+            model at ``x`` and its average over these rows.  For a torch
+            module taking several inputs: a tuple with one array or tensor
+            per input, all with n_background rows.
         y : None
             Ignored; present for pipeline compatibility.
         sample_weight : array-like of shape (n_background,), default=None
             Weights of the background rows (normalised to sum to one).
+        additional_forward_args : tuple, tensor or None, default=None
+            Torch modules only: arguments passed to ``forward`` after the
+            inputs to compute the background's predictions (each tensor or
+            array has one entry per background row; other values are passed
+            as is).  See the user guide on several inputs.
 
         Returns
         -------
         self : object
         """
+        from ._multi_input import prepare_fit
+
+        X, spec, args = prepare_fit(self, X, additional_forward_args)
+        self.input_spec_ = spec
+        self._fit_forward_args = args  # read by _make_model, deleted below
+        try:
+            return self._fit_background(X, sample_weight, args)
+        finally:
+            del self._fit_forward_args
+
+    def _fit_background(self, X, sample_weight, args):
         numeric = not self.__sklearn_tags__().input_tags.string
         background, names = check_background(X, name="background", numeric=numeric,
                                              owner=type(self).__name__)
@@ -188,7 +206,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.model_ = self._make_model(background)
-        preds = self.model_.predict(background)
+        preds = (self.model_ if args is None else self.model_.bind_args(args)).predict(background)
         self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
         self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
@@ -197,32 +215,49 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
     def _make_model(self, background):
         """Hook: the model adapter (gradient explainers build a torch one)."""
-        return as_model(self.model, output=self.output, sample=background)
+        from ._multi_input import packed_adapter
+
+        return packed_adapter(self, background, integer_inputs="keep") or as_model(
+            self.model, output=self.output, sample=background)
 
     def _fit(self, background):
         """Hook for subclass-specific fitting (after the common state is set)."""
 
     # ---------------------------------------------------------------- explain
-    def explain(self, X, target=None):
+    def explain(self, X, target=None, *, additional_forward_args=None):
         """Explain rows.
 
         Parameters
         ----------
         X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
-            Rows to explain.
+            Rows to explain; a tuple of one per input when fitted on several.
         target : int, label, array-like of shape (n,) or None, default=None
             Output to explain (an output label or position, or one per row;
             a sequence of length 1 applies to every row, as in captum).
             The output axis is then dropped.  None: every output for
             perturbation explainers, the predicted class for gradient ones.
+        additional_forward_args : tuple, tensor or None, default=None
+            Torch modules only: arguments passed to ``forward`` after the
+            inputs (captum's name).  Every tensor or array is per row (first
+            dimension n) and follows its row into every model call made for
+            it; other values are passed as is.  The base values are then
+            computed per row as the background mean with the row's arguments.
 
         Returns
         -------
-        Explanation
+        Explanation, or tuple of Explanation
+            One per input, in input order, when fitted on several inputs.
         """
+        from ._multi_input import prepare_explain, split_explanation
+
         check_is_fitted(self)
+        X, args = prepare_explain(self, X, additional_forward_args)
         X = self._check_rows(X)
-        return self._explain(X, target=check_target(target, X.shape[0]))
+        extra = {} if args is None else {"forward_args": args}
+        expl = self._explain(X, target=check_target(target, X.shape[0]), **extra)
+        if getattr(self, "input_spec_", None) is not None:
+            return split_explanation(self, expl)
+        return expl
 
     def _check_rows(self, X):
         """Validate rows to explain (hook: gradient explainers keep tensors)."""
@@ -237,8 +272,9 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Feature axes (and the output axis, if any) are flattened in C order;
         :meth:`get_feature_names_out` names the columns.
         """
-        values = self.explain(X).values
-        return values.reshape(values.shape[0], -1)
+        expl = self.explain(X)
+        parts = expl if isinstance(expl, tuple) else (expl,)  # several inputs: side by side
+        return np.concatenate([p.values.reshape(p.values.shape[0], -1) for p in parts], axis=1)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`, in its order.
@@ -296,11 +332,17 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         ``target`` chooses the outputs explained (as in :meth:`explain`),
         ``output`` the one a single-output display shows.
         """
+        if getattr(self, "input_spec_", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.input_spec_.n_inputs} inputs and "
+                "explains each one apart: plot one input with explain(X)[k].plot(kind, ...).")
         return self.explain(X, target=target).plot(kind, ax=ax, output=output, **kwargs)
 
     # ---------------------------------------------------------------- helpers
     def _feature_names(self):
         """Feature names of the explanation (None for n-d inputs)."""
+        if getattr(self, "input_spec_", None) is not None:  # packed inputs: input{k}[i]
+            return self.input_spec_.feature_names()
         if hasattr(self, "feature_names_in_"):
             return [str(c) for c in self.feature_names_in_]
         if len(self.feature_shape_) == 1:
@@ -327,7 +369,11 @@ class PerturbationMixin:
     hybrids, the error names the rows of X it fails on, if any.
     """
 
-    def _explain(self, X, target=None):
+    def _explain(self, X, target=None, forward_args=None):
+        if forward_args is not None:  # each row's arguments with its hybrids
+            from ._multi_input import explain_rows_with_args
+
+            return explain_rows_with_args(self, X, target, forward_args)
         X = align_rows(self.background_, X)
         try:
             expl = self._explain_all(X)

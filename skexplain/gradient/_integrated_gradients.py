@@ -119,26 +119,27 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
         import torch
 
         refs = engine.to_tensor(self.background_, name="background")
-        inputs = acts = None
+        inputs = acts = ref_at = None
         if self.layer_ is not None:  # the path runs between the layer's outputs
             inputs, acts = x, self._activations(engine, x)
-            x, refs = acts, self._activations(engine, refs)
+            refs, ref_at = self._reference_activations(engine, refs, x.shape[0])
+            x = acts
         nodes, weights = self.alphas_, self.step_weights_
         ref_weights = self.background_weights_
         if ref_weights is None:
-            ref_weights = [1.0 / refs.shape[0]] * refs.shape[0]
+            ref_weights = [1.0 / len(self.background_)] * len(self.background_)
         as_t = lambda a: torch.as_tensor(a, dtype=x.dtype, device=x.device)  # noqa: E731
         nodes, weights, ref_weights = as_t(nodes), as_t(weights), as_t(ref_weights)
-        m = refs.shape[0]
+        m = ref_weights.shape[0]
 
         def pairs(p0, p1):  # pair p = (row p // m, reference p % m)
             p = torch.arange(p0, p1, device=x.device)
-            return p // m, p % m
+            return (p // m, p % m) if ref_at is None else (p // m, p)  # p = ref_at(p//m, p%m)
 
         total, _ = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=m,
             alphas=lambda p0, p1: nodes.expand(p1 - p0, -1), step_weights=weights,
-            pair_weights=lambda p0, p1, ref: ref_weights[ref], inputs=inputs,
+            pair_weights=lambda p0, p1, ref: ref_weights[ref % m], inputs=inputs,
             reduce=self._reduce)
         return {"values": total, "targets": targets,
                 "n_gradient_points": x.shape[0] * m * nodes.shape[0],

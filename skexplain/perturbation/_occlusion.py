@@ -216,9 +216,13 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
         return max(1, _TORCH_CPU_BATCH_BYTES // row_bytes)
 
     # ---------------------------------------------------------------- explain
-    def _explain(self, X, target=None):
+    def _explain(self, X, target=None, forward_args=None):
         """Explain every output, or only the ``target`` ones (an image classifier
         with 1000 classes would otherwise hold 1000 attribution maps per row)."""
+        if forward_args is not None:  # each row's arguments with its occluded copies
+            from .._multi_input import explain_rows_with_args
+
+            return explain_rows_with_args(self, X, target, forward_args)
         picks = self._picks(target, X.shape[0])
         X = align_rows(self.reference_, X)
         try:
