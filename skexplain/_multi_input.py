@@ -42,6 +42,10 @@ def prepare_fit(explainer, X, forward_args):
     module = _torch_module(explainer)
     if module is None:
         what = "several inputs (a tuple)" if several else "additional_forward_args"
+        if hasattr(explainer.model, "explain"):  # SmoothGrad around an explainer
+            raise TypeError(
+                f"{cls} wrapping {type(explainer.model).__name__} does not take {what}; pass "
+                f"the torch module itself: {cls}(module).")
         raise TypeError(
             f"{cls} takes {what} for torch modules only (forward(input_0, input_1, ..., "
             f"*additional_forward_args)); the model is a {type(explainer.model).__name__}. "
