@@ -117,8 +117,9 @@ def split_explanation(explainer, expl):
     inputs) are the same in each; ``metadata["input"]`` is the input's position.
     """
     spec = explainer.input_spec_
-    if tuple(expl.feature_shape) != (spec.width,):  # at a layer: one tensor attributed
-        return expl
+    if tuple(expl.feature_shape) != (spec.width,) or getattr(
+            explainer, "feature_groups_", None) is not None:
+        return expl  # at a layer (one tensor), or over groups of the packed columns
     n, out = expl.n_rows, expl.values.shape[2:]
     data = spec.unpack_numpy(expl.data) if expl.data is not None else [None] * spec.n_inputs
     parts = []

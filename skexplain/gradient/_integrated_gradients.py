@@ -90,6 +90,22 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     >>> expl = ig.fit(torch.zeros(1, 3, dtype=torch.long)).explain(ids, target=1)
     >>> expl.values.shape, bool(np.abs(expl.delta).max() < 1e-5)
     ((2, 3), True)
+
+    Several inputs and a per-row mask (``additional_forward_args``): one
+    Explanation per input, completeness over their sum.
+
+    >>> class TwoInputs(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.a, self.b = torch.nn.Linear(3, 2), torch.nn.Linear(2, 2)
+    ...     def forward(self, a, b, mask):
+    ...         return torch.tanh(self.a(a) + self.b(b)) * mask
+    >>> ig = IntegratedGradients(TwoInputs()).fit(
+    ...     (torch.zeros(1, 3), torch.zeros(1, 2)), additional_forward_args=(torch.ones(1, 2),))
+    >>> a_expl, b_expl = ig.explain((torch.randn(4, 3), torch.randn(4, 2)), target=0,
+    ...                             additional_forward_args=(torch.ones(4, 2),))
+    >>> a_expl.values.shape, b_expl.values.shape, bool(np.abs(a_expl.delta).max() < 1e-5)
+    ((4, 3), (4, 2), True)
     """
 
     _completeness = "approximate"

@@ -174,6 +174,9 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
             raise ValueError(f"{cls}: window and feature_groups cannot be combined; choose "
                              f"one (got window={self.window!r} and feature_groups).")
         self.window_ = self.stride_ = None
+        if self.window is not None and getattr(self, "input_spec_", None) is not None:
+            raise ValueError(f"{cls}: window slides over one input's shape; with several "
+                             "inputs use feature ablation (window=None) or feature_groups.")
         if self.window is not None:
             self.window_, self.stride_ = check_windows(self.window, self.stride,
                                                        self.feature_shape_, cls)
