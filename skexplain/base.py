@@ -269,7 +269,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Attributions as a 2-D array of shape (n, n_features_out).
 
-        Feature axes (and the output axis, if any) are flattened in C order;
+        Feature axes (and the output axis, if any) are flattened in C order
+        (for several inputs, each input's and then side by side);
         :meth:`get_feature_names_out` names the columns.
         """
         expl = self.explain(X)
@@ -282,7 +283,9 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         One name per attributed feature (per column of the input, flattened in
         C order for n-d inputs; per group with ``feature_groups``; per pair
         ``"a*b"`` with ``interactions=True``), suffixed ``"__<output>"`` when
-        several outputs are explained.
+        several outputs are explained.  Fitted on several inputs: the
+        inputs' flattened features side by side, ``"input0[0]", ...,
+        "input1[0]", ...``.
 
         Parameters
         ----------

@@ -7,7 +7,7 @@ torch = pytest.importorskip("torch")
 from sklearn.linear_model import LinearRegression  # noqa: E402
 
 from skexplain import (GradCAM, ExactShapley, IntegratedGradients, KernelSHAP,  # noqa: E402
-                       Saliency, SmoothGrad)
+                       Occlusion, Saliency, SmoothGrad)
 from skexplain.utils._inputs import InputSpec, pack_inputs  # noqa: E402
 
 
@@ -117,3 +117,17 @@ def test_pack_inputs_names_its_parameter():
         pack_inputs(X[:1], spec, name="baselines")
     packed = pack_inputs(tuple(torch.as_tensor(x) for x in X), spec)
     assert torch.is_tensor(packed) and tuple(packed.shape) == (2, 5)
+
+
+def test_occlusion_window_and_feature_groups_over_packed_columns():
+    with pytest.raises(ValueError, match="window slides over one input's shape"):
+        Occlusion(TwoInputs(), window=(2,)).fit(BG)
+    # groups index the packed row (3 + 2 columns): one Explanation over the groups
+    torch.manual_seed(0)
+    model = TwoInputs()
+    expl = ExactShapley(model, feature_groups=[[0, 1, 2], [3, 4]]).fit(BG).explain(
+        X, target=0)
+    assert not isinstance(expl, tuple) and expl.values.shape == (2, 2)
+    with torch.no_grad():
+        gap = (model(*map(torch.as_tensor, X)) - model(*map(torch.as_tensor, BG)).mean(0))[:, 0]
+    np.testing.assert_allclose(expl.values.sum(1), gap.numpy(), atol=1e-6)
