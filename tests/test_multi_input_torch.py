@@ -314,3 +314,71 @@ def test_functools_partial_shares_a_tensor(model, data):
         bg, additional_forward_args=(shared.expand(4, -1),)).explain(
         X, target=0, additional_forward_args=(shared.expand(5, -1),))
     np.testing.assert_allclose(parts[0].values, per_row[0].values, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: ExpectedGradients(m, layer="relu", n_samples=30, random_state=0),
+    lambda m: IntegratedGradients(m, layer="relu", n_steps=8),
+    lambda m: DeepLIFT(m, layer="relu"),
+    lambda m: Saliency(m, layer="relu"),
+], ids=["EG", "IG", "DeepLIFT", "Saliency"])
+def test_layer_with_per_row_mask_equals_the_row_alone(make):
+    """The references' layer outputs are taken with each row's mask (one row at a time,
+    so that ExpectedGradients draws the same references)."""
+
+    class MaskBefore(torch.nn.Module):  # the mask acts before the layer "relu"
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Linear(3, 4)
+            self.relu = torch.nn.ReLU()
+            self.head = torch.nn.Linear(4, 2)
+
+        def forward(self, a, mask):
+            return self.head(self.relu(self.emb(a) * mask))
+
+    class Alone(torch.nn.Module):
+        def __init__(self, inner, mask):
+            super().__init__()
+            self.inner, self.relu, self.mask = inner, inner.relu, mask
+
+        def forward(self, a):
+            return self.inner(a, self.mask.expand(a.shape[0], -1))
+
+    torch.manual_seed(0)
+    model = MaskBefore().double()
+    rng = np.random.default_rng(3)
+    bg, X, mask = rng.normal(size=(3, 3)), rng.normal(size=(2, 3)), rng.uniform(size=(2, 4))
+    fitted = make(model).fit(bg, additional_forward_args=(np.ones((3, 4)),))
+    for r in range(2):
+        ours = fitted.explain(X[r:r + 1], target=0, additional_forward_args=(mask[r:r + 1],))
+        alone = make(Alone(model, torch.as_tensor(mask[r:r + 1]))).fit(bg).explain(
+            X[r:r + 1], target=0)
+        np.testing.assert_allclose(ours.values, alone.values, atol=1e-10)
+        np.testing.assert_allclose(ours.base_values, alone.base_values, atol=1e-12)
+
+
+def test_ids_and_mask_as_two_attributed_integer_inputs():
+    class Text(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(6, 3)
+            self.head = torch.nn.Linear(3, 2)
+
+        def forward(self, ids, mask):
+            assert ids.dtype == torch.int64
+            return self.head((self.emb(ids) * mask[..., None]).sum(1))
+
+    torch.manual_seed(0)
+    model = Text()
+    bg = (np.zeros((1, 4), dtype=np.int64), np.zeros((1, 4), dtype=np.int64))
+    X = (np.array([[1, 2, 3, 4]]), np.array([[1, 1, 1, 0]]))
+    ig = IntegratedGradients(model, layer="emb", layer_reduce="sum").fit(bg)
+    expl = ig.explain(X, target=1)  # attributions to the embedding: one Explanation
+    assert expl.values.shape == (1, 4)
+    np.testing.assert_allclose(expl.values[0, 3], 0, atol=1e-7)  # masked token
+    ids_expl, mask_expl = ExactShapley(model).fit(bg).explain(X, target=1)
+    assert ids_expl.data.dtype.kind == mask_expl.data.dtype.kind == "i"
+    with torch.no_grad():
+        fx = model(*map(torch.as_tensor, X))[0, 1].item()
+        f0 = model(*map(torch.as_tensor, bg))[0, 1].item()
+    assert abs(ids_expl.values.sum() + mask_expl.values.sum() - (fx - f0)) < 1e-5
