@@ -35,11 +35,11 @@ def _torch_module(explainer):
 def prepare_fit(explainer, X, forward_args):
     """``(background, spec, args)``: packed background rows, their spec (None for one
     input) and the checked ``additional_forward_args`` of the background rows."""
-    several = is_input_tuple(X)
+    module = _torch_module(explainer)
+    several = is_input_tuple(X, lists=module is not None)
     if not several and forward_args is None:
         return X, None, None
     cls = type(explainer).__name__
-    module = _torch_module(explainer)
     if module is None:
         what = "several inputs (a tuple)" if several else "additional_forward_args"
         if hasattr(explainer.model, "explain"):  # SmoothGrad around an explainer
@@ -86,7 +86,8 @@ def packed_adapter(explainer, background, *, integer_inputs, batch_size=None):
 def prepare_explain(explainer, X, forward_args):
     """``(rows, args)``: ``X`` packed as at fit, ``additional_forward_args`` checked."""
     spec = getattr(explainer, "input_spec_", None)
-    several = is_input_tuple(X)
+    several = is_input_tuple(X, lists=_torch_module(explainer) is not None) or (
+        spec is not None and isinstance(X, (tuple, list)))
     cls = type(explainer).__name__
     if spec is None and several:
         raise ValueError(

@@ -131,3 +131,12 @@ def test_occlusion_window_and_feature_groups_over_packed_columns():
     with torch.no_grad():
         gap = (model(*map(torch.as_tensor, X)) - model(*map(torch.as_tensor, BG)).mean(0))[:, 0]
     np.testing.assert_allclose(expl.values.sum(1), gap.numpy(), atol=1e-6)
+
+
+def test_sequences_of_rows_stay_one_input():
+    lr = LinearRegression().fit(np.random.rand(5, 3), np.random.rand(5))
+    rows = [np.zeros(3), np.ones(3)]
+    for bg in (rows, tuple(rows)):
+        assert ExactShapley(lr).fit(bg).input_spec_ is None
+    fitted = Saliency(torch.nn.Linear(3, 2)).fit((np.zeros(3), np.ones(3)))  # two rows
+    assert fitted.input_spec_ is None and fitted.background_.shape == (2, 3)

@@ -15,20 +15,37 @@ import numpy as np
 
 from ._validation import _is_tensor, as_data
 
-__all__ = ["InputSpec", "check_forward_args", "is_input_tuple", "pack_inputs"]
+__all__ = ["InputSpec", "check_forward_args", "has_row_args", "is_input_tuple", "pack_inputs",
+           "take_arg_rows"]
 
 
-def is_input_tuple(X):
-    """Whether ``X`` holds several attributed inputs (a tuple, or a list of arrays/tensors).
+def is_input_tuple(X, *, lists=True):
+    """Whether ``X`` holds several attributed inputs, one per item.
 
-    A list of rows (lists or numbers) stays one input, as everywhere in
-    scikit-learn; a list whose items are all ndarrays or tensors, or any
-    tuple, holds one input per item.
+    A tuple whose items are all at least 2-D (an input's rows: arrays,
+    tensors, nested lists) does; with ``lists`` (torch modules), so does a
+    list of ndarrays or tensors of at least 2-D.  A sequence of rows (1-D
+    items) stays one input, as everywhere in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_input_tuple((np.zeros((2, 3)), np.zeros((2, 1)))), is_input_tuple(([1, 2], [3, 4]))
+    (True, False)
     """
-    if isinstance(X, tuple):
-        return True
-    return isinstance(X, list) and len(X) > 0 and all(
-        isinstance(item, np.ndarray) or _is_tensor(item) for item in X)
+    if not isinstance(X, (tuple, list)) or not X:
+        return False
+    if isinstance(X, list) and not (lists and all(
+            isinstance(item, np.ndarray) or _is_tensor(item) for item in X)):
+        return False
+    try:
+        return all(_ndim(item) >= 2 for item in X)
+    except ValueError:  # ragged: rows of a single input, refused by its own checks
+        return False
+
+
+def _ndim(item):
+    return item.dim() if _is_tensor(item) else np.ndim(item)
 
 
 @dataclass(frozen=True)
