@@ -54,13 +54,6 @@ def _check_finite(x):
         )
 
 
-def eval_mode_of(engine):
-    """The engine's module held in eval mode (see :func:`skexplain.adapters._torch.eval_mode`)."""
-    from ..adapters._torch import eval_mode
-
-    return eval_mode(engine.model.module)
-
-
 def check_finite_background(background, owner):
     """Refuse background rows with NaN or inf: gradients there are undefined."""
     values = check_numbers(background, name="background", owner=owner)
@@ -213,6 +206,8 @@ class GradientMixin:
         """``mean_b f_t(b, args_r)`` per explained row ``r`` (ndarray of shape (n,))."""
         import torch
 
+        from ..adapters._torch import eval_mode
+
         refs = engine.to_tensor(self.background_, name="background")
         n, m = targets.shape[0], refs.shape[0]
         w = self.background_weights_
@@ -220,7 +215,7 @@ class GradientMixin:
                             device=refs.device)
         step = max(1, engine.chunk_size(refs[0].numel()) // m)  # rows per pass
         base = []
-        with torch.no_grad(), eval_mode_of(engine):
+        with torch.no_grad(), eval_mode(self.model_.module):
             for r0 in range(0, n, step):
                 rows = engine.arange(r0, r0 + step, n)
                 out = engine._forward(refs.repeat(rows.shape[0], *([1] * (refs.dim() - 1))),

@@ -354,9 +354,10 @@ class GradientEngine:
         return tuple(a[rows] if torch.is_tensor(a) else a for a in args)
 
     def _forward(self, batch, rows=None):
+        args = None if self.forward_args is None else self.row_args(rows)
         try:
-            if self.forward_args is not None:
-                return self.model.forward(batch, self.row_args(rows))
+            if args is not None:
+                return self.model.forward(batch, args)
             return self.model.forward(batch)
         except torch.cuda.OutOfMemoryError:
             raise  # run() retries with smaller passes
