@@ -274,8 +274,10 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         :meth:`get_feature_names_out` names the columns.
         """
         expl = self.explain(X)
-        parts = expl if isinstance(expl, tuple) else (expl,)  # several inputs: side by side
-        return np.concatenate([p.values.reshape(p.values.shape[0], -1) for p in parts], axis=1)
+        if not isinstance(expl, tuple):
+            return expl.values.reshape(expl.values.shape[0], -1)
+        # several inputs: their flattened values side by side
+        return np.concatenate([p.values.reshape(p.values.shape[0], -1) for p in expl], axis=1)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`, in its order.
