@@ -160,23 +160,41 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X, y=None, sample_weight=None, *, additional_forward_args=None):
         """Fix the background (reference) data.
 
         Parameters
         ----------
         X : array-like, DataFrame or tensor of shape (n_background, \\*feature_shape)
             Background rows; attributions explain the difference between the
-            model at ``x`` and its average over these rows.
+            model at ``x`` and its average over these rows.  For a torch
+            module taking several inputs: a tuple with one array or tensor
+            per input, all with n_background rows.
         y : None
             Ignored; present for pipeline compatibility.
         sample_weight : array-like of shape (n_background,), default=None
             Weights of the background rows (normalised to sum to one).
+        additional_forward_args : tuple, tensor or None, default=None
+            Torch modules only: arguments passed to ``forward`` after the
+            inputs to compute the background's predictions (each tensor or
+            array has one entry per background row; other values are passed
+            as is).  See the user guide on several inputs.
 
         Returns
         -------
         self : object
         """
+        from ._multi_input import prepare_fit
+
+        X, spec, args = prepare_fit(self, X, additional_forward_args)
+        self.input_spec_ = spec
+        self._fit_forward_args = args  # read by _make_model, deleted below
+        try:
+            return self._fit_background(X, sample_weight, args)
+        finally:
+            del self._fit_forward_args
+
+    def _fit_background(self, X, sample_weight, args):
         numeric = not self.__sklearn_tags__().input_tags.string
         background, names = check_background(X, name="background", numeric=numeric,
                                              owner=type(self).__name__)
@@ -190,7 +208,7 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             del self.feature_names_in_
         self.model_ = self._make_model(background)
         self.model_.check_ids(background, "background")
-        preds = self.model_.predict(background)
+        preds = (self.model_ if args is None else self.model_.bind_args(args)).predict(background)
         self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
         self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
@@ -199,25 +217,28 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
     def _make_model(self, background):
         """Hook: the model adapter (gradient explainers build a torch one)."""
-        return as_model(self.model, output=self.output, sample=background)
+        from ._multi_input import packed_adapter
+
+        return packed_adapter(self, background, integer_inputs="keep") or as_model(
+            self.model, output=self.output, sample=background)
 
     def _fit(self, background):
         """Hook for subclass-specific fitting (after the common state is set)."""
 
     # ---------------------------------------------------------------- explain
-    def explain(self, X, target=None, baselines=None):
+    def explain(self, X, target=None, baselines=None, *, additional_forward_args=None):
         """Explain rows.
 
         Parameters
         ----------
         X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
-            Rows to explain.
+            Rows to explain; a tuple of one per input when fitted on several.
         target : int, label, array-like of shape (n,) or None, default=None
             Output to explain (an output label or position, or one per row;
             a sequence of length 1 applies to every row, as in captum).
             The output axis is then dropped.  None: every output for
             perturbation explainers, the predicted class for gradient ones.
-        baselines : array-like, DataFrame, tensor, number or None, default=None
+        baselines : array-like, DataFrame, tensor, number, tuple or None, default=None
             One reference row per row of X (shape ``(n, *feature_shape)``),
             one row for all (``(1, *feature_shape)`` or ``feature_shape``),
             or a number for every feature, as captum's ``baselines``.  Row
@@ -230,10 +251,21 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             with this specific row": the same sentence with a word removed,
             the same image blurred).  Taken by the explainers that have a
             reference row (see :ref:`baselines`); the others raise TypeError.
+            Fitted on several inputs: a tuple like X, one entry (rows, a
+            row or a number) per input, or one number for every input.
+            With ``additional_forward_args``, ``f(r_i)`` is computed with
+            row ``i``'s arguments.
+        additional_forward_args : tuple, tensor or None, default=None
+            Torch modules only: arguments passed to ``forward`` after the
+            inputs (captum's name).  Every tensor or array is per row (first
+            dimension n) and follows its row into every model call made for
+            it; other values are passed as is.  The base values are then
+            computed per row as the background mean with the row's arguments.
 
         Returns
         -------
-        Explanation
+        Explanation, or tuple of Explanation
+            One per input, in input order, when fitted on several inputs.
 
         Examples
         --------
@@ -247,15 +279,20 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         >>> expl.values.sum(axis=1) + expl.base_values  # f(x_i)
         array([ 2., 12.])
         """
+        from ._multi_input import prepare_explain, split_explanation
+
         check_is_fitted(self)
+        X, args = prepare_explain(self, X, additional_forward_args)
         X = self._check_rows(X)
         self.model_.check_ids(X, "X")
-        target = check_target(target, X.shape[0])
-        if baselines is None:
-            return self._explain(X, target=target)
-        baselines = self._check_baselines(X, baselines)
-        self.model_.check_ids(baselines, "baselines")
-        return self._explain(X, target=target, baselines=baselines)
+        extra = {} if args is None else {"forward_args": args}
+        if baselines is not None:  # several inputs: a tuple like X, packed as X is
+            extra["baselines"] = self._check_baselines(X, baselines)
+            self.model_.check_ids(extra["baselines"], "baselines")
+        expl = self._explain(X, target=check_target(target, X.shape[0]), **extra)
+        if getattr(self, "input_spec_", None) is not None:
+            return split_explanation(self, expl)
+        return expl
 
     def _check_rows(self, X):
         """Validate rows to explain (hook: gradient explainers keep tensors)."""
@@ -271,11 +308,15 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Attributions as a 2-D array of shape (n, n_features_out).
 
-        Feature axes (and the output axis, if any) are flattened in C order;
+        Feature axes (and the output axis, if any) are flattened in C order
+        (for several inputs, each input's and then side by side);
         :meth:`get_feature_names_out` names the columns.
         """
-        values = self.explain(X).values
-        return values.reshape(values.shape[0], -1)
+        expl = self.explain(X)
+        if not isinstance(expl, tuple):
+            return expl.values.reshape(expl.values.shape[0], -1)
+        # several inputs: their flattened values side by side
+        return np.concatenate([p.values.reshape(p.values.shape[0], -1) for p in expl], axis=1)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the columns of :meth:`transform`, in its order.
@@ -283,7 +324,9 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         One name per attributed feature (per column of the input, flattened in
         C order for n-d inputs; per group with ``feature_groups``; per pair
         ``"a*b"`` with ``interactions=True``), suffixed ``"__<output>"`` when
-        several outputs are explained.
+        several outputs are explained.  Fitted on several inputs: the
+        inputs' flattened features side by side, ``"input0[0]", ...,
+        "input1[0]", ...``.
 
         Parameters
         ----------
@@ -333,11 +376,17 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         ``target`` chooses the outputs explained (as in :meth:`explain`),
         ``output`` the one a single-output display shows.
         """
+        if getattr(self, "input_spec_", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on {self.input_spec_.n_inputs} inputs and "
+                "explains each one apart: plot one input with explain(X)[k].plot(kind, ...).")
         return self.explain(X, target=target).plot(kind, ax=ax, output=output, **kwargs)
 
     # ---------------------------------------------------------------- helpers
     def _feature_names(self):
         """Feature names of the explanation (None for n-d inputs)."""
+        if getattr(self, "input_spec_", None) is not None:  # packed inputs: input{k}[i]
+            return self.input_spec_.feature_names()
         if hasattr(self, "feature_names_in_"):
             return [str(c) for c in self.feature_names_in_]
         if len(self.feature_shape_) == 1:
@@ -369,7 +418,11 @@ class PerturbationMixin:
 
         return check_perturbation_baselines(self, X, baselines)
 
-    def _explain(self, X, target=None, baselines=None):
+    def _explain(self, X, target=None, baselines=None, forward_args=None):
+        if forward_args is not None:  # each row's arguments (then its reference) per copy
+            from ._multi_input import explain_rows_with_args
+
+            return explain_rows_with_args(self, X, target, forward_args, baselines)
         X = align_rows(self.background_, X)
         try:
             if baselines is None:

@@ -155,7 +155,7 @@ class TorchModel(Model):
     """
 
     def __init__(self, module, output="auto", sample=None, batch_size=None,
-                 integer_inputs="keep"):
+                 integer_inputs="keep", forward_args=None):
         self.module = module
         self.output = output
         self.batch_size = batch_size
@@ -163,7 +163,12 @@ class TorchModel(Model):
         self.id_embedding = None
         if sample is None:
             raise ValueError("TorchModel needs a sample row to learn its number of outputs.")
-        n_all = self._first_call(take_rows(sample, 1), integer_inputs).shape[1]
+        # the sample's own additional_forward_args (its first row) for the first call only
+        self.bound_args, self.bound_row = forward_args, None
+        try:
+            n_all = self._first_call(take_rows(sample, 1), integer_inputs).shape[1]
+        finally:
+            self.bound_args = None
         names = ["output"] if n_all == 1 else [f"output_{i}" for i in range(n_all)]
         if output == "auto":
             self.output_names = names
@@ -262,14 +267,43 @@ class TorchModel(Model):
             arr = arr.copy()
         return torch.as_tensor(arr, dtype=self.dtype, device=self.device)
 
-    def forward(self, X):
+    def forward(self, X, args=()):
         """Differentiable forward pass: tensor in, tensor (n, k) out.
 
         The caller decides the grad mode and the module's mode.  An output
         of shape (n, \\*output_shape) is flattened to (n, k); anything without
-        one row per input row raises ``ModelEvaluationError``.
+        one row per input row raises ``ModelEvaluationError``.  ``args`` are
+        passed to the module after ``X`` (``additional_forward_args``, their
+        per-row tensors already at the rows of ``X``).
         """
-        return self._check_forward(self.module(X), X.shape[0])
+        return self._check_forward(self.module(X, *args), X.shape[0])
+
+    def bind_args(self, args, row=None):
+        """A copy whose ``predict`` passes ``args`` (checked) to the module.
+
+        ``row=None``: the per-row tensors of ``args`` are aligned with the
+        rows given to ``predict`` (the background at fit); an int: that row
+        of them goes with every row given (the hybrids of one explained row).
+        The module itself is shared, never modified.
+        """
+        import copy
+
+        bound = copy.copy(self)
+        bound.bound_args, bound.bound_row = args, row
+        return bound
+
+    def _args_for(self, start, stop):
+        """The bound arguments for the rows ``start..stop-1`` of a ``predict`` call."""
+        args = getattr(self, "bound_args", None)
+        if args is None:
+            return ()
+        import torch
+
+        row = self.bound_row
+        if row is None:
+            return tuple(a[start:stop] if torch.is_tensor(a) else a for a in args)
+        return tuple(a[row:row + 1].expand((stop - start,) + tuple(a.shape[1:]))
+                     if torch.is_tensor(a) else a for a in args)
 
     def _check_forward(self, out, n):
         import torch
@@ -316,7 +350,8 @@ class TorchModel(Model):
         with torch.no_grad(), eval_mode(self.module):
             for start in range(0, n, step):
                 batch = self.to_tensor(X[start:start + step])
-                outs.append(self.forward(batch).detach().to("cpu", torch.float64))
+                args = self._args_for(start, start + batch.shape[0])
+                outs.append(self.forward(batch, args).detach().to("cpu", torch.float64))
         return torch.cat(outs).numpy() if outs else np.zeros((0, 1))
 
 

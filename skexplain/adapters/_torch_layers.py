@@ -166,7 +166,7 @@ def capture_output(layer, layer_name, *, leaf=False):
         handle.remove()
 
 
-def layer_output(module, layer, x, *, layer_name=None):
+def layer_output(module, layer, x, *, layer_name=None, forward=None):
     """``layer``'s output when ``module`` runs on ``x`` (eval mode, no gradients).
 
     Parameters
@@ -175,6 +175,9 @@ def layer_output(module, layer, x, *, layer_name=None):
     layer : torch.nn.Module
         A submodule of ``module`` (see :func:`resolve_layer`).
     x : Tensor of shape (n, \\*input_shape)
+    forward : callable, default=None
+        Runs the model on ``x`` (an adapter's forward with its unpacking of
+        several inputs and its forward arguments); None calls ``module(x)``.
 
     Returns
     -------
@@ -193,5 +196,5 @@ def layer_output(module, layer, x, *, layer_name=None):
 
     with torch.no_grad(), eval_mode(module), capture_output(
             layer, layer_name or type(layer).__name__) as capture:
-        module(x)
+        (module if forward is None else forward)(x)
         return capture.take().detach()

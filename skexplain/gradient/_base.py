@@ -90,6 +90,7 @@ class GradientMixin:
     """
 
     _completeness = None
+    _several_inputs = True  # takes several inputs and additional_forward_args
     _axioms = frozenset()
     _approximate_axioms = frozenset()
     _needs_outputs = False
@@ -119,12 +120,26 @@ class GradientMixin:
     def _make_model(self, background):
         from ..adapters._sklearn_torch import as_torch_model
 
-        check_finite_background(background, type(self).__name__)
+        from .._multi_input import packed_adapter
 
-        model = as_torch_model(self.model, output=self.output, sample=background,
-                               batch_size=self.batch_size)
+        check_finite_background(background, type(self).__name__)
+        self._refuse_several_inputs(getattr(self, "input_spec_", None) is not None,
+                                    getattr(self, "_fit_forward_args", None) is not None)
+        model = packed_adapter(self, background, integer_inputs="float",
+                               batch_size=self.batch_size) or as_torch_model(
+            self.model, output=self.output, sample=background, batch_size=self.batch_size)
         self._check_integer_inputs(model)
         return model
+
+    def _refuse_several_inputs(self, several, forward_args):
+        """Refuse several inputs / additional_forward_args where they cannot apply."""
+        if self._several_inputs or not (several or forward_args):
+            return
+        what = "several inputs" if several else "additional_forward_args"
+        raise TypeError(
+            f"{type(self).__name__} maps one image input through a convolutional layer and "
+            f"does not take {what}; use Saliency, IntegratedGradients or DeepLIFT, which "
+            "do, or wrap the model so that forward takes the image alone.")
 
     def _check_integer_inputs(self, model):
         """Refuse a module taking integer inputs (token ids): they have no gradient."""
@@ -132,6 +147,10 @@ class GradientMixin:
             return
         import torch
 
+        dtypes = getattr(model, "input_dtypes", None)
+        which = "" if dtypes is None else " (input{} {})".format(
+            "s" if sum(d is not None for d in dtypes) > 1 else "",
+            ", ".join(str(k) for k, d in enumerate(dtypes) if d is not None))
         embeddings = [name for name, sub in model.module.named_modules()
                       if isinstance(sub, (torch.nn.Embedding, torch.nn.EmbeddingBag))]
         example = f" (e.g. layer={embeddings[0]!r}, its embedding)" if embeddings else ""
@@ -139,7 +158,7 @@ class GradientMixin:
                  "use an explainer that takes layer= (IntegratedGradients, Saliency, ...)")
         raise TypeError(
             f"{type(self).__name__} cannot differentiate {model.describe()} with respect to "
-            f"its input: it takes {model.input_dtype} inputs (token ids or codes), which "
+            f"its input: it takes {model.input_dtype} inputs{which} (token ids or codes), which "
             f"have no gradient. To attribute at a layer's output, {layer}{example}; or "
             "use a perturbation explainer (KernelSHAP, ExactShapley) over the positions.")
 
@@ -169,15 +188,17 @@ class GradientMixin:
         """Context-manager factory for the engine (None: plain gradients)."""
         return None
 
-    def _engine(self):
+    def _engine(self, forward_args=None):
         from ._engine import GradientEngine
 
-        return GradientEngine(self.model_, batch_size=self.batch_size, hooks=self._hooks())
+        return GradientEngine(self.model_, batch_size=self.batch_size, hooks=self._hooks(),
+                              forward_args=forward_args)
 
-    def _explain(self, X, target=None, baselines=None):
+    def _explain(self, X, target=None, baselines=None, forward_args=None):
         import torch
 
-        engine = self._engine()
+        self._refuse_several_inputs(False, forward_args is not None)
+        engine = self._engine(forward_args)
         extra, base = {}, None
         # Tensors made under a caller's inference_mode could not enter autograd.
         with torch.inference_mode(False):
@@ -189,10 +210,34 @@ class GradientMixin:
             outputs = engine.outputs(x) if self._needs_outputs else None
             targets = engine.resolve_targets(target, x.shape[0], outputs)
             result = self._attribute(engine, x, targets, outputs, **extra)
-            if baselines is not None:
+            if baselines is not None:  # refs[i] runs with row i's forward arguments
                 base = engine.outputs(refs).gather(1, result["targets"][:, None])[:, 0]
                 result["baselines"] = True
+            elif forward_args is not None:  # the background mean with each row's arguments
+                base = self._row_base_values(engine, result["targets"])
         return self._explanation(X, engine, outputs, base=base, **result)
+
+    def _row_base_values(self, engine, targets):
+        """``mean_b f_t(b, args_r)`` per explained row ``r`` (ndarray of shape (n,))."""
+        import torch
+
+        from ..adapters._torch import eval_mode
+
+        refs = engine.to_tensor(self.background_, name="background")
+        n, m = targets.shape[0], refs.shape[0]
+        w = self.background_weights_
+        w = torch.as_tensor(np.full(m, 1.0 / m) if w is None else w, dtype=torch.float64,
+                            device=refs.device)
+        step = max(1, engine.chunk_size(refs[0].numel()) // m)  # rows per pass
+        base = []
+        with torch.no_grad(), eval_mode(self.model_.module):
+            for r0 in range(0, n, step):
+                rows = engine.arange(r0, r0 + step, n)
+                out = engine._forward(refs.repeat(rows.shape[0], *([1] * (refs.dim() - 1))),
+                                      rows.repeat_interleave(m))
+                picked = out.gather(1, targets[rows].repeat_interleave(m)[:, None])[:, 0]
+                base.append(picked.double().view(-1, m) @ w)
+        return _to_numpy(torch.cat(base))
 
     def _attribute(self, engine, x, targets, outputs):
         """Return a dict with ``values`` and ``targets`` (tensors), optionally
@@ -203,7 +248,10 @@ class GradientMixin:
     def _explanation(self, X, engine, outputs, *, values, targets, base=None, delta=None,
                      stderr=None, extras=None, data=None, **meta):
         positions = engine.positions(targets)
-        base = self._expected_value_array()[positions] if base is None else _to_numpy(base)
+        if base is None:
+            base = self._expected_value_array()[positions]
+        elif _is_tensor(base):
+            base = _to_numpy(base)
         if self._completeness is not None and delta is None:
             fx = outputs.gather(1, targets[:, None])[:, 0]
             delta = values.flatten(1).sum(1) - fx

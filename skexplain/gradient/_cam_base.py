@@ -63,6 +63,7 @@ class LayerMapMixin:
     # Submodules passed as parameters are parts of the model: clone shares them
     # (a deep copy would no longer be a submodule of the model).
     _module_params = ("layer",)
+    _several_inputs = False
 
     def __sklearn_clone__(self):
         params = self.get_params(deep=False)
@@ -75,6 +76,8 @@ class LayerMapMixin:
 
         # NaN first, as for every gradient explainer; then the shape, before the
         # adapter runs a conv model on tabular rows and blames the model
+        self._refuse_several_inputs(self.input_spec_ is not None,
+                                    getattr(self, "_fit_forward_args", None) is not None)
         check_finite_background(background, type(self).__name__)
         check_image_shape(np.shape(background)[1:], type(self).__name__)
         return super()._make_model(background)
@@ -136,7 +139,8 @@ def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True):
     maps, used = [], []
 
     def make(start, stop, _hooks):
-        return Batch(x[start:stop], None if targets is None else targets[start:stop])
+        return Batch(x[start:stop], None if targets is None else targets[start:stop],
+                     rows=torch.arange(start, stop, device=x.device))
 
     def consume(result):
         alpha = result.layer_grads.flatten(2).mean(2)  # (rows, K)

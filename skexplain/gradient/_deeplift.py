@@ -201,7 +201,9 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
             split.half = stop - start
             points = torch.cat([x[rows], refs[ref]])
             sel = None if targets is None else targets[rows]
-            return Batch(points, sel, n_select=stop - start, aux=(start, rows, ref, points))
+            # the references run with their explained row's forward arguments
+            return Batch(points, sel, n_select=stop - start, aux=(start, rows, ref, points),
+                         rows=torch.cat([rows, rows]))
 
         def consume(result):
             start, rows, ref, points = result.batch.aux

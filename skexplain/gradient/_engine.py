@@ -54,6 +54,9 @@ class Batch:
         this pass (of the shape it returns on ``points``); the layers after
         it compute on them, and ``Pass.layer_grads`` is taken with respect
         to them (layer Integrated Gradients moves along a path there).
+    rows : LongTensor of shape (n_points,) or None
+        The explained row of each point: the engine's per-row
+        ``forward_args`` are taken at these rows (needed when it has some).
     """
 
     points: torch.Tensor
@@ -62,6 +65,7 @@ class Batch:
     n_select: Optional[int] = None
     aux: Any = None
     layer_values: Optional[torch.Tensor] = None
+    rows: Optional[torch.Tensor] = None
 
 
 @dataclass
@@ -117,6 +121,10 @@ class GradientEngine:
     input_grads : bool, default=True
         Differentiate with respect to the input points.  With a ``layer``
         and ``input_grads=False`` the backward pass stops at the layer.
+    forward_args : tuple or None, default=None
+        ``additional_forward_args`` of the explained rows (checked: per-row
+        tensors have one entry per row), passed to the module after the
+        input; each point gets its row's (``Batch.rows``).
 
     Examples
     --------
@@ -133,8 +141,10 @@ class GradientEngine:
     True
     """
 
-    def __init__(self, model, *, batch_size=None, hooks=None, layer=None, input_grads=True):
+    def __init__(self, model, *, batch_size=None, hooks=None, layer=None, input_grads=True,
+                 forward_args=None):
         self.model = model
+        self.forward_args = forward_args
         self.batch_size = batch_size
         self.hooks = hooks
         self.layer = layer
@@ -238,8 +248,13 @@ class GradientEngine:
         # forward-only passes gain little from size: the conservative budget everywhere
         step = self.batch_size or max(1, _CHUNK_ELEMENTS["cpu"] // max(x[0].numel(), 1))
         with torch.no_grad(), eval_mode(self.model.module):
-            parts = [self._forward(x[i:i + step]) for i in range(0, x.shape[0], step)]
+            parts = [self._forward(x[i:i + step], self.arange(i, i + step, x.shape[0]))
+                     for i in range(0, x.shape[0], step)]
         return torch.cat(parts)
+
+    def arange(self, start, stop, n=None):
+        """Rows ``start..stop-1`` (clipped to ``n``) as a LongTensor on the device."""
+        return torch.arange(start, stop if n is None else min(stop, n), device=self.device)
 
     def run(self, n_points, point_numel, make, consume, group=1):
         """One forward+backward pass per chunk of at most ``chunk_size`` points.
@@ -300,7 +315,7 @@ class GradientEngine:
         if batch.layer_values is not None:
             self._capture.replacement = batch.layer_values
         try:
-            out = self._forward(leaf)
+            out = self._forward(leaf, batch.rows)
         finally:
             if self._capture is not None:
                 self._capture.replacement = None
@@ -328,8 +343,21 @@ class GradientEngine:
                     None if activations is None else activations.detach(),
                     grads[-1] if activations is not None else None)
 
-    def _forward(self, batch):
+    def row_args(self, rows):
+        """The forward arguments of the points of explained ``rows`` (a LongTensor)."""
+        args = self.forward_args
+        if args is None:
+            return ()
+        if rows is None and any(torch.is_tensor(a) for a in args):
+            raise RuntimeError("internal error: a Batch without rows met per-row "
+                               "additional_forward_args")  # pragma: no cover
+        return tuple(a[rows] if torch.is_tensor(a) else a for a in args)
+
+    def _forward(self, batch, rows=None):
+        args = None if self.forward_args is None else self.row_args(rows)
         try:
+            if args is not None:
+                return self.model.forward(batch, args)
             return self.model.forward(batch)
         except torch.cuda.OutOfMemoryError:
             raise  # run() retries with smaller passes

@@ -106,18 +106,21 @@ class ExpectedGradients(LayerMixin, GradientMixin, BaseExplainer):
         import torch
 
         refs = engine.to_tensor(self.background_, name="background")
-        inputs = acts = None
+        inputs = acts = ref_at = None
+        m = refs.shape[0]
         if self.layer_ is not None:  # the paths run between the layer's outputs
             inputs, acts = x, self._activations(engine, x)
-            x, refs = acts, self._activations(engine, refs)
+            refs, ref_at = self._reference_activations(engine, refs, x.shape[0])
+            x = acts
         S = self.n_samples
-        ref_index, alphas = self._draws(x.shape[0], refs.shape[0])
+        ref_index, alphas = self._draws(x.shape[0], m)
         ref_index = ref_index.to(x.device)
         alphas = alphas.to(device=x.device, dtype=x.dtype)
         one = torch.ones(1, dtype=x.dtype, device=x.device)
 
         def pairs(p0, p1):  # pair p = (row p // S, sample p % S), one step each
-            return torch.arange(p0, p1, device=x.device) // S, ref_index[p0:p1]
+            rows = torch.arange(p0, p1, device=x.device) // S
+            return rows, ref_index[p0:p1] if ref_at is None else ref_at(rows, ref_index[p0:p1])
 
         total, squares = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=S,

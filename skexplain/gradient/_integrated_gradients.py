@@ -90,6 +90,22 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     >>> expl = ig.fit(torch.zeros(1, 3, dtype=torch.long)).explain(ids, target=1)
     >>> expl.values.shape, bool(np.abs(expl.delta).max() < 1e-5)
     ((2, 3), True)
+
+    Several inputs and a per-row mask (``additional_forward_args``): one
+    Explanation per input, completeness over their sum.
+
+    >>> class TwoInputs(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.a, self.b = torch.nn.Linear(3, 2), torch.nn.Linear(2, 2)
+    ...     def forward(self, a, b, mask):
+    ...         return torch.tanh(self.a(a) + self.b(b)) * mask
+    >>> ig = IntegratedGradients(TwoInputs()).fit(
+    ...     (torch.zeros(1, 3), torch.zeros(1, 2)), additional_forward_args=(torch.ones(1, 2),))
+    >>> a_expl, b_expl = ig.explain((torch.randn(4, 3), torch.randn(4, 2)), target=0,
+    ...                             additional_forward_args=(torch.ones(4, 2),))
+    >>> a_expl.values.shape, b_expl.values.shape, bool(np.abs(a_expl.delta).max() < 1e-5)
+    ((4, 3), (4, 2), True)
     """
 
     _completeness = "approximate"
@@ -119,31 +135,35 @@ class IntegratedGradients(LayerMixin, GradientMixin, BaseExplainer):
     def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
 
-        # per-row baselines: one pair (row i, reference i) per row, weight 1
-        refs = (engine.to_tensor(self.background_, name="background") if baselines is None
-                else baselines)
-        inputs = acts = None
+        if baselines is None:  # pairs (row, background row), the background's weights
+            refs = engine.to_tensor(self.background_, name="background")
+            m, ref_weights = refs.shape[0], self.background_weights_
+            if ref_weights is None:
+                ref_weights = [1.0 / m] * m
+        else:  # per-row baselines: one pair (row i, reference i) per row, weight 1
+            refs, m, ref_weights = baselines, 1, [1.0]
+        inputs = acts = ref_at = None
         if self.layer_ is not None:  # the path runs between the layer's outputs
             inputs, acts = x, self._activations(engine, x)
-            x, refs = acts, self._activations(engine, refs)
-        nodes, weights = self.alphas_, self.step_weights_
-        ref_weights = self.background_weights_
-        if baselines is not None:
-            ref_weights = [1.0] * refs.shape[0]
-        elif ref_weights is None:
-            ref_weights = [1.0 / refs.shape[0]] * refs.shape[0]
+            if baselines is None:
+                refs, ref_at = self._reference_activations(engine, refs, x.shape[0])
+            else:  # reference i runs with row i's forward arguments, if any
+                refs = self._activations(engine, refs)
+            x = acts
         as_t = lambda a: torch.as_tensor(a, dtype=x.dtype, device=x.device)  # noqa: E731
-        nodes, weights, ref_weights = as_t(nodes), as_t(weights), as_t(ref_weights)
-        m = 1 if baselines is not None else refs.shape[0]
+        nodes, weights = as_t(self.alphas_), as_t(self.step_weights_)
+        ref_weights = as_t(ref_weights)
 
         def pairs(p0, p1):  # pair p = (row p // m, reference p % m), or (p, p) with baselines
             p = torch.arange(p0, p1, device=x.device)
-            return (p, p) if baselines is not None else (p // m, p % m)
+            if baselines is not None:
+                return p, p
+            return (p // m, p % m) if ref_at is None else (p // m, p)  # p = ref_at(p//m, p%m)
 
         total, _ = integrate_paths(
             engine, x, refs, targets, pairs, pairs_per_row=m,
             alphas=lambda p0, p1: nodes.expand(p1 - p0, -1), step_weights=weights,
-            pair_weights=lambda p0, p1, ref: ref_weights[ref], inputs=inputs,
+            pair_weights=lambda p0, p1, ref: ref_weights[ref % m], inputs=inputs,
             reduce=self._reduce)
         return {"values": total, "targets": targets,
                 "n_gradient_points": x.shape[0] * m * nodes.shape[0],

@@ -79,8 +79,12 @@ class LayerMixin:
                 raise ValueError(f"layer_reduce={self.layer_reduce!r} sums attributions to a "
                                  "layer; it needs layer= (e.g. the nn.Embedding); got layer=None.")
             return model
+        from ..utils._inputs import take_arg_rows
+
         name, sub = resolve_layer(model.module, self.layer)
-        acts = layer_output(model.module, sub, model.to_tensor(background[:1]), layer_name=name)
+        args = take_arg_rows(getattr(self, "_fit_forward_args", None), slice(0, 1))
+        acts = layer_output(model.module, sub, model.to_tensor(background[:1]), layer_name=name,
+                            forward=lambda t: model.forward(t, args))
         if not acts.is_floating_point():
             raise ValueError(f"layer={name!r} returns {acts.dtype} values, which have no "
                              "gradient; choose a layer with a floating output (e.g. the "
@@ -100,16 +104,16 @@ class LayerMixin:
         if self.layer is None:
             super()._check_integer_inputs(model)
 
-    def _engine(self):
+    def _engine(self, forward_args=None):
         if self.layer_ is None:
-            return super()._engine()
+            return super()._engine(forward_args)
         from ..adapters._torch_layers import resolve_layer
         from ._engine import GradientEngine
 
         # The backward pass stops at the layer: its output is the leaf differentiated.
         return GradientEngine(self.model_, batch_size=self.batch_size, hooks=self._hooks(),
                               layer=resolve_layer(self.model_.module, self.layer_),
-                              input_grads=False)
+                              input_grads=False, forward_args=forward_args)
 
     def _reduce(self, values):
         """Layer attributions (or activations) summed as ``layer_reduce`` asks."""
@@ -131,13 +135,43 @@ class LayerMixin:
         return np.asarray([f"{self.layer_}_{i}" for i in range(int(np.prod(self.layer_shape_)))],
                           dtype=object)
 
-    def _activations(self, engine, x):
-        """The layer's output on the rows ``x``, without gradients, in chunks."""
+    def _activations(self, engine, x, rows=None):
+        """The layer's output on the points ``x``, without gradients, in chunks.
+
+        ``rows``: the explained row of each point, whose forward arguments it
+        gets (None: the rows ``x`` themselves, or shared arguments only).
+        """
         import torch
 
         from ..adapters._torch_layers import layer_output
+        from ..utils._inputs import has_row_args
 
         name, sub = engine.layer
         step = engine.chunk_size(x[0].numel())
-        return torch.cat([layer_output(self.model_.module, sub, x[i:i + step], layer_name=name)
+        if rows is None and has_row_args(engine.forward_args):
+            rows = engine.arange(0, x.shape[0])
+
+        def forward(i):
+            args = engine.row_args(None if rows is None else rows[i:i + step])
+            return lambda t: self.model_.forward(t, args)
+
+        return torch.cat([layer_output(self.model_.module, sub, x[i:i + step], layer_name=name,
+                                       forward=forward(i))
                           for i in range(0, x.shape[0], step)])
+
+    def _reference_activations(self, engine, refs, n):
+        """The layer's output on the references, and how a pair indexes it.
+
+        With per-row forward arguments the references' activations depend on
+        the explained row (its mask), so there is one set per row: returns
+        ``(acts of shape (n * m, ...), index)`` with ``index(rows, ref) =
+        rows * m + ref``; otherwise ``(acts of shape (m, ...), None)``.
+        """
+        from ..utils._inputs import has_row_args
+
+        if not has_row_args(engine.forward_args):
+            return self._activations(engine, refs), None
+        m = refs.shape[0]
+        rows = engine.arange(0, n).repeat_interleave(m)
+        acts = self._activations(engine, refs.repeat(n, *([1] * (refs.dim() - 1))), rows)
+        return acts, lambda r, ref: r * m + ref

@@ -129,10 +129,12 @@ def integrate_paths(engine, x, refs, targets, pairs, *, pairs_per_row, alphas,
         points = torch.addcmul(ref[:, None], a.view(a.shape + feature_dims), diff[:, None])
         sel = targets[rows].repeat_interleave(a.shape[1])
         if inputs is None:
-            return Batch(points.flatten(0, 1), sel, aux=(p0, p1, k0, ref_index, diff))
+            return Batch(points.flatten(0, 1), sel, aux=(p0, p1, k0, ref_index, diff),
+                         rows=rows.repeat_interleave(a.shape[1]))
         # the row's own input, the layer's output moved along the path
-        return Batch(inputs[rows.repeat_interleave(a.shape[1])], sel,
-                     aux=(p0, p1, k0, ref_index, diff), layer_values=points.flatten(0, 1))
+        point_rows = rows.repeat_interleave(a.shape[1])
+        return Batch(inputs[point_rows], sel, aux=(p0, p1, k0, ref_index, diff),
+                     layer_values=points.flatten(0, 1), rows=point_rows)
 
     def consume(result):
         (p0, p1, k0, ref_index, diff) = result.batch.aux

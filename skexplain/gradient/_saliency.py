@@ -33,7 +33,8 @@ def plain_gradients(engine, x, targets):
     grads, used, acts = [], [], []
 
     def make(start, stop, _hooks):
-        return Batch(x[start:stop], None if targets is None else targets[start:stop])
+        return Batch(x[start:stop], None if targets is None else targets[start:stop],
+                     rows=engine.arange(start, stop))
 
     def consume(result):
         grads.append(result.grads if result.layer_grads is None else result.layer_grads)

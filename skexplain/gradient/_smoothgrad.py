@@ -173,6 +173,11 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         if not isinstance(self.model, BaseExplainer):
             return super()._make_model(background)
         check_wrappable(self.model, self.output)
+        if self.input_spec_ is not None or self._fit_forward_args is not None:
+            raise TypeError(
+                f"SmoothGrad wrapping {type(self.model).__name__} takes a single input "
+                "without additional_forward_args; for several inputs or forward arguments "
+                "pass the torch module itself: SmoothGrad(module).")
         inner = clone(self.model)  # the user's explainer is never fitted by us
         model = inner._make_model(background)
         self.explainer_ = inner
@@ -209,6 +214,8 @@ class SmoothGrad(GradientMixin, BaseExplainer):
             sigma = torch.as_tensor(np.array(std), device=x.device).to(x.dtype).unsqueeze(0)
             return sigma, (float(std.flat[0]) if np.ptp(std) == 0 else std.tolist())
         level = _DEFAULT_NOISE_LEVEL if self.noise_level is None else self.noise_level
+        if getattr(self, "input_spec_", None) is not None:  # several inputs: each one's own range
+            return self._sigma_per_input(x, level)
         flat = x.flatten(1)
         # The ranges in float64 (numpy, for the metadata, has no bfloat16); for a
         # half-precision module the noise is drawn in float32 and rounded, so it
@@ -219,6 +226,21 @@ class SmoothGrad(GradientMixin, BaseExplainer):
         sigma64 = level * spread
         sigma = sigma64.to(x.dtype).view((-1,) + (1,) * (x.dim() - 1))
         return sigma, np.round(sigma64.cpu().numpy(), 12).tolist()
+
+    def _sigma_per_input(self, x, level):
+        """Relative noise for packed inputs: each input's range in each row."""
+        import torch
+
+        spec, sigma, meta = self.input_spec_, torch.empty_like(x), []
+        for k in range(spec.n_inputs):
+            part = x[:, spec.columns(k)]
+            spread = part.max(1).values.double() - part.min(1).values.double()
+            if level > 0 and bool((spread == 0).any()):
+                _refuse_zero_range(torch.nonzero(spread == 0)[:, 0].tolist(), level,
+                                   part.shape[1])
+            sigma[:, spec.columns(k)] = (level * spread).to(x.dtype)[:, None]
+            meta.append(np.round((level * spread).cpu().numpy(), 12).tolist())
+        return sigma, meta
 
     def _attribute(self, engine, x, targets, outputs, baselines=None):
         import torch
@@ -258,12 +280,16 @@ class SmoothGrad(GradientMixin, BaseExplainer):
                 sum_rows(squares, values.square_(), start, S)
 
         if hasattr(self, "explainer_"):
+            if engine.forward_args is not None:
+                raise TypeError(
+                    f"SmoothGrad wrapping {type(self.explainer_).__name__} does not take "
+                    "additional_forward_args; pass the torch module itself: SmoothGrad(module).")
             step = self.batch_size or engine.chunk_size(numel)
             explain_noisy(self.explainer_, n * S, step, noisy, targets, add, baselines)
         else:
             def make(start, stop, _hooks):
                 points, rows = noisy(start, stop)
-                return Batch(points, targets[rows], aux=start)
+                return Batch(points, targets[rows], aux=start, rows=rows)
 
             engine.run(n * S, numel, make, lambda result: add(result.batch.aux, result.grads))
         if self.variant == "smoothgrad":

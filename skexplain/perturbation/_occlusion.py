@@ -177,6 +177,9 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
             raise ValueError(f"{cls}: window and feature_groups cannot be combined; choose "
                              f"one (got window={self.window!r} and feature_groups).")
         self.window_ = self.stride_ = None
+        if self.window is not None and getattr(self, "input_spec_", None) is not None:
+            raise ValueError(f"{cls}: window slides over one input's shape; with several "
+                             "inputs use feature ablation (window=None) or feature_groups.")
         if self.window is not None:
             self.window_, self.stride_ = check_windows(self.window, self.stride,
                                                        self.feature_shape_, cls)
@@ -219,10 +222,15 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
         return max(1, _TORCH_CPU_BATCH_BYTES // row_bytes)
 
     # ---------------------------------------------------------------- explain
-    def _explain(self, X, target=None, baselines=None):
+    def _explain(self, X, target=None, baselines=None, forward_args=None):
         """Explain every output, or only the ``target`` ones (an image classifier
         with 1000 classes would otherwise hold 1000 attribution maps per row).
-        With ``baselines`` each row's occluded places take its own reference's values."""
+        With ``baselines`` each row's occluded places take its own reference's values;
+        with ``forward_args`` each row's occluded copies get its arguments."""
+        if forward_args is not None:
+            from .._multi_input import explain_rows_with_args
+
+            return explain_rows_with_args(self, X, target, forward_args, baselines)
         picks = self._picks(target, X.shape[0])
         X = align_rows(self.reference_, X)
         try:
