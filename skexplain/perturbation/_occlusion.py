@@ -197,7 +197,11 @@ class Occlusion(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer)
         if background.shape[0] == 1:
             preds = self.background_predictions_
         else:  # the evaluator evaluates its (one-row) background
-            preds = CoalitionEvaluator(self.model_, self.reference_).background_predictions
+            model = self.model_
+            args = getattr(self, "_fit_forward_args", None)  # set during fit only
+            if args is not None:  # the mean row has no arguments of its own: row 0's, as
+                model = model.bind_args(args, row=0)  # one row would; explain redoes it per row
+            preds = CoalitionEvaluator(model, self.reference_).background_predictions
         self.reference_prediction_ = float(preds[0, 0]) if preds.shape[1] == 1 else preds[0]
 
     def _windows(self):
