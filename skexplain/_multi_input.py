@@ -10,7 +10,9 @@ row, anything else is passed as is.  The gradient engine gathers them by the
 explained row of every point; the perturbation explainers explain each row
 with a model bound to that row's arguments (so every hybrid of row ``r``
 carries ``r``'s mask), its base value being the background mean with those
-arguments.
+arguments.  Per-row ``baselines`` (a tuple like ``X``, checked and packed by
+:func:`skexplain.utils._baselines.check_baselines`) compose with them: the
+copy bound to row ``r``'s arguments explains ``r`` against its reference.
 """
 import copy
 
@@ -135,22 +137,6 @@ def split_explanation(explainer, expl):
     return tuple(parts)
 
 
-def concat_explanations(parts):
-    """Row-wise concatenation of explanations of the same features and outputs."""
-    first = parts[0]
-    if len(parts) == 1:
-        return first
-    cat = lambda name: (None if getattr(first, name) is None  # noqa: E731
-                        else np.concatenate([getattr(p, name) for p in parts]))
-    extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in first.extras}
-    meta = dict(first.metadata)
-    if "n_model_rows" in meta:
-        meta["n_model_rows"] = int(sum(p.metadata["n_model_rows"] for p in parts))
-    return Explanation(cat("values"), cat("base_values"), cat("data"), first.feature_names,
-                       first.output_names, stderr=cat("stderr"), delta=cat("delta"),
-                       extras=extras, metadata=meta)
-
-
 def explain_rows_with_args(explainer, X, target, args, baselines=None):
     """A perturbation explainer's explanation with ``additional_forward_args``.
 
@@ -172,7 +158,12 @@ def explain_rows_with_args(explainer, X, target, args, baselines=None):
         sub_target = [target[r] for r in rows] if per_row else target
         extra = {} if baselines is None else {"baselines": select_rows(baselines, rows)}
         parts.append(bound._explain(select_rows(X, rows), target=sub_target, **extra))
-    return concat_explanations(parts)
+    from .perturbation._baselines import same_rows, stack_rows
+
+    expl = stack_rows(parts, groups, n)  # per-row metadata kept per row, model rows summed
+    if baselines is not None and len(parts) > 1:
+        expl.metadata["n_references"] = len(same_rows(baselines))
+    return expl
 
 
 def _bound_copy(explainer, args, row, *, background=True):

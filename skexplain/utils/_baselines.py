@@ -3,14 +3,18 @@
 :func:`check_baselines` turns what the user passed (rows, a single row, a
 number) into one reference row per explained row, validated as ``X`` is:
 same feature shape, same columns as the background, numbers where the
-explainer needs numbers, whole numbers for a model taking token ids.  It
-works on one input; an explainer of several inputs calls it per input.
+explainer needs numbers, whole numbers for a model taking token ids.  For
+an explainer fitted on several inputs it takes a tuple like ``X`` (or one
+number for every input), checks each entry as the baselines of that input
+alone and packs them as ``X`` is packed (see :mod:`skexplain.utils._inputs`).
 """
+import copy
 import numbers
 
 import numpy as np
 import pandas as pd
 
+from ._inputs import pack_inputs
 from ._validation import _is_tensor, check_rows
 
 __all__ = ["TAKES_BASELINES", "check_baselines", "no_baselines_error"]
@@ -54,6 +58,7 @@ def check_baselines(explainer, baselines, n, *, keep_tensors=False, name="baseli
     Returns
     -------
     ndarray, DataFrame or tensor of shape (n, \\*feature_shape)
+        Fitted on several inputs: the packed rows, of shape (n, D).
 
     Examples
     --------
@@ -65,6 +70,9 @@ def check_baselines(explainer, baselines, n, *, keep_tensors=False, name="baseli
     array([[2., 2., 2.],
            [2., 2., 2.]])
     """
+    spec = getattr(explainer, "input_spec_", None)
+    if spec is not None:
+        return _check_per_input(explainer, spec, baselines, n, keep_tensors, name)
     shape = tuple(explainer.feature_shape_)
     if isinstance(baselines, (str, bytes, dict)):
         raise TypeError(f"{name} must be reference rows (an array-like, DataFrame or tensor) "
@@ -93,6 +101,56 @@ def check_baselines(explainer, baselines, n, *, keep_tensors=False, name="baseli
     if _is_tensor(data):
         return data.expand((n,) + tuple(data.shape[1:]))
     return data.iloc[[0] * n] if hasattr(data, "iloc") else np.repeat(data, n, axis=0)
+
+
+def _check_per_input(explainer, spec, baselines, n, keep_tensors, name):
+    """A tuple of per-input baselines (or one number for all), checked and packed."""
+    k_in = spec.n_inputs
+    if _is_number(baselines):
+        parts = (baselines,) * k_in
+    elif isinstance(baselines, (tuple, list)) and len(baselines) == k_in:
+        parts = tuple(baselines)
+    else:
+        got = (f"a {type(baselines).__name__} of {len(baselines)} entries"
+               if isinstance(baselines, (tuple, list)) else
+               f"a single {type(baselines).__name__}" + (
+                   f" of shape {tuple(baselines.shape)}" if hasattr(baselines, "shape") else ""))
+        shapes = ", ".join(f"(n, {_dims(s)})" for s in spec.shapes)
+        raise ValueError(
+            f"{name} must be a tuple of {k_in} entries like X, one per input (shapes "
+            f"{shapes}, a single row or a number each), or one number for every input; "
+            f"got {got}.")
+    backgrounds = spec.unpack_numpy(explainer.background_)
+    checked = [check_baselines(_input_view(explainer, spec, k, backgrounds[k]), part, n,
+                               keep_tensors=keep_tensors, name=f"{name}[{k}]")
+               for k, part in enumerate(parts)]
+    if not all(_is_tensor(part) for part in checked):
+        checked = [part.detach().cpu().numpy() if _is_tensor(part) else part
+                   for part in checked]
+    return pack_inputs(checked, spec, name=name)
+
+
+def _input_view(explainer, spec, k, background):
+    """A shallow copy of ``explainer`` that reads as if fitted on input ``k`` alone."""
+    view = copy.copy(explainer)
+    view.input_spec_ = None
+    view.background_ = background
+    view.feature_shape_, view.n_features_in_ = spec.shapes[k], spec.sizes[k]
+    view.model_ = _InputModel(explainer.model_, k)
+    return view
+
+
+class _InputModel:
+    """What the whole-number check reads from the model, for input ``k`` alone."""
+
+    def __init__(self, model, k):
+        dtypes = getattr(model, "input_dtypes", None)
+        self.input_dtype = None if dtypes is None else dtypes[k]
+        self.takes_integers = self.input_dtype is not None
+        self._who = f"input {k} of {model.describe()}"
+
+    def describe(self):
+        return self._who
 
 
 def _is_number(value):
