@@ -193,6 +193,53 @@ def test_shared_argument_and_one_number_for_every_input(problem):
     assert zero[0].metadata["n_references"] == 1
 
 
+@pytest.mark.parametrize("cls", [ExactShapley, IntegratedGradients])
+def test_tuple_baselines_without_forward_args(problem, cls):
+    """Several inputs, no forward arguments: a number for one input, rows for the other."""
+    model, X, R, mask, background = problem
+    ones = torch.ones(N, 6, dtype=torch.float64)
+
+    class Open(nn.Module):  # the mask closed over: every unit open
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, a, b):
+            return self.inner(a, b, torch.ones(a.shape[0], 6, dtype=a.dtype))
+
+    explainer = cls(Open(), **({"output": 1} if cls is ExactShapley else {})).fit(background)
+    expl = explainer.explain(X, **({} if cls is ExactShapley else {"target": 1}),
+                             baselines=(0.0, R[1]))
+    zero = (torch.zeros_like(X[0]), R[1])
+    np.testing.assert_allclose(expl[0].base_values, _f(model, zero, ones, 1), atol=1e-12)
+    if cls is ExactShapley:
+        for i in range(N):
+            phi = _brute_shapley(model, (X[0][i].numpy(), X[1][i].numpy()),
+                                 (np.zeros(3), R[1][i].numpy()), ones[i], 1)
+            np.testing.assert_allclose(
+                np.concatenate([expl[0].values[i], expl[1].values[i].ravel()]), phi, atol=1e-12)
+    else:
+        assert np.abs(expl[0].delta).max() < 1e-4
+
+
+def test_token_id_input_baselines_must_be_whole_numbers():
+    class IdsAndFloats(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.lin, self.out = nn.Embedding(6, 3), nn.Linear(2, 3), nn.Linear(3, 1)
+
+        def forward(self, ids, x):
+            return self.out(self.emb(ids).mean(1) + self.lin(x))
+
+    torch.manual_seed(0)
+    ids, x = torch.randint(0, 6, (3, 4)), torch.randn(3, 2)
+    ex = ExactShapley(IdsAndFloats()).fit((torch.zeros(1, 4, dtype=torch.long), torch.zeros(1, 2)))
+    a, b = ex.explain((ids, x), baselines=(torch.zeros(3, 4, dtype=torch.long), 0.5))
+    assert a.data.dtype == np.int64 and a.values.shape == (3, 4)
+    with pytest.raises(ValueError, match=r"baselines\[0\] must hold whole numbers for input 0"):
+        ex.explain((ids, x), baselines=(np.full((3, 4), 0.5), 0.0))
+
+
 def test_completeness_base_is_reference_with_row_args(problem):
     """IG: sum of values + base f(r_i, args_i) = f(x_i, args_i); changing row 1's mask
     changes only row 1's base value."""
