@@ -21,13 +21,15 @@ class _Found(Exception):
     """Stops the probing forward pass at the embedding (nothing after it runs)."""
 
 
-def find_id_embedding(module, x):
+def find_id_embedding(module, x, call=None):
     """``(name, num_embeddings)`` of the first embedding called on ``x`` itself, or None.
 
     Runs ``module`` on ``x`` (an int64 tensor, one row) with temporary
     forward pre-hooks on its ``nn.Embedding``/``nn.EmbeddingBag`` submodules,
     stopped at the first one whose input *is* ``x``; the hooks are removed
     before returning.  A module failing before any such embedding gives None.
+    ``call``: runs the module with ``x`` among its arguments (other inputs,
+    ``additional_forward_args``); default ``module(x)``.
     """
     import torch
 
@@ -46,7 +48,7 @@ def find_id_embedding(module, x):
         return None
     try:
         with torch.no_grad(), eval_mode(module):
-            module(x)
+            module(x) if call is None else call()
     except _Found as found:
         return found.args
     except Exception:  # the module's own error is reported by the call that needs it

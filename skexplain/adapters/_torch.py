@@ -195,8 +195,10 @@ class TorchModel(Model):
                 raise
         native = torch.bool if kind == "b" else torch.int64
         if kind == "i":  # before torch's "index out of range in self" on a bad id
-            self.id_embedding = find_id_embedding(
-                self.module, _exact_tensor(sample, native, self.device, self.describe()))
+            ids = _exact_tensor(sample, native, self.device, self.describe())
+            args = self._args_for(0, 1)  # the sample's forward arguments, if any
+            self.id_embedding = find_id_embedding(self.module, ids,
+                                                  lambda: self.module(ids, *args))
             self.check_ids(sample, "the data given to fit (the background)")
         tries = [native, None] if integer_inputs == "keep" else [None, native]
         errors = []

@@ -55,19 +55,52 @@ class PackedTorchModel(TorchModel):
                   for k in self.spec.kinds]
         if all(d is None for d in native):
             return self.predict_all_columns(sample)
+        if torch.int64 in native:  # before torch's "index out of range in self" on a bad id
+            self._set_dtypes(native)
+            self._find_id_embeddings(sample)
+            self.check_ids(sample, "background")
         floats = [None] * len(native)
         tries = [native, floats] if integer_inputs == "keep" else [floats, native]
         errors = []
         for dtypes in tries:
             self._set_dtypes(dtypes)
             try:
-                return self.predict_all_columns(sample)
+                out = self.predict_all_columns(sample)
             except ModelEvaluationError as exc:
                 errors.append(exc)
+            else:
+                self._find_id_embeddings(sample)
+                return out
         self._set_dtypes(tries[0])
         raise ModelEvaluationError(
             f"{errors[0]} (with the integer inputs passed the other way, as floats or as "
             f"int64, it raised too: {errors[1]})") from errors[0]
+
+    def _find_id_embeddings(self, sample):
+        """Per input passed as int64: the embedding called on it itself (see
+        :func:`~skexplain.adapters._token_ids.find_id_embedding`), or None."""
+        import torch
+
+        from ._token_ids import find_id_embedding
+
+        parts = [self._cast(k, part) for k, part in
+                 enumerate(self.spec.unpack(self.to_tensor(sample)))]
+        args = self._args_for(0, 1)  # the sample's forward arguments, if any
+        self.id_embeddings = [
+            find_id_embedding(self.module, part, lambda: self.module(*parts, *args))
+            if dtype == torch.int64 else None for part, dtype in zip(parts, self.input_dtypes)]
+
+    def check_ids(self, X, name="X"):
+        """Refuse token ids outside the range of the embedding each integer input
+        feeds, naming ``name[k]`` (see :meth:`TorchModel.check_ids`)."""
+        from ._token_ids import check_token_ids
+
+        found = getattr(self, "id_embeddings", None)
+        if not found or all(e is None for e in found):
+            return
+        for k, part in enumerate(self.spec.unpack(X)):
+            if found[k] is not None:
+                check_token_ids(_as_ids(part), found[k], f"{name}[{k}]", self.describe())
 
     def _set_dtypes(self, dtypes):
         import torch
@@ -114,3 +147,14 @@ class PackedTorchModel(TorchModel):
                 f"input {k} of {self.describe()} takes {dtype} values (token ids or codes, "
                 f"chosen at fit on integer data); got the non-integer value {bad!r}.")
         return part.to(dtype)
+
+
+def _as_ids(part):
+    """Ids packed beside floats (whole float64 numbers) as int64, so errors show ids."""
+    if isinstance(part, np.ndarray):
+        whole = part.dtype.kind == "f" and np.isfinite(part).all() and (
+            part == np.round(part)).all()
+        return part.astype(np.int64) if whole else part
+    if part.is_floating_point() and bool(((part == part.round()) & part.isfinite()).all()):
+        return part.long()
+    return part
