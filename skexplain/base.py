@@ -285,11 +285,12 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         X, args = prepare_explain(self, X, additional_forward_args)
         X = self._check_rows(X)
         self.model_.check_ids(X, "X")
+        target = check_target(target, X.shape[0])
         extra = {} if args is None else {"forward_args": args}
         if baselines is not None:  # several inputs: a tuple like X, packed as X is
             extra["baselines"] = self._check_baselines(X, baselines)
             self.model_.check_ids(extra["baselines"], "baselines")
-        expl = self._explain(X, target=check_target(target, X.shape[0]), **extra)
+        expl = self._explain(X, target=target, **extra)
         if getattr(self, "input_spec_", None) is not None:
             return split_explanation(self, expl)
         return expl
