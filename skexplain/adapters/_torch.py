@@ -231,10 +231,45 @@ class TorchModel(Model):
         return module_dtype(self.module)
 
     def describe(self):
+        """Short human description used in error messages.
+
+        Returns
+        -------
+        str
+            ``"the torch module <Class>"``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.describe()
+        'the torch module Linear'
+        """
         return f"the torch module {type(self.module).__name__}"
 
     def to_tensor(self, X):
-        """``X`` (array or tensor) as a tensor on the module's device and input dtype."""
+        """``X`` (array or tensor) as a tensor on the module's device and input dtype.
+
+        Parameters
+        ----------
+        X : ndarray or tensor of shape (n, \\*input_shape)
+            Rows for the module.
+
+        Returns
+        -------
+        torch.Tensor
+            On the module's device, in its floating dtype (token ids stay
+            integers when the module takes them).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.to_tensor([[1, 2, 3]]).dtype
+        torch.float32
+        """
         import torch
 
         if self.input_dtype is not None:
@@ -252,6 +287,24 @@ class TorchModel(Model):
         The caller decides the grad mode and the module's mode.  An output
         of shape (n, \\*output_shape) is flattened to (n, k); anything without
         one row per input row raises ``ModelEvaluationError``.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n, \\*input_shape)
+            Rows, as :meth:`to_tensor` returns them.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, k)
+            The module's output, still attached to the autograd graph.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.forward(torch.ones(4, 3)).shape
+        torch.Size([4, 2])
         """
         return self._check_forward(self.module(X), X.shape[0])
 
