@@ -45,7 +45,6 @@ sphinx_gallery_conf = {
     # minigallery directive)
     "doc_module": ("skexplain",),
     "backreferences_dir": "gen_modules/backreferences",
-    "reference_url": {"skexplain": None},
     "write_computation_times": False,
 }
 

@@ -167,7 +167,7 @@ def assert_feature_unused(explanation, feature, max_share=0.01, *, aggregate="me
                           output=None):
     """Assert that a feature takes at most ``max_share`` of the total importance.
 
-    The share of a feature is its importance (mean |attribution| by default)
+    The share of a feature is its importance (mean absolute attribution by default)
     divided by the sum over all features.  For Shapley values of a model that
     never reads the feature the share is exactly zero (the dummy axiom).
 
