@@ -146,3 +146,55 @@ def test_docstring_sections(name, function):
         ("Returns", doc["Returns"] or doc["Yields"]),
         ("Examples", doc["Examples"])) if not present]
     assert not missing, f"{name}'s docstring has no {' or '.join(missing)} section"
+
+
+# ------------------------------------------------------------ build command
+def test_build_command_treats_warnings_as_errors_and_runs_in_ci():
+    makefile = (DOCS / "Makefile").read_text(encoding="utf-8")
+    options = re.search(r"^SPHINXOPTS\s*\?=(.*)$", makefile, re.M)[1].split()
+    assert "-W" in options and "--keep-going" in options
+    assert "make -C docs html" in (ROOT / "README.rst").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "make -C docs html" in [line.strip() for line in ci]
+    assert 'python -m pip install --quiet ".[docs]"' in [line.strip() for line in ci]
+
+
+def test_gallery_runs_during_the_build_and_generated_files_are_ignored():
+    assert CONF["sphinx_gallery_conf"]["examples_dirs"] == "../examples"
+    assert "plot_gallery" not in CONF["sphinx_gallery_conf"]  # executed (the default)
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    for generated in ("docs/_build/", "docs/auto_examples/", "docs/gen_modules/",
+                      "docs/sg_execution_times.rst"):
+        assert generated in ignored
+
+
+# -------------------------------------------------- the guide's code blocks
+# Pages whose ``.. code-block:: python`` blocks run as they are, in order, each
+# page in its own namespace (blocks are parsed as tests/test_readme.py does).
+RUNNABLE_PAGES = ["quick_start.rst", "user_guide/auditing.rst", "user_guide/pipeline_steps.rst",
+                  "user_guide/images.rst", "user_guide/recurrent.rst",
+                  "user_guide/sanity_checks.rst", "user_guide/scaling.rst",
+                  "user_guide/saving.rst"]
+
+
+def python_blocks(page):
+    from test_readme import literal_blocks
+
+    text = (DOCS / page).read_text(encoding="utf-8")
+    return [code for kind, code in literal_blocks(text) if kind == "python"]
+
+
+@pytest.mark.parametrize("page", RUNNABLE_PAGES)
+def test_guide_code_blocks_run(page, tmp_path, monkeypatch):
+    blocks = python_blocks(page)
+    assert blocks, f"{page} has no python code block"
+    for module in ("torch", "distributed"):  # optional extras
+        if any(re.search(rf"^\s*(import|from) {module}\b", code, re.M) for code in blocks):
+            pytest.importorskip(module)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs__"}
+    for code in blocks:
+        exec(compile(code, page, "exec"), namespace)
