@@ -70,8 +70,7 @@ def resolve(qualified):
     obj = importlib.import_module(module_name)
     for part in rest.split("."):
         obj = getattr(obj, part)
-    # skexplain.audit is a package made callable as the function of the same name
-    return getattr(obj, part) if inspect.ismodule(obj) and hasattr(obj, part) else obj
+    return obj  # as Sphinx imports it: skexplain.audit is the package, not the function
 
 
 PUBLIC = public_names()
