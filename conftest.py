@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 import os
 import pathlib
+import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
@@ -84,3 +85,13 @@ def pytest_collection_modifyitems(config, items):
         if dtest is not None and any(_imports_torch(example.source)
                                      for example in dtest.examples):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test or doctest drew (the docstring examples of every
+    Display draw one; pyplot keeps them all and warns above 20)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")

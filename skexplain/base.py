@@ -125,15 +125,38 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Returns
         -------
         params : dict
+            Parameter names mapped to their values, ``model`` included.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import KernelSHAP
+        >>> params = KernelSHAP(LinearRegression(), n_samples=64).get_params()
+        >>> params["n_samples"], type(params["model"]).__name__
+        (64, 'LinearRegression')
         """
         return super().get_params(deep=False)
 
     def set_params(self, **params):
         """Set the explainer's parameters; ``model__<name>`` is refused.
 
+        Parameters
+        ----------
+        **params : dict
+            Explainer parameters (``n_samples=...``, or ``model=new_model``).
+            ``model__<name>`` raises a ``ValueError``: the model is never modified.
+
         Returns
         -------
         self : object
+            The explainer (refit it when fitted state depends on the change).
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import KernelSHAP
+        >>> KernelSHAP(LinearRegression()).set_params(n_samples=64).n_samples
+        64
         """
         nested = sorted(k for k in params if k.startswith("model__"))
         if nested:
@@ -183,6 +206,18 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : object
+            The fitted explainer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import ExactShapley
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = LinearRegression().fit(X, X @ [2.0, -1.0])
+        >>> explainer = ExactShapley(model).fit(X)
+        >>> float(explainer.expected_value_)   # the model's mean over the background
+        2.0
         """
         from ._multi_input import prepare_fit
 
@@ -265,12 +300,27 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Returns
         -------
         Explanation, or tuple of Explanation
+            ``values`` of shape ``(n, *feature_shape)`` for one output (or a
+            ``target``), ``(n, *feature_shape, n_outputs)`` for several, with
+            ``base_values``, the explained ``data`` and the feature names.
             One per input, in input order, when fitted on several inputs.
 
         Examples
         --------
         >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
         >>> from skexplain import ExactShapley
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = LinearRegression().fit(X, X @ [2.0, -1.0])
+        >>> explainer = ExactShapley(model).fit(X)
+        >>> expl = explainer.explain(X[:1])
+        >>> expl.values.round(6)       # 2 * (0 - 1.5) and -1 * (1 - 1)
+        array([[-3.,  0.]])
+        >>> round(float(expl.values.sum() + expl.base_values[0]), 6)   # f(X[0])
+        -1.0
+
+        Per-row baselines: row i against its own reference r_i.
+
         >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
         >>> explainer = ExactShapley(lambda Z: Z[:, 0] * Z[:, 1]).fit(np.zeros((5, 2)))
         >>> expl = explainer.explain(X, baselines=np.array([[1.0, 1.0], [3.0, 0.0]]))
@@ -311,7 +361,29 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
         Feature axes (and the output axis, if any) are flattened in C order
         (for several inputs, each input's and then side by side);
-        :meth:`get_feature_names_out` names the columns.
+        :meth:`get_feature_names_out` names the columns.  This makes an
+        explainer a Pipeline step (``make_pipeline(explainer, KMeans())``).
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
+            Rows to explain.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features_out)
+            ``explain(X).values`` with one row per row of ``X``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import ExactShapley
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = LinearRegression().fit(X, X @ [2.0, -1.0])
+        >>> explainer = ExactShapley(model).fit(X)
+        >>> explainer.transform(X).shape
+        (4, 2)
         """
         expl = self.explain(X)
         if not isinstance(expl, tuple):
@@ -339,6 +411,18 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of str objects
+            One name per column of :meth:`transform`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import ExactShapley
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = LinearRegression().fit(X, X @ [2.0, -1.0])
+        >>> explainer = ExactShapley(model).fit(X)
+        >>> explainer.get_feature_names_out()
+        array(['x0', 'x1'], dtype=object)
         """
         check_is_fitted(self)
         names = self._attributed_names(self._input_names(input_features))
@@ -376,6 +460,41 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
         ``target`` chooses the outputs explained (as in :meth:`explain`),
         ``output`` the one a single-output display shows.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or tensor of shape (n, \\*feature_shape)
+            Rows to explain and plot.
+        kind : str, default="bar"
+            The display: ``"bar"``, ``"beeswarm"``, ``"waterfall"``,
+            ``"scatter"``, ``"heatmap"``, ``"text"`` or ``"image"``
+            (see :meth:`skexplain.Explanation.plot`).
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure is created when None.
+        target : int, label, array-like of shape (n,) or None, default=None
+            Output to explain, as in :meth:`explain`.
+        output : int or str, default=None
+            Which output a single-output display shows.
+        **kwargs
+            Passed to the Display's ``from_explanation``.
+
+        Returns
+        -------
+        display : Display
+            The ``*Display`` object, with ``ax_`` and ``figure_``.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import ExactShapley
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = LinearRegression().fit(X, X @ [2.0, -1.0])
+        >>> explainer = ExactShapley(model).fit(X)
+        >>> type(explainer.plot(X)).__name__
+        'BarDisplay'
         """
         if getattr(self, "input_spec_", None) is not None:
             raise ValueError(

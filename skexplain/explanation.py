@@ -229,6 +229,26 @@ class Explanation:
 
         A bool is looked up by name only (the outputs of a classifier with
         labels False/True are named "False" and "True"), never as a position.
+
+        Parameters
+        ----------
+        output : int or str
+            An output name (``"yes"``, ``"1"``) or a position (negative counts
+            from the end).
+
+        Returns
+        -------
+        int
+            The non-negative position on the output axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.arange(8.0).reshape(2, 2, 2), np.zeros((2, 2)),
+        ...                 feature_names=["a", "b"], output_names=["no", "yes"])
+        >>> e.output_index("yes"), e.output_index(-2)
+        (1, 0)
         """
         if isinstance(output, (str, bool, np.bool_)) or not isinstance(output, numbers.Integral):
             names = self.output_names or []
@@ -256,6 +276,17 @@ class Explanation:
         Returns
         -------
         Explanation
+            The same rows and features, without the output axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.arange(8.0).reshape(2, 2, 2), np.zeros((2, 2)),
+        ...                 feature_names=["a", "b"], output_names=["no", "yes"])
+        >>> e.select_output("yes").values
+        array([[1., 3.],
+               [5., 7.]])
         """
         if not self.has_output_axis:
             raise IndexError("This explanation has a single output; there is nothing to select.")
@@ -298,6 +329,17 @@ class Explanation:
         Returns
         -------
         ndarray of shape (\\*feature_shape) or (\\*feature_shape, n_outputs)
+            One importance per feature (and output).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0], [-1.0, 1.0]]), np.zeros(2))
+        >>> e.global_importance()
+        array([1., 2.])
+        >>> e.global_importance(normalize=True)
+        array([0.33333333, 0.66666667])
         """
         if kind == "mean_abs":
             imp = np.abs(self.values).mean(axis=0)
@@ -317,6 +359,20 @@ class Explanation:
         Columns are the feature names for one output, and a (output, feature)
         MultiIndex for several outputs.  Feature axes of more than one dimension
         are flattened in C order.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n, n_features) or (n, n_outputs * n_features)
+            The attributions, columns named by feature (and output).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.array([[1.0, -3.0]]), np.zeros(1), feature_names=["a", "b"])
+        >>> e.to_frame()
+             a    b
+        0  1.0 -3.0
         """
         n = self.n_rows
         flat = self.values.reshape(n, -1) if not self.has_output_axis else (
@@ -355,6 +411,11 @@ class Explanation:
             (every kind but ``"bar"``, which groups the outputs).
         **kwargs
             Passed to the Display's ``from_explanation``.
+
+        Returns
+        -------
+        display : Display
+            The ``*Display`` object drawn, with ``ax_`` and ``figure_``.
 
         Examples
         --------
@@ -418,12 +479,33 @@ class Explanation:
     def load(cls, path):
         """Load an Explanation written by :meth:`save` (``allow_pickle=False``).
 
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file :meth:`save` wrote.
+
+        Returns
+        -------
+        Explanation
+            Equal (``==``) to the explanation saved, with its ``data``,
+            ``stderr``, ``delta`` and ``metadata``.
+
         Raises
         ------
         skexplain.exceptions.ExplanationFileError
             A ``ValueError`` for any file that is not an explanation file this
             version reads (foreign, corrupt, truncated, or newer), whose
             message names the file and the reason.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.ones((1, 2)), np.zeros(1), feature_names=["a", "b"])
+        >>> path = e.save(os.path.join(tempfile.mkdtemp(), "expl"))
+        >>> Explanation.load(path) == e
+        True
         """
         fields = load_explanation(path)
         try:

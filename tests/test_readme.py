@@ -100,6 +100,6 @@ def test_shell_commands_are_run_by_ci():
 def test_command_matching_is_strict():
     assert runs_in_ci("python -m pytest")  # run as "python -m pytest -q -ra --junitxml=..."
     assert not runs_in_ci("skexplain audit --rows 2")
-    assert not runs_in_ci("pip install .[docs]")
+    assert not runs_in_ci("pip install .[skops,docs]")
     assert literal_blocks("Run::\n\n    python -m x\n\ntext\n") == [("literal", "python -m x\n")]
     assert runs_in_ci("skexplain audit") and not runs_in_ci("skexplain")

@@ -11,14 +11,59 @@ __all__ = ["as_model", "margin_model", "Model", "CallableModel", "SklearnModel",
 
 
 def margin_model(model, output="auto", *, sample=None):
-    """The margin (``decision_function``) adapter of a classifier; see ``_linear.margin_model``."""
+    """The margin (``decision_function``) adapter of a classifier.
+
+    Parameters
+    ----------
+    model : fitted classifier or Pipeline
+        A classifier with ``decision_function``.
+    output : "auto", class label or int, default="auto"
+        ``"auto"``: every margin column; a class label or position keeps one
+        (refused for the first class of a binary classifier, whose margin is
+        the negative of the second's).
+    sample : array-like or DataFrame, default=None
+        A few rows of valid input, to learn the number of outputs.
+
+    Returns
+    -------
+    SklearnModel
+        The adapter of ``model.decision_function``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skexplain.adapters import margin_model
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+    >>> margin = margin_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+    >>> margin.describe(), margin.output_names
+    ('LogisticRegression.decision_function', ['1'])
+    """
     from ._linear import margin_model as _margin
 
     return _margin(model, output, sample)
 
 
 def is_torch_module(obj):
-    """True for a torch ``nn.Module`` (without importing torch if nobody did)."""
+    """True for a torch ``nn.Module`` (without importing torch if nobody did).
+
+    Parameters
+    ----------
+    obj : object
+        Anything.
+
+    Returns
+    -------
+    bool
+        Whether ``obj`` is an ``nn.Module``; False when torch was never imported.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skexplain.adapters import is_torch_module
+    >>> is_torch_module(LinearRegression())
+    False
+    """
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(obj, torch.nn.Module)
 

@@ -49,7 +49,23 @@ class Model:
         return len(self.output_names)
 
     def describe(self):
-        """Short human description used in error messages."""
+        """Short human description used in error messages.
+
+        Returns
+        -------
+        str
+            The model and the method called (``"LogisticRegression.predict_proba"``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skexplain.adapters import as_model
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = as_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+        >>> model.describe()
+        'LogisticRegression.predict_proba'
+        """
         return type(self).__name__
 
     def check_ids(self, X, name="X"):
@@ -68,12 +84,45 @@ class Model:
         Returns
         -------
         ndarray of shape (n, n_outputs), float64
+            The explained outputs (one column when ``output`` selects one).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skexplain.adapters import as_model
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = as_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+        >>> model.predict(X).shape
+        (4, 2)
         """
         out = self.predict_all_columns(X)
         return out if self.column is None else out[:, [self.column]]
 
     def predict_all_columns(self, X):
-        """The model's full output, before ``column`` selection: (n, n_columns)."""
+        """The model's full output, before ``column`` selection: (n, n_columns).
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*input_shape)
+            Rows to evaluate.
+
+        Returns
+        -------
+        ndarray of shape (n, n_columns), float64
+            Every column of the model's output; a failure of the model raises
+            :class:`~skexplain.exceptions.ModelEvaluationError`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skexplain.adapters import as_model
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = as_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+        >>> model.predict_all_columns(X[:1]).shape
+        (1, 2)
+        """
         n = n_input_rows(X)
         try:
             out = self._call(X)
@@ -109,7 +158,29 @@ class Model:
         return out
 
     def resolve_output(self, target):
-        """Column position of ``target``: an output label/name, else an integer position."""
+        """Column position of ``target``: an output label/name, else an integer position.
+
+        Parameters
+        ----------
+        target : label, str or int
+            A class label or output name, else a position.
+
+        Returns
+        -------
+        int
+            The column of :meth:`predict`; a ``ValueError`` lists the outputs
+            when ``target`` is none of them.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skexplain.adapters import as_model
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = as_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+        >>> model.resolve_output(1), model.resolve_output("0")
+        (1, 0)
+        """
         labels = list(self.output_labels or self.output_names)
         for i, label in enumerate(labels):
             if _same_label(label, target):

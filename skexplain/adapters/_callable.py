@@ -43,6 +43,22 @@ class CallableModel(Model):
             )
 
     def describe(self):
+        """Short human description used in error messages.
+
+        Returns
+        -------
+        str
+            ``"the callable <name>"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import CallableModel
+        >>> def f(X):
+        ...     return X.sum(axis=1)
+        >>> CallableModel(f, sample=np.ones((2, 3))).describe()
+        'the callable f'
+        """
         return f"the callable {getattr(self.func, '__name__', type(self.func).__name__)!s}"
 
     def _call(self, X):

@@ -150,6 +150,23 @@ class SklearnModel(Model):
         )
 
     def describe(self):
+        """Short human description used in error messages.
+
+        Returns
+        -------
+        str
+            ``"<Estimator>.<method>"``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skexplain.adapters import as_model
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = as_model(LogisticRegression().fit(X, [0, 0, 1, 1]), sample=X)
+        >>> model.describe()
+        'LogisticRegression.predict_proba'
+        """
         return f"{type(self.estimator).__name__}.{self.method}"
 
     def linear_decomposition(self, n_features_in):
@@ -166,6 +183,16 @@ class SklearnModel(Model):
             Raises :class:`~skexplain.exceptions.ModelTypeError` when the last
             step has no ``coef_`` or a preprocessing step mixes columns in a
             way it cannot follow.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain.adapters import SklearnModel
+        >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]])
+        >>> model = SklearnModel(LinearRegression().fit(X, X @ [2.0, -1.0]), sample=X)
+        >>> type(model.linear_decomposition(2)).__name__
+        'LinearDecomposition'
         """
         from ._linear import LinearDecomposition
 

@@ -254,10 +254,45 @@ class TorchModel(Model):
         return module_dtype(self.module)
 
     def describe(self):
+        """Short human description used in error messages.
+
+        Returns
+        -------
+        str
+            ``"the torch module <Class>"``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.describe()
+        'the torch module Linear'
+        """
         return f"the torch module {type(self.module).__name__}"
 
     def to_tensor(self, X):
-        """``X`` (array or tensor) as a tensor on the module's device and input dtype."""
+        """``X`` (array or tensor) as a tensor on the module's device and input dtype.
+
+        Parameters
+        ----------
+        X : ndarray or tensor of shape (n, \\*input_shape)
+            Rows for the module.
+
+        Returns
+        -------
+        torch.Tensor
+            On the module's device, in its floating dtype (token ids stay
+            integers when the module takes them).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.to_tensor([[1, 2, 3]]).dtype
+        torch.float32
+        """
         import torch
 
         if self.input_dtype is not None:
@@ -277,6 +312,27 @@ class TorchModel(Model):
         one row per input row raises ``ModelEvaluationError``.  ``args`` are
         passed to the module after ``X`` (``additional_forward_args``, their
         per-row tensors already at the rows of ``X``).
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n, \\*input_shape)
+            Rows, as :meth:`to_tensor` returns them.
+        args : tuple, default=()
+            Further positional arguments of the module's ``forward``, passed
+            after ``X``.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, k)
+            The module's output, still attached to the autograd graph.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> model = TorchModel(torch.nn.Linear(3, 2), sample=torch.zeros(1, 3))
+        >>> model.forward(torch.ones(4, 3)).shape
+        torch.Size([4, 2])
         """
         return self._check_forward(self.module(X, *args), X.shape[0])
 

@@ -40,12 +40,12 @@ class AuditReport:
     importance : DataFrame
         One row per feature (see :meth:`to_frame`).
     top_features : list of str
-        The ``top`` features by mean |attribution|.
+        The ``top`` features by mean absolute attribution.
     explainer_name, explainer_reason : str
         The explainer used and why it was chosen.
     task : {"regression", "classification"}
     main_output : int or None
-        Output index of the main view (None: every class, |attribution| summed).
+        Output index of the main view (None: every class, absolute attributions summed).
     main_view : str
         What the main view explains, in words.
     sanity : dict
@@ -55,7 +55,7 @@ class AuditReport:
     agreement : dict or None
         Comparison with a second explainer (None when ``compare_with=None``).
     additivity : dict or None
-        ``max_gap`` = max |sum(attributions) + base - f(x)| for explainers
+        ``max_gap`` = ``max |sum(attributions) + base - f(x)|`` for explainers
         with the efficiency axiom (None otherwise).
     score : dict or None
         ``{"name", "value"}``: the model's score on the data given (needs y).
@@ -101,21 +101,54 @@ class AuditReport:
         self.details = details
 
     def to_frame(self):
-        """Global importance: one row per feature, largest mean |attribution| first.
+        """Global importance: one row per feature, largest mean absolute attribution first.
 
         Returns
         -------
         DataFrame
-            Columns ``feature``, ``mean_abs`` (mean |attribution| of the main
+            Columns ``feature``, ``mean_abs`` (mean absolute attribution of the main
             view over the explained rows), ``ci_low``/``ci_high`` (95%
             bootstrap interval over rows), ``stderr`` (estimator's standard
             error of ``mean_abs``, NaN for exact methods), ``share`` (of the
             total), ``rank``; classifiers add ``mean_abs[<class>]`` per class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import audit
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> report = audit(LinearRegression().fit(X, X[:, 1]), X, n_rows=10,
+        ...                compare_with=None)
+        >>> report.to_frame()[["feature", "rank"]].head(2)
+          feature  rank
+        0      x1     1
+        ...
         """
         return self.importance.copy()
 
     def to_dict(self):
-        """Every number and finding as JSON-ready Python values (figures left out)."""
+        """Every number and finding as JSON-ready Python values (figures left out).
+
+        Returns
+        -------
+        dict
+            ``explainer``, ``task``, ``main_view``, ``outputs``, ``importance``
+            (one record per feature), ``top_features``, ``findings``,
+            ``sanity``, ``agreement``, ``additivity``, ``score``, ``details``
+            and ``figure_notes``; NaN stays a float (:meth:`to_json` writes null).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import audit
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> report = audit(LinearRegression().fit(X, X[:, 1]), X, n_rows=10,
+        ...                compare_with=None)
+        >>> report.to_dict()["top_features"][0]
+        'x1'
+        """
         return jsonable({
             "explainer": {"name": self.explainer_name, "reason": self.explainer_reason},
             "task": self.task, "main_view": self.main_view,
@@ -130,10 +163,27 @@ class AuditReport:
     def to_json(self, path=None):
         """Write (or return, when ``path`` is None) the report as JSON; NaN becomes null.
 
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            The file to write; None returns the text instead.
+
         Returns
         -------
         pathlib.Path or str
             The path written, or the JSON text.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import audit
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> report = audit(LinearRegression().fit(X, X[:, 1]), X, n_rows=10,
+        ...                compare_with=None)
+        >>> import json
+        >>> json.loads(report.to_json())["task"]
+        'regression'
         """
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
         if path is None:
@@ -145,9 +195,28 @@ class AuditReport:
     def to_html(self, path):
         """Write one self-contained HTML file (inline CSS, PNG data URIs, no script).
 
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write (``report.html``).
+
         Returns
         -------
         pathlib.Path
+            The path written.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.linear_model import LinearRegression
+        >>> from skexplain import audit
+        >>> X = np.random.default_rng(0).normal(size=(40, 3))
+        >>> report = audit(LinearRegression().fit(X, X[:, 1]), X, n_rows=10,
+        ...                compare_with=None)
+        >>> import os, tempfile
+        >>> path = report.to_html(os.path.join(tempfile.mkdtemp(), "report.html"))
+        >>> path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+        True
         """
         from ._html import render
 

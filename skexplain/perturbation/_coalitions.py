@@ -119,7 +119,20 @@ class CoalitionEvaluator:
         Returns
         -------
         values : ndarray of shape (n, n_masks, n_outputs)
+            ``mean_b f(x_S, b_notS)`` for each row and mask.
         n_model_rows : int
+            Model rows evaluated (coinciding hybrids are evaluated once).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> from skexplain.perturbation import CoalitionEvaluator
+        >>> bg = np.zeros((2, 3))
+        >>> ev = CoalitionEvaluator(as_model(lambda X: X.sum(axis=1), sample=bg), bg)
+        >>> values, n_rows = ev.evaluate(np.ones((1, 3)), [[1, 0, 1], [0, 0, 0]])
+        >>> values[0, :, 0]
+        array([2., 0.])
         """
         masks = np.asarray(masks, dtype=bool)
         n = X.shape[0]
@@ -151,6 +164,26 @@ class CoalitionEvaluator:
         """(n, n_background, n_groups) bool: where each row differs from each b.
 
         Equal values (strings, categories and NaN included) compare equal.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+            Rows to explain.
+
+        Returns
+        -------
+        ndarray of bool of shape (n, n_background, n_groups)
+            True where a group of the row differs from that background row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> from skexplain.perturbation import CoalitionEvaluator
+        >>> bg = np.zeros((2, 3))
+        >>> ev = CoalitionEvaluator(as_model(lambda X: X.sum(axis=1), sample=bg), bg)
+        >>> ev.group_differences(np.array([[1.0, 0.0, 1.0]]))[0, 0]
+        array([ True, False,  True])
         """
         x_codes, b_codes = self.builder.comparable_codes(X)
         step = max(1, 2**24 // max(1, self.n_background * self.builder.n_columns))
@@ -227,7 +260,28 @@ class CoalitionEvaluator:
         return out, used
 
     def design_chunk_rows(self, X):
-        """Rows per call for :meth:`evaluate_designs`: ``batch_size``, or 2^14 within 64 MiB."""
+        """Rows per call for :meth:`evaluate_designs`: ``batch_size``, or 2^14 within 64 MiB.
+
+        Parameters
+        ----------
+        X : ndarray or DataFrame of shape (n, \\*feature_shape)
+            Rows to explain (their dtype sets the bytes per hybrid row).
+
+        Returns
+        -------
+        int
+            Hybrid rows per model call.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> from skexplain.perturbation import CoalitionEvaluator
+        >>> bg = np.zeros((2, 3))
+        >>> ev = CoalitionEvaluator(as_model(lambda X: X.sum(axis=1), sample=bg), bg)
+        >>> ev.design_chunk_rows(np.ones((1, 3)))
+        16384
+        """
         if self.batch_size is not None:
             return int(self.batch_size)
         row_bytes = max(self.builder.n_columns, 1) * (
@@ -292,6 +346,19 @@ class CoalitionEvaluator:
         values : ndarray of shape (n, 2^m, n_outputs)
             Coalition ``c`` holds group ``active[i]`` from x when bit ``i`` of ``c`` is set.
         n_model_rows : int
+            Model rows evaluated.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> from skexplain.perturbation import CoalitionEvaluator
+        >>> bg = np.zeros((2, 3))
+        >>> ev = CoalitionEvaluator(as_model(lambda X: X.sum(axis=1), sample=bg), bg)
+        >>> x = np.array([[1.0, 0.0, 1.0]])   # group 1 equals the background
+        >>> values, n_rows = ev.evaluate_subsets(x, [0, 2], ev.group_differences(x))
+        >>> values[0, :, 0]   # coalitions {}, {0}, {2}, {0, 2}
+        array([0., 1., 1., 2.])
         """
         active = np.asarray(active, dtype=int)
         diff = difference_codes(group_diff, active)

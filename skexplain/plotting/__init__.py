@@ -37,7 +37,25 @@ _DISPLAYS = {
 
 
 def get_display(kind):
-    """The Display class for a plot ``kind`` (e.g. ``"bar"``)."""
+    """The Display class for a plot ``kind`` (e.g. ``"bar"``).
+
+    Parameters
+    ----------
+    kind : str
+        ``"bar"``, ``"beeswarm"``, ``"waterfall"``, ``"scatter"`` (alias
+        ``"dependence"``), ``"heatmap"``, ``"text"`` or ``"image"``.
+
+    Returns
+    -------
+    type
+        The Display class; a ``ValueError`` lists the kinds for any other.
+
+    Examples
+    --------
+    >>> from skexplain.plotting import get_display
+    >>> get_display("dependence").__name__
+    'ScatterDisplay'
+    """
     try:
         return _DISPLAYS[kind]
     except KeyError:

@@ -65,6 +65,18 @@ class BarDisplay:
         Returns
         -------
         BarDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import BarDisplay
+        >>> e = Explanation(np.array([[1.0, -3.0], [2.0, 1.0]]), np.zeros(2),
+        ...                 feature_names=["a", "b"])
+        >>> BarDisplay.from_explanation(e, max_display=1).feature_names
+        ['b']
         """
         require_one_feature_axis(explanation, "bar")
         check_max_display(max_display)
@@ -84,7 +96,27 @@ class BarDisplay:
         return disp.plot(ax=ax)
 
     def plot(self, *, ax=None):
-        """Draw the bars (largest on top); returns ``self``."""
+        """Draw the bars (largest on top); returns ``self``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure is created when None.
+
+        Returns
+        -------
+        BarDisplay
+            ``self``, with ``ax_``, ``figure_`` and ``bars_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain.plotting import BarDisplay
+        >>> disp = BarDisplay([1.0, 2.0], ["a", "b"]).plot()
+        >>> len(disp.bars_[0])
+        2
+        """
         self.ax_, self.figure_ = axes_and_figure(ax)
         imp = self.importance if self.importance.ndim == 2 else self.importance[:, None]
         err = None if self.errors is None else (

@@ -97,6 +97,19 @@ class BeeswarmDisplay:
         Returns
         -------
         BeeswarmDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import BeeswarmDisplay
+        >>> X = np.random.default_rng(0).normal(size=(50, 3))
+        >>> e = Explanation(X * [1.0, -3.0, 0.1], np.zeros(50), data=X,
+        ...                 feature_names=["a", "b", "c"])
+        >>> BeeswarmDisplay.from_explanation(e, max_display=2).feature_names_
+        ['b', 'sum of 2 other features']
         """
         require_one_feature_axis(explanation, "beeswarm")
         check_max_display(max_display)
@@ -121,6 +134,20 @@ class BeeswarmDisplay:
         Returns
         -------
         BeeswarmDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import BeeswarmDisplay
+        >>> X = np.random.default_rng(0).normal(size=(50, 3))
+        >>> e = Explanation(X * [1.0, -3.0, 0.1], np.zeros(50), data=X,
+        ...                 feature_names=["a", "b", "c"])
+        >>> disp = BeeswarmDisplay.from_explanation(e)
+        >>> disp.plot(max_display=2, color_bar=False) is disp
+        True
         """
         check_max_display(max_display)
         self._layout(max_display)

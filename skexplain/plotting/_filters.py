@@ -140,6 +140,16 @@ class FilterDisplay:
         Returns
         -------
         FilterDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import torch
+        >>> from skexplain.plotting import FilterDisplay
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 5), torch.nn.ReLU())
+        >>> FilterDisplay.from_module(net, layer="0", max_filters=4).tiles_.shape
+        (4, 5, 5, 3)
         """
         import torch
 
@@ -155,7 +165,31 @@ class FilterDisplay:
         return cls(weights, name).plot(ax=ax, max_filters=max_filters)
 
     def plot(self, *, ax=None, max_filters=64):
-        """Draw the tiles; returns ``self``.  Parameters as in :meth:`from_module`."""
+        """Draw the tiles; returns ``self``.  Parameters as in :meth:`from_module`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes inside which the grid is drawn; None creates a figure.
+        max_filters : int, default=64
+            Kernels drawn (the first ones).
+
+        Returns
+        -------
+        FilterDisplay
+            ``self``, with ``weights_``, ``tiles_``, ``images_``, ``axes_`` and ``figure_``.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import torch
+        >>> from skexplain.plotting import FilterDisplay
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 5), torch.nn.ReLU())
+        >>> disp = FilterDisplay.from_module(net)
+        >>> len(disp.plot(max_filters=2).images_)
+        2
+        """
         check_positive_int(max_filters, "max_filters")
         self.weights_ = self.weights[:max_filters]
         rgb = self.weights_.shape[1] == 3
@@ -238,6 +272,17 @@ class ActivationDisplay:
         Returns
         -------
         ActivationDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import torch
+        >>> from skexplain.plotting import ActivationDisplay
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU())
+        >>> disp = ActivationDisplay.from_module(net, torch.ones(2, 1, 6, 6), layer="1", max_maps=2)
+        >>> len(disp.images_)
+        2
         """
         from ..adapters._torch_layers import layer_output, resolve_layer
         from ..exceptions import ModelEvaluationError
@@ -262,7 +307,32 @@ class ActivationDisplay:
         return cls(out[0].to("cpu").double().numpy(), name).plot(ax=ax, max_maps=max_maps)
 
     def plot(self, *, ax=None, max_maps=32):
-        """Draw the maps; returns ``self``.  Parameters as in :meth:`from_module`."""
+        """Draw the maps; returns ``self``.  Parameters as in :meth:`from_module`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes inside which the grid is drawn; None creates a figure.
+        max_maps : int, default=32
+            Channels drawn (the first ones).
+
+        Returns
+        -------
+        ActivationDisplay
+            ``self``, with ``activations_``, ``images_``, ``colorbar_``, ``axes_`` and
+            ``figure_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import torch
+        >>> from skexplain.plotting import ActivationDisplay
+        >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU())
+        >>> disp = ActivationDisplay.from_module(net, torch.ones(2, 1, 6, 6), layer="1")
+        >>> len(disp.plot(max_maps=3).images_)
+        3
+        """
         check_positive_int(max_maps, "max_maps")
         self.activations_ = self.activations
         shown = self.activations_[:max_maps]

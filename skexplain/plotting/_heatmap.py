@@ -108,6 +108,18 @@ class HeatmapDisplay:
         Returns
         -------
         HeatmapDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import HeatmapDisplay
+        >>> e = Explanation(np.array([[1.0, -3.0], [2.0, 1.0], [0.0, 0.5]]), np.zeros(3),
+        ...                 feature_names=["a", "b"])
+        >>> HeatmapDisplay.from_explanation(e, order="input").row_order_
+        array([0, 1, 2])
         """
         require_one_feature_axis(explanation, "heatmap")
         check_max_display(max_display)
@@ -133,6 +145,19 @@ class HeatmapDisplay:
         Returns
         -------
         HeatmapDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import HeatmapDisplay
+        >>> e = Explanation(np.array([[1.0, -3.0], [2.0, 1.0], [0.0, 0.5]]), np.zeros(3),
+        ...                 feature_names=["a", "b"])
+        >>> disp = HeatmapDisplay.from_explanation(e)
+        >>> disp.plot(order="prediction").row_order_
+        array([1, 2, 0])
         """
         check_max_display(max_display)
         if isinstance(order, str) and order == "hclust" and len(self.values) > MAX_HCLUST_ROWS:

@@ -237,6 +237,18 @@ class ImageDisplay:
         Returns
         -------
         ImageDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ImageDisplay
+        >>> values = np.zeros((1, 1, 4, 4)); values[0, 0, 1, 2] = 2.0
+        >>> e = Explanation(values, np.zeros(1), data=np.ones((1, 1, 4, 4)))
+        >>> ImageDisplay.from_explanation(e, mode="abs", clip_percentile=100).heatmap_.get_clim()
+        (0.0, 2.0)
         """
         check_image_params(mode, alpha, clip_percentile)
         explanation = one_output(explanation, output, "image")
@@ -257,6 +269,35 @@ class ImageDisplay:
         """Draw the input and the map; returns ``self``.
 
         Parameters are those of :meth:`from_explanation`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure is created when None.
+        alpha : float in [0, 1], default=0.6
+            Opacity of the map over the input.
+        clip_percentile : float in (0, 100], default=99.0
+            The colour limit is this percentile of the absolute map.
+        cmap : str or Colormap, default=None
+            None: blue-white-red (signed) or ``"inferno"`` (abs).
+
+        Returns
+        -------
+        ImageDisplay
+            ``self``, with ``ax_``, ``figure_`` and ``heatmap_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ImageDisplay
+        >>> values = np.zeros((1, 1, 4, 4)); values[0, 0, 1, 2] = 2.0
+        >>> e = Explanation(values, np.zeros(1), data=np.ones((1, 1, 4, 4)))
+        >>> disp = ImageDisplay.from_explanation(e)
+        >>> disp.plot(clip_percentile=100).heatmap_.get_clim()
+        (-2.0, 2.0)
         """
         check_image_params(self.mode, alpha, clip_percentile)
         if ax is None:  # constrained layout keeps the colorbar's label clear of the image

@@ -193,6 +193,20 @@ class ImageGridDisplay:
         Returns
         -------
         ImageGridDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ImageGridDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(size=(2, 1, 6, 6))
+        >>> maps = {"a": Explanation(rng.normal(size=X.shape), np.zeros(2), data=X),
+        ...         "b": Explanation(rng.normal(size=X.shape), np.zeros(2), data=X)}
+        >>> ImageGridDisplay.from_explanations(maps, rows=[1], show_input=False).axes_.shape
+        (1, 2)
         """
         check_image_params(mode, alpha, clip_percentile)
         pairs = [(n, one_output(e, output, "image")) for n, e in _named_explanations(explanations)]
@@ -217,7 +231,41 @@ class ImageGridDisplay:
                          show_input=show_input)
 
     def plot(self, *, ax=None, alpha=1.0, clip_percentile=99.0, cmap=None, show_input=True):
-        """Draw the grid; returns ``self``.  Parameters as in :meth:`from_explanations`."""
+        """Draw the grid; returns ``self``.  Parameters as in :meth:`from_explanations`.
+
+        Parameters
+        ----------
+        ax : ndarray of matplotlib Axes of shape (n_rows, n_columns), default=None
+            None creates a figure sized to the grid.
+        alpha : float in [0, 1], default=1.0
+            Opacity of the maps over their input; 1 draws the maps alone.
+        clip_percentile : float in (0, 100], default=99.0
+            Per cell, the colour limit is this percentile of its absolute map.
+        cmap : str or Colormap, default=None
+            None: blue-white-red (signed) or ``"inferno"`` (abs).
+        show_input : bool, default=True
+            Draw the inputs in a first column.
+
+        Returns
+        -------
+        ImageGridDisplay
+            ``self``, with ``axes_``, ``figure_`` and ``heatmaps_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ImageGridDisplay
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.uniform(size=(2, 1, 6, 6))
+        >>> maps = {"a": Explanation(rng.normal(size=X.shape), np.zeros(2), data=X),
+        ...         "b": Explanation(rng.normal(size=X.shape), np.zeros(2), data=X)}
+        >>> disp = ImageGridDisplay.from_explanations(maps)
+        >>> disp.plot(show_input=False).heatmaps_.shape
+        (2, 2)
+        """
         check_image_params(self.mode, alpha, clip_percentile)
         if show_input and self.images is None:
             raise ValueError("show_input=True needs the images; this display has none.")

@@ -123,6 +123,20 @@ class ScatterDisplay:
         Returns
         -------
         ScatterDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ScatterDisplay
+        >>> data = np.array([[1.0, "a"], [2.0, "b"], [3.0, "a"]], dtype=object)
+        >>> e = Explanation(np.array([[-1.0, 0.5], [0.0, -0.5], [1.0, 0.5]]), np.zeros(3),
+        ...                 data=data, feature_names=["size", "kind"])
+        >>> disp = ScatterDisplay.from_explanation(e, "size")
+        >>> disp.scatter_.get_offsets()[:, 1].tolist()   # the attributions of "size"
+        [-1.0, 0.0, 1.0]
         """
         require_one_feature_axis(explanation, "scatter")
         explanation = one_output(explanation, output, "scatter")
@@ -171,6 +185,25 @@ class ScatterDisplay:
         s : float, default=16
             Dot area in points squared.
         alpha : float, default=0.8
+
+        Returns
+        -------
+        ScatterDisplay
+            ``self``, with ``ax_``, ``figure_`` and ``scatter_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import ScatterDisplay
+        >>> data = np.array([[1.0, "a"], [2.0, "b"], [3.0, "a"]], dtype=object)
+        >>> e = Explanation(np.array([[-1.0, 0.5], [0.0, -0.5], [1.0, 0.5]]), np.zeros(3),
+        ...                 data=data, feature_names=["size", "kind"])
+        >>> disp = ScatterDisplay.from_explanation(e, "size", color="kind")
+        >>> disp.plot(s=30).scatter_.get_sizes().tolist()
+        [30]
         """
         self.ax_, self.figure_ = axes_and_figure(ax)
         x = self.x.astype(float)

@@ -113,6 +113,18 @@ class TextDisplay:
         Returns
         -------
         TextDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain.plotting import TextDisplay
+        >>> from skexplain import Explanation
+        >>> e = Explanation(np.array([[0.1, 2.0, -0.5]]), np.zeros(1),
+        ...                 data=np.array([["a", "good", "film"]], dtype=object))
+        >>> [t.get_text() for t in TextDisplay.from_explanation(e).texts_]
+        ['a', 'good', 'film']
         """
         require_one_feature_axis(explanation, "text")
         explanation = one_output(explanation, output, "text")
@@ -152,6 +164,15 @@ class TextDisplay:
         Returns
         -------
         TextDisplay
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain.plotting import TextDisplay
+        >>> disp = TextDisplay.from_tokens("abc", [1.0, 0.0, -1.0], label="activation")
+        >>> [t.get_text() for t in disp.texts_]
+        ['a', 'b', 'c']
         """
         if spacing is None:
             spacing = 0.0 if isinstance(tokens, str) else 0.25
@@ -188,6 +209,26 @@ class TextDisplay:
         """Draw the wrapped, coloured tokens and a colourbar; returns ``self``.
 
         The layout is computed for the figure's size at the time of the call.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            When None a figure is made whose height fits the wrapped text.
+        fontsize : float, default=12
+
+        Returns
+        -------
+        TextDisplay
+            ``self``, with ``ax_``, ``figure_``, ``texts_`` and ``colors_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain.plotting import TextDisplay
+        >>> disp = TextDisplay(["a", "good", "film"], [0.0, 2.0, -0.5])
+        >>> len(disp.plot(fontsize=10).texts_)
+        3
         """
         own = ax is None
         if own:
@@ -278,6 +319,15 @@ class TextDisplay:
         Returns
         -------
         str
+            ``<span>`` elements, one per token.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain.plotting import TextDisplay
+        >>> TextDisplay(["a<b"], [1.0]).to_html().count("a&lt;b")
+        1
         """
         rgba, _ = self._rgba()
         spans = []

@@ -92,6 +92,18 @@ class WaterfallDisplay:
         Returns
         -------
         WaterfallDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import WaterfallDisplay
+        >>> e = Explanation(np.array([[1.0, -3.0, 0.5]]), np.array([10.0]),
+        ...                 data=np.array([[2.0, 5.0, 1.0]]), feature_names=["a", "b", "c"])
+        >>> WaterfallDisplay.from_explanation(e, max_display=2).labels_
+        ['2 other features', 'b = 5']
         """
         require_one_feature_axis(explanation, "waterfall")
         check_max_display(max_display)
@@ -115,6 +127,19 @@ class WaterfallDisplay:
         Returns
         -------
         WaterfallDisplay
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from skexplain import Explanation
+        >>> from skexplain.plotting import WaterfallDisplay
+        >>> e = Explanation(np.array([[1.0, -3.0, 0.5]]), np.array([10.0]),
+        ...                 data=np.array([[2.0, 5.0, 1.0]]), feature_names=["a", "b", "c"])
+        >>> disp = WaterfallDisplay.from_explanation(e)
+        >>> disp.plot(max_display=3).prediction_
+        8.5
         """
         check_max_display(max_display)
         self._layout(max_display)

@@ -150,6 +150,11 @@ def assert_additive(explanation, atol=1e-6, *, prediction=None, rtol=1e-5, outpu
     output : str or int, default=None
         Check only this output of a multi-output explanation (all by default).
 
+    Returns
+    -------
+    None
+        The helper returns nothing when the property holds.
+
     Raises
     ------
     AssertionError
@@ -247,6 +252,11 @@ def assert_explanations_close(a, b, rtol=1e-5, atol=1e-8, *, output=None):
         Absolute tolerance.
     output : str or int, default=None
         Compare only this output of multi-output explanations (all by default).
+
+    Returns
+    -------
+    None
+        The helper returns nothing when the property holds.
 
     Raises
     ------

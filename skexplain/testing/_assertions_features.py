@@ -103,6 +103,11 @@ def assert_top_features(explanation, expected, k=None, aggregate="mean_abs", *,
     output : str or int, default=None
         The output to read; required when the explanation has several.
 
+    Returns
+    -------
+    None
+        The helper returns nothing when the property holds.
+
     Raises
     ------
     AssertionError
@@ -162,7 +167,7 @@ def assert_feature_unused(explanation, feature, max_share=0.01, *, aggregate="me
                           output=None):
     """Assert that a feature takes at most ``max_share`` of the total importance.
 
-    The share of a feature is its importance (mean |attribution| by default)
+    The share of a feature is its importance (mean absolute attribution by default)
     divided by the sum over all features.  For Shapley values of a model that
     never reads the feature the share is exactly zero (the dummy axiom).
 
@@ -177,6 +182,11 @@ def assert_feature_unused(explanation, feature, max_share=0.01, *, aggregate="me
     aggregate : {"mean_abs", "rms"}, default="mean_abs"
     output : str or int, default=None
         The output to read; required when the explanation has several.
+
+    Returns
+    -------
+    None
+        The helper returns nothing when the property holds.
 
     Raises
     ------
@@ -298,6 +308,11 @@ def assert_sign(explanation, feature, sign, *, min_correlation=0.5, output=None)
         its opposite (``"negative"``); in ``(0, 1]``.
     output : str or int, default=None
         The output to read; required when the explanation has several.
+
+    Returns
+    -------
+    None
+        The helper returns nothing when the property holds.
 
     Raises
     ------

@@ -45,7 +45,7 @@ def assert_passes_sanity_checks(explainer, X, y=None, *, checks=_CHECKS, X_expla
     layer down, ``"independent"`` one layer at a time) and of the model
     retrained on permuted labels (``"data"``).  An explainer passes a check
     when the mean similarity (signed Spearman correlation for tabular
-    attributions, Spearman of |attributions| for images) is at most
+    attributions, Spearman of absolute attributions for images) is at most
     ``threshold``: an explanation that survives randomization does not explain
     the model.  See :func:`model_parameter_randomization` and
     :func:`data_randomization`.

@@ -144,7 +144,24 @@ class CheckResults(Sequence):
         return not self.failed
 
     def to_frame(self):
-        """One row per check: explainer, check, status, statistic, threshold, message."""
+        """One row per check: explainer, check, status, statistic, threshold, message.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``explainer``, ``check``, ``status`` (``"passed"``,
+            ``"failed"``, ``"skipped"``, ``"xfail"``), ``statistic``, ``threshold`` and
+            ``message``, one row per check in the order they ran.
+
+        Examples
+        --------
+        >>> from skexplain.testing import CheckResult, CheckResults
+        >>> results = CheckResults([CheckResult("ExactShapley", "check_fit_returns_self",
+        ...                                     "passed")])
+        >>> results.to_frame()[["check", "status"]]
+                            check  status
+        0  check_fit_returns_self  passed
+        """
         cols = ["explainer", "check", "status", "statistic", "threshold", "message"]
         return pd.DataFrame([{c: getattr(r, c) for c in cols} for r in self._results],
                             columns=cols)

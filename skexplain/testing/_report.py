@@ -91,13 +91,45 @@ class SanityReport:
         return bool(self.statistic <= self.threshold)
 
     def to_frame(self):
-        """Mean similarity per step (rows) and metric (columns), as a DataFrame."""
+        """Mean similarity per step (rows) and metric (columns), as a DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (n_steps, n_metrics)
+            Indexed by the randomized step (``"randomized"``), one column per metric.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.testing import SanityReport
+        >>> report = SanityReport("cascading", ["fc2", "fc1"],
+        ...                       {"spearman_abs": np.array([[0.3, 0.1], [0.2, 0.0]])})
+        >>> report.to_frame().loc["fc1", "spearman_abs"]
+        np.float64(0.1)
+        """
         frame = pd.DataFrame({m: v.mean(axis=1) for m, v in self.scores.items()},
                              index=pd.Index(self.steps, name="randomized"))
         return frame
 
     def summary(self):
-        """One-row dict: explainer, test, metric, statistic, threshold, passed."""
+        """One-row dict: explainer, test, metric, statistic, threshold, passed.
+
+        Returns
+        -------
+        dict
+            ``explainer``, ``test``, ``metric``, ``statistic``, ``threshold`` and
+            ``passed``: one row of a table of several reports.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.testing import SanityReport
+        >>> report = SanityReport("cascading", ["fc2", "fc1"],
+        ...                       {"spearman_abs": np.array([[0.3, 0.1], [0.2, 0.0]])})
+        >>> summary = report.summary()
+        >>> summary["test"], round(summary["statistic"], 3), summary["passed"]
+        ('cascading', 0.15, True)
+        """
         return {"explainer": self.explainer_name, "test": self.test, "metric": self.metric,
                 "statistic": self.statistic, "threshold": self.threshold,
                 "passed": self.passed}
@@ -122,6 +154,17 @@ class SanityReport:
         -------
         self : SanityReport
             With ``ax_``, ``figure_`` and ``lines_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from skexplain.testing import SanityReport
+        >>> report = SanityReport("cascading", ["fc2", "fc1"],
+        ...                       {"spearman_abs": np.array([[0.3, 0.1], [0.2, 0.0]])})
+        >>> sorted(report.plot().lines_)
+        ['spearman_abs']
         """
         from ..plotting._base import axes_and_figure
 

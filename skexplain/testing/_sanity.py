@@ -55,6 +55,19 @@ def map_similarity(a, b, metric):
     0.0 for constant maps (no ranking information), which would otherwise let
     an explanation that ignores the model pass the randomization tests.
 
+    Parameters
+    ----------
+    a, b : array-like of the same shape
+        Two attribution maps (one row's values, or a whole batch's).
+    metric : str
+        A key of :data:`METRICS`: ``"spearman_abs"``, ``"spearman"``,
+        ``"ssim"``, ``"hog"`` or ``"top_k"``.
+
+    Returns
+    -------
+    float
+        The similarity, 1.0 for identical maps.
+
     Examples
     --------
     >>> import numpy as np
