@@ -23,6 +23,7 @@ import numpy as np
 
 from ..utils._validation import select_rows
 from ._kernel_designs import Design, DrawnUnits
+from ._kernel_games import _converged
 from ._link import apply_link
 
 __all__ = ["explain_linked"]
@@ -115,10 +116,3 @@ def _play(task, evaluator, X, design, active, v_empty, delta, link):
         if converged.all():
             break
     return phi, var, used, converged
-
-
-def _converged(est, var, tol):
-    """Rows whose largest standard error is below ``tol`` times the spread of values."""
-    spread = est.max(axis=1) - est.min(axis=1)
-    with np.errstate(invalid="ignore"):
-        return np.all(np.sqrt(var).max(axis=1) < tol * spread, axis=1)
