@@ -102,6 +102,12 @@ def prepare_explain(explainer, X, forward_args):
                 f"fitted on; got a single {type(X).__name__}.")
         X = pack_inputs(X, spec, name="X")
     if forward_args is None:
+        if getattr(explainer, "_fitted_with_forward_args", False):
+            raise TypeError(
+                f"{cls} was fitted with additional_forward_args, so explain needs them too: "
+                "pass additional_forward_args=... for the rows of X (the base values were "
+                "computed with the fit-time arguments; without them the model would run "
+                "with its defaults). To explain without arguments, fit without them.")
         return X, None
     module = _torch_module(explainer)
     if module is None:

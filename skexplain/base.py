@@ -201,7 +201,11 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             Torch modules only: arguments passed to ``forward`` after the
             inputs to compute the background's predictions (each tensor or
             array has one entry per background row; other values are passed
-            as is).  See the user guide on several inputs.
+            as is).  Given here, ``explain`` needs them too (explaining
+            without them would call the model with its defaults against base
+            values computed with these); given only to ``explain``, the base
+            values are computed there, per row.  See the user guide on
+            several inputs.
 
         Returns
         -------
@@ -223,6 +227,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
 
         X, spec, args = prepare_fit(self, X, additional_forward_args)
         self.input_spec_ = spec
+        # explain then needs arguments too (the base values were computed with them)
+        self._fitted_with_forward_args = args is not None
         self._fit_forward_args = args  # read by _make_model, deleted below
         try:
             return self._fit_background(X, sample_weight, args)

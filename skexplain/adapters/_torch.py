@@ -334,7 +334,7 @@ class TorchModel(Model):
         >>> model.forward(torch.ones(4, 3)).shape
         torch.Size([4, 2])
         """
-        return self._check_forward(self.module(X, *args), X.shape[0])
+        return self._check_forward(call_module(self.module, (X,), args), X.shape[0])
 
     def bind_args(self, args, row=None):
         """A copy whose ``predict`` passes ``args`` (checked) to the module.
@@ -411,6 +411,34 @@ class TorchModel(Model):
                 args = self._args_for(start, start + batch.shape[0])
                 outs.append(self.forward(batch, args).detach().to("cpu", torch.float64))
         return torch.cat(outs).numpy() if outs else np.zeros((0, 1))
+
+
+def call_module(module, inputs, args):
+    """``module(*inputs, *args)``; a forward missing an argument is pointed to
+    ``additional_forward_args`` (the module's own TypeError, completed)."""
+    try:
+        return module(*inputs, *args)
+    except TypeError as exc:
+        if "required positional argument" not in str(exc) or _binds(module, inputs, args):
+            raise  # raised inside forward, not by its call
+        raise TypeError(
+            f"{exc}: the forward of {type(module).__name__} takes arguments beyond the "
+            f"{len(inputs)} attributed input(s) it was given; pass the others (an attention "
+            "mask, a flag, ...) with additional_forward_args=(...) to fit and to explain."
+        ) from exc
+
+
+def _binds(module, inputs, args):
+    """Whether ``module.forward``'s signature accepts ``(*inputs, *args)`` (unknown: True)."""
+    import inspect
+
+    try:
+        inspect.signature(module.forward).bind(*inputs, *args)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read
+        pass
+    return True
 
 
 def _integer_kind(sample):

@@ -10,7 +10,7 @@ evaluator run unchanged and nothing is stored on the user's module.
 import numpy as np
 
 from ..exceptions import ModelEvaluationError
-from ._torch import TorchModel
+from ._torch import TorchModel, call_module
 
 __all__ = ["PackedTorchModel"]
 
@@ -135,7 +135,7 @@ class PackedTorchModel(TorchModel):
     def forward(self, X, args=()):
         """Unpack the rows ``X`` (n, D) and call the module on the inputs and ``args``."""
         parts = [self._cast(k, part) for k, part in enumerate(self.spec.unpack(X))]
-        return self._check_forward(self.module(*parts, *args), X.shape[0])
+        return self._check_forward(call_module(self.module, parts, args), X.shape[0])
 
     def _cast(self, k, part):
         dtype = self.input_dtypes[k]

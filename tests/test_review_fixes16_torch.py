@@ -1,0 +1,96 @@
+"""Fixes from the review of issue 16 (torch models)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from skexplain import (DeepLIFT, ExactShapley, IntegratedGradients, KernelSHAP,  # noqa: E402
+                       Occlusion, Saliency)
+from skexplain.exceptions import ModelEvaluationError  # noqa: E402
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 1)
+
+    def forward(self, x, scale=1.0):
+        return self.lin(x) * scale
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 1)
+
+    def forward(self, x, mask):
+        return self.lin(x * mask)
+
+
+def _data():
+    torch.manual_seed(0)
+    return (torch.randn(5, 4, dtype=torch.float64), torch.randn(3, 4, dtype=torch.float64))
+
+
+EXPLAINERS = [lambda m: KernelSHAP(m, random_state=0), ExactShapley,
+              lambda m: Occlusion(m, window=1), IntegratedGradients]
+
+
+# 1. fitted with additional_forward_args: explain needs them too -------------
+@pytest.mark.parametrize("make", EXPLAINERS)
+def test_fit_with_args_then_explain_without_them_is_refused(make):
+    B, X = _data()
+    explainer = make(Scaled().double()).fit(B, additional_forward_args=(10.0,))
+    with pytest.raises(TypeError, match="fitted with additional_forward_args.*explain needs"):
+        explainer.explain(X)
+
+
+@pytest.mark.parametrize("make", EXPLAINERS)
+def test_fit_with_args_then_explain_with_them_is_complete(make):
+    B, X = _data()
+    model = Scaled().double()
+    expl = make(model).fit(B, additional_forward_args=(10.0,)).explain(
+        X, additional_forward_args=(10.0,))
+    with torch.no_grad():
+        fx, base = model(X, 10.0)[:, 0].numpy(), float(model(B, 10.0).mean())
+    np.testing.assert_allclose(expl.base_values, base, atol=1e-10)
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, fx, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", EXPLAINERS)
+def test_explain_with_args_after_a_fit_without_them_stays_allowed(make):
+    B, X = _data()
+    model = Scaled().double()
+    expl = make(model).fit(B).explain(X, additional_forward_args=(10.0,))
+    with torch.no_grad():
+        np.testing.assert_allclose(expl.base_values, float(model(B, 10.0).mean()), atol=1e-10)
+
+
+def test_refit_without_args_forgets_the_fit_time_args():
+    B, X = _data()
+    explainer = ExactShapley(Scaled().double()).fit(B, additional_forward_args=(10.0,))
+    explainer.fit(B)
+    assert explainer.explain(X).values.shape == (3, 4)
+
+
+@pytest.mark.parametrize("cls", [ExactShapley, Saliency])
+def test_a_missing_forward_argument_points_to_additional_forward_args(cls):
+    B, _ = _data()
+    with pytest.raises((TypeError, ModelEvaluationError),
+                       match=r"missing 1 required positional argument: 'mask'.*"
+                             r"additional_forward_args"):
+        cls(Masked().double()).fit(B)
+
+
+def test_a_type_error_inside_forward_is_not_blamed_on_its_arguments():
+    def helper(x, y):
+        return x + y
+
+    class Broken(nn.Module):
+        def forward(self, x):
+            return helper(x)  # the user's own bug: forward itself was called right
+
+    with pytest.raises(ModelEvaluationError) as info:
+        Saliency(Broken()).fit(np.zeros((2, 3), dtype=np.float32))
+    assert "additional_forward_args" not in str(info.value)
