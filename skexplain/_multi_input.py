@@ -38,7 +38,7 @@ def prepare_fit(explainer, X, forward_args):
     """``(background, spec, args)``: packed background rows, their spec (None for one
     input) and the checked ``additional_forward_args`` of the background rows."""
     module = _torch_module(explainer)
-    several = is_input_tuple(X, lists=module is not None)
+    several = is_input_tuple(X)
     if not several and forward_args is None:
         return X, None, None
     cls = type(explainer).__name__
@@ -56,6 +56,7 @@ def prepare_fit(explainer, X, forward_args):
 
     spec = None
     if several:
+        _check_forward_takes(module, len(X), cls)
         spec = InputSpec.from_inputs(X, name="background")
         X = pack_inputs(X, spec, name="background")
         if hasattr(X, "detach"):
@@ -64,6 +65,28 @@ def prepare_fit(explainer, X, forward_args):
     args = check_forward_args(forward_args, n, device=module_device(module),
                               float_dtype=module_dtype(module))
     return X, spec, args
+
+
+def _check_forward_takes(module, k, cls):
+    """Refuse a tuple of ``k`` inputs for a ``forward`` taking fewer positional arguments
+    (rows given as a tuple would otherwise fail inside the module's call)."""
+    import inspect
+
+    try:
+        params = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: the call will tell
+        return
+    kinds = [p.kind for p in params]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return
+    takes = sum(kind in (inspect.Parameter.POSITIONAL_ONLY,
+                         inspect.Parameter.POSITIONAL_OR_KEYWORD) for kind in kinds)
+    if takes < k:
+        raise ValueError(
+            f"{cls}.fit got a tuple of {k} entries, which is read as several inputs, one per "
+            f"argument of forward; but {type(module).__name__}.forward takes {takes} "
+            f"positional argument{'s' * (takes != 1)}. Pass rows as one array or tensor, "
+            "or as a list of rows.")
 
 
 def packed_adapter(explainer, background, *, integer_inputs, batch_size=None):
@@ -88,8 +111,7 @@ def packed_adapter(explainer, background, *, integer_inputs, batch_size=None):
 def prepare_explain(explainer, X, forward_args):
     """``(rows, args)``: ``X`` packed as at fit, ``additional_forward_args`` checked."""
     spec = getattr(explainer, "input_spec_", None)
-    several = is_input_tuple(X, lists=_torch_module(explainer) is not None) or (
-        spec is not None and isinstance(X, (tuple, list)))
+    several = is_input_tuple(X) or (spec is not None and isinstance(X, tuple))
     cls = type(explainer).__name__
     if spec is None and several:
         raise ValueError(

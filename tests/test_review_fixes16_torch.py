@@ -94,3 +94,55 @@ def test_a_type_error_inside_forward_is_not_blamed_on_its_arguments():
     with pytest.raises(ModelEvaluationError) as info:
         Saliency(Broken()).fit(np.zeros((2, 3), dtype=np.float32))
     assert "additional_forward_args" not in str(info.value)
+
+
+# 2. only a tuple is several inputs; a list is rows ---------------------------
+def _cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)).double()
+
+
+@pytest.mark.parametrize("make", [Saliency, IntegratedGradients,
+                                  lambda m: KernelSHAP(m, n_samples=128, random_state=0)])
+@pytest.mark.parametrize("kind", ["tensors", "arrays"])
+def test_a_list_of_per_row_nd_items_is_rows(make, kind):
+    cnn = _cnn()
+    torch.manual_seed(1)
+    rows = [torch.randn(1, 6, 6, dtype=torch.float64) for _ in range(4)]
+    if kind == "arrays":
+        rows = [r.numpy() for r in rows]
+    expected = make(cnn).fit(np.stack([np.asarray(r) for r in rows])).explain(
+        np.stack([np.asarray(r) for r in rows[:2]]), target=0)
+    expl = make(cnn).fit(rows).explain(rows[:2], target=0)
+    assert not isinstance(expl, tuple) and expl.values.shape == (2, 1, 6, 6)
+    np.testing.assert_allclose(expl.values, expected.values, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [Saliency, ExactShapley])
+def test_a_tuple_longer_than_forward_takes_is_refused_clearly(cls):
+    rows = tuple(np.random.default_rng(0).normal(size=(1, 1, 6, 6)) for _ in range(4))
+    with pytest.raises(ValueError, match=r"tuple of 4 entries, which is read as several inputs"
+                                         r".*Sequential\.forward takes 1 positional argument"
+                                         r".*as a list of rows"):
+        cls(_cnn()).fit(rows)
+
+
+def test_a_tuple_for_a_forward_with_var_args_is_not_checked():
+    class Sum(nn.Module):
+        def forward(self, *inputs):
+            return sum(x.sum(1, keepdim=True) for x in inputs)
+
+    parts = (np.ones((3, 2)), np.ones((3, 4)))
+    expl = IntegratedGradients(Sum().double()).fit(parts).explain(parts)
+    assert isinstance(expl, tuple) and len(expl) == 2
+
+
+def test_a_list_is_not_several_inputs_at_explain_either():
+    class Two(nn.Module):
+        def forward(self, a, b):
+            return a.sum(1, keepdim=True) * b.sum(1, keepdim=True)
+
+    parts = (np.ones((3, 2)), np.ones((3, 4)))
+    explainer = Saliency(Two().double()).fit(parts)
+    with pytest.raises(ValueError, match="X must be a tuple of 2 inputs.*got a single list"):
+        explainer.explain(list(parts))

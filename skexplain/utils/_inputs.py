@@ -19,24 +19,23 @@ __all__ = ["InputSpec", "check_forward_args", "has_row_args", "is_input_tuple", 
            "take_arg_rows"]
 
 
-def is_input_tuple(X, *, lists=True):
+def is_input_tuple(X):
     """Whether ``X`` holds several attributed inputs, one per item.
 
-    A tuple whose items are all at least 2-D (an input's rows: arrays,
-    tensors, nested lists) does; with ``lists`` (torch modules), so does a
-    list of ndarrays or tensors of at least 2-D.  A sequence of rows (1-D
-    items) stays one input, as everywhere in scikit-learn.
+    Only a tuple does (as in captum), and only when its items are all at
+    least 2-D (an input's rows: arrays, tensors, nested lists).  A list is
+    rows, whatever its items (per-row arrays or tensors included), and a
+    tuple of 1-D rows stays one input, as everywhere in scikit-learn.
 
     Examples
     --------
     >>> import numpy as np
     >>> is_input_tuple((np.zeros((2, 3)), np.zeros((2, 1)))), is_input_tuple(([1, 2], [3, 4]))
     (True, False)
+    >>> is_input_tuple([np.zeros((1, 6, 6)), np.zeros((1, 6, 6))])  # two rows
+    False
     """
-    if not isinstance(X, (tuple, list)) or not X:
-        return False
-    if isinstance(X, list) and not (lists and all(
-            isinstance(item, np.ndarray) or _is_tensor(item) for item in X)):
+    if not isinstance(X, tuple) or not X:
         return False
     try:
         return all(_ndim(item) >= 2 for item in X)
