@@ -61,7 +61,7 @@ def prepare_fit(explainer, X, forward_args):
         X = pack_inputs(X, spec, name="background")
         if hasattr(X, "detach"):
             X = X.detach().cpu().numpy()
-    n = X[0].shape[0] if isinstance(X, (tuple, list)) else X.shape[0]
+    n = len(X) if isinstance(X, (tuple, list)) else X.shape[0]  # a list (tuple) of rows
     args = check_forward_args(forward_args, n, device=module_device(module),
                               float_dtype=module_dtype(module))
     return X, spec, args

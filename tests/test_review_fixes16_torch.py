@@ -146,3 +146,16 @@ def test_a_list_is_not_several_inputs_at_explain_either():
     explainer = Saliency(Two().double()).fit(parts)
     with pytest.raises(ValueError, match="X must be a tuple of 2 inputs.*got a single list"):
         explainer.explain(list(parts))
+
+
+@pytest.mark.parametrize("as_lists", [False, True])
+def test_a_list_of_rows_with_per_row_forward_args(as_lists):
+    torch.manual_seed(0)
+    model = Masked().double()
+    B = np.random.default_rng(0).normal(size=(5, 4))
+    rows = [list(r) for r in B] if as_lists else [torch.from_numpy(r) for r in B]
+    mask = torch.ones(5, 4, dtype=torch.float64)
+    explainer = ExactShapley(model).fit(rows, additional_forward_args=(mask,))
+    with torch.no_grad():
+        assert explainer.expected_value_ == pytest.approx(float(model(torch.from_numpy(B),
+                                                                      mask).mean()))
