@@ -137,7 +137,8 @@ def prepare_explain(explainer, X, forward_args):
                         f"model is a {type(explainer.model).__name__}.")
     from .adapters._torch import module_device, module_dtype
 
-    return X, check_forward_args(forward_args, X.shape[0], device=module_device(module),
+    n = len(X) if isinstance(X, (tuple, list)) else X.shape[0]  # a list (tuple) of rows
+    return X, check_forward_args(forward_args, n, device=module_device(module),
                                  float_dtype=module_dtype(module))
 
 

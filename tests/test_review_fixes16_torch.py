@@ -159,3 +159,7 @@ def test_a_list_of_rows_with_per_row_forward_args(as_lists):
     with torch.no_grad():
         assert explainer.expected_value_ == pytest.approx(float(model(torch.from_numpy(B),
                                                                       mask).mean()))
+    expl = explainer.explain(rows[:2], additional_forward_args=(mask[:2],))
+    with torch.no_grad():
+        fx = model(torch.from_numpy(B[:2]), mask[:2])[:, 0].numpy()
+    np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, fx, atol=1e-10)
