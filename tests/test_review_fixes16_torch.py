@@ -163,3 +163,40 @@ def test_a_list_of_rows_with_per_row_forward_args(as_lists):
     with torch.no_grad():
         fx = model(torch.from_numpy(B[:2]), mask[:2])[:, 0].numpy()
     np.testing.assert_allclose(expl.values.sum(1) + expl.base_values, fx, atol=1e-10)
+
+
+# 3. DeepLIFT(softmax_rule="captum"): one pass when batch_size is None ---------
+def _softmax_cnn():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.Flatten(),
+                         nn.Linear(2 * 3 * 3, 4), nn.Softmax(dim=1)).double()
+
+
+@pytest.fixture
+def tiny_passes(monkeypatch):
+    """A default pass of a few points only, so that automatic splitting would act."""
+    from skexplain.gradient import _engine
+
+    monkeypatch.setattr(_engine, "_CHUNK_ELEMENTS", {"cpu": 2 * 49 * 3, "cuda": 2 * 49 * 3})
+
+
+def test_captum_softmax_rule_runs_all_pairs_in_one_pass(tiny_passes):
+    model = _softmax_cnn()
+    torch.manual_seed(1)
+    X, bg = torch.randn(6, 1, 7, 7, dtype=torch.float64), torch.randn(5, 1, 7, 7,
+                                                                      dtype=torch.float64)
+    auto = DeepLIFT(model, softmax_rule="captum").fit(bg).explain(X, target=1)
+    one = DeepLIFT(model, softmax_rule="captum", batch_size=30).fit(bg).explain(X, target=1)
+    np.testing.assert_allclose(auto.values, one.values, rtol=0, atol=1e-15)
+
+
+@pytest.mark.filterwarnings("ignore:Setting forward, backward hooks:UserWarning")
+def test_captum_softmax_rule_matches_captum_despite_a_small_default_pass(tiny_passes):
+    captum_attr = pytest.importorskip("captum.attr")
+    model = _softmax_cnn()
+    torch.manual_seed(2)
+    X, bg = torch.randn(6, 1, 7, 7, dtype=torch.float64), torch.randn(5, 1, 7, 7,
+                                                                      dtype=torch.float64)
+    ours = DeepLIFT(model, softmax_rule="captum").fit(bg).explain(X, target=1)
+    theirs = captum_attr.DeepLiftShap(model).attribute(X, baselines=bg, target=1)
+    np.testing.assert_allclose(ours.values, theirs.detach().numpy(), rtol=0, atol=1e-10)

@@ -96,10 +96,14 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
         two-class models whose logits sum to a constant): the gap is
         reported, not warned about, in ``Explanation.delta``; and the values
         of a row depend on the other rows and references of its pass (the
-        explained ``X``, the background and ``batch_size``), as captum's do
-        -- explain the same rows with the same baselines in one pass to
-        match captum.  LogSoftmax, Softmin and Softmax2d, which captum
-        treats as linear, keep the complete rule.
+        explained ``X`` and the background), as captum's do.  So with
+        ``batch_size=None`` every (row, reference) pair runs in **one pass**,
+        as captum runs them, never split automatically: memory grows with
+        ``n_rows * n_background`` (explain fewer rows at a time, or use a
+        smaller background, when it does not fit).  An explicit
+        ``batch_size`` splits the pairs as captum's own batching would, and
+        the values then depend on it.  LogSoftmax, Softmin and Softmax2d,
+        which captum treats as linear, keep the complete rule.
     %(layer)s
     %(output)s
     %(batch_size)s
@@ -223,7 +227,9 @@ class DeepLIFT(LayerMixin, GradientMixin, BaseExplainer):
             scale = torch.maximum(f_x.abs().max(), f_ref.abs().max()).double()
             torch.maximum(worst, torch.stack([gap.abs().max(), scale]), out=worst)
 
-        engine.run(n * m, 2 * x[0].numel(), make, consume)
+        # captum's Softmax rule depends on the pass: all pairs in one, as captum runs them
+        engine.run(n * m, 2 * x[0].numel(), make, consume,
+                   one_pass=self._captum_softmax() and self.batch_size is None)
         if not self._captum_softmax():  # its gap is the rule's, reported in delta
             _warn_on_gap(*worst.tolist(), dtype)
         return {"values": total, "targets": used, "delta": delta,

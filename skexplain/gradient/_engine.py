@@ -256,7 +256,7 @@ class GradientEngine:
         """Rows ``start..stop-1`` (clipped to ``n``) as a LongTensor on the device."""
         return torch.arange(start, stop if n is None else min(stop, n), device=self.device)
 
-    def run(self, n_points, point_numel, make, consume, group=1):
+    def run(self, n_points, point_numel, make, consume, group=1, one_pass=False):
         """One forward+backward pass per chunk of at most ``chunk_size`` points.
 
         Parameters
@@ -273,8 +273,12 @@ class GradientEngine:
         group : int, default=1
             Points come in groups of this size (e.g. the steps of one path):
             chunks hold whole groups when a group fits in one.
+        one_pass : bool, default=False
+            All points in one pass, whatever their size, never split after
+            running out of memory (for rules whose values depend on the
+            composition of the pass; only when ``batch_size`` is None).
         """
-        step = _aligned(self.chunk_size(point_numel), group)
+        step = n_points if one_pass else _aligned(self.chunk_size(point_numel), group)
         with self.session() as state:
             start = 0
             while start < n_points:
@@ -286,7 +290,7 @@ class GradientEngine:
                     batch = make(start, stop, state)
                     result = self.backward(batch)
                 except torch.cuda.OutOfMemoryError as exc:
-                    self._check_retry(exc, stop - start)
+                    self._check_retry(exc, stop - start, one_pass)
                 if result is None:  # out of memory: retry in halves, the failed pass freed
                     batch = None
                     torch.cuda.empty_cache()
@@ -295,8 +299,14 @@ class GradientEngine:
                 consume(result)
                 start = stop
 
-    def _check_retry(self, exc, size):
+    def _check_retry(self, exc, size, one_pass=False):
         """Raise unless a default-sized pass can be split after running out of memory."""
+        if one_pass:
+            raise ModelEvaluationError(
+                f"{self.model.describe()} ran out of GPU memory on the single pass of {size} "
+                "points this rule needs (its values depend on the pass); set batch_size to "
+                f"split it, knowing that the values then depend on batch_size. {exc}"
+            ) from exc
         if self.batch_size is not None or size == 1:
             raise ModelEvaluationError(
                 f"{self.model.describe()} ran out of GPU memory on a pass of {size} points; "
