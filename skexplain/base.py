@@ -292,6 +292,8 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
             with this specific row": the same sentence with a word removed,
             the same image blurred).  Taken by the explainers that have a
             reference row (see :ref:`baselines`); the others raise TypeError.
+            A bool is refused (TypeError); NaN only where the background has
+            NaN too (perturbation explainers) or not at all (gradient ones).
             Fitted on several inputs: a tuple like X, one entry (rows, a
             row or a number) per input, or one number for every input.
             With ``additional_forward_args``, ``f(r_i)`` is computed with

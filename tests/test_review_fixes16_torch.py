@@ -200,3 +200,28 @@ def test_captum_softmax_rule_matches_captum_despite_a_small_default_pass(tiny_pa
     ours = DeepLIFT(model, softmax_rule="captum").fit(bg).explain(X, target=1)
     theirs = captum_attr.DeepLiftShap(model).attribute(X, baselines=bg, target=1)
     np.testing.assert_allclose(ours.values, theirs.detach().numpy(), rtol=0, atol=1e-10)
+
+
+# 4. bool baselines refused by the gradient explainers too ---------------------
+@pytest.mark.parametrize("flag", [True, torch.tensor(True)])
+def test_gradient_explainers_refuse_bool_baselines(flag):
+    B, X = _data()
+    with pytest.raises(TypeError, match=r"baselines must be reference rows.*got the bool"):
+        IntegratedGradients(Scaled().double()).fit(B).explain(X, baselines=flag)
+
+
+def test_a_bool_entry_of_per_input_baselines_is_refused_by_position():
+    class Two(nn.Module):
+        def forward(self, a, b):
+            return a.sum(1, keepdim=True) * b.sum(1, keepdim=True)
+
+    parts = (np.ones((3, 2)), np.ones((3, 4)))
+    explainer = IntegratedGradients(Two().double()).fit(parts)
+    with pytest.raises(TypeError, match=r"baselines\[1\] must be reference rows.*bool"):
+        explainer.explain(parts, baselines=(0.0, True))
+
+
+def test_nan_baselines_of_a_torch_model_are_refused_by_perturbation_explainers():
+    B, X = _data()
+    with pytest.raises(ValueError, match="baselines hold NaN"):
+        ExactShapley(Scaled().double()).fit(B).explain(X, baselines=float("nan"))

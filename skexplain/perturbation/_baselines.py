@@ -33,7 +33,44 @@ def check_perturbation_baselines(explainer, X, baselines):
     if refuse is not None:
         refuse()
     data = check_baselines(explainer, baselines, X.shape[0])
+    _refuse_new_nan(explainer.background_, data)
     return data.reset_index(drop=True) if hasattr(data, "iloc") else data
+
+
+def _refuse_new_nan(background, data, name="baselines"):
+    """Refuse NaN in a column of ``data`` where the background has none.
+
+    NaN where the background has NaN too is the user's data (a pipeline
+    that imputes); elsewhere it would reach the model as a value it never
+    saw in the reference, and its error would not name ``baselines``.
+    """
+    if hasattr(background, "columns") and hasattr(data, "columns"):
+        data = data[list(background.columns)]
+    new, old = _nan_columns(data), _nan_columns(background)
+    if new.shape != old.shape or not (new & ~old).any():
+        return
+    new &= ~old
+    col = int(np.flatnonzero(new)[0])
+    where = (f"column {background.columns[col]!r}" if hasattr(background, "columns")
+             else f"feature {col} (flat index)")
+    raise ValueError(
+        f"{name} hold NaN in {int(new.sum())} feature(s), e.g. {where}, where the background "
+        "has none: the model would be evaluated on missing values it was not given at fit. "
+        f"Pass finite {name} (NaN is accepted only where the background itself has NaN, "
+        "for models that impute).")
+
+
+def _nan_columns(data):
+    """Per flat feature: whether any row holds NaN (or None in object columns)."""
+    if hasattr(data, "iloc"):
+        return data.isna().to_numpy().any(axis=0)
+    values = np.asarray(data.detach().cpu() if hasattr(data, "detach") else data)
+    flat = values.reshape(values.shape[0], -1)
+    if flat.dtype.kind == "O":
+        return pd.isna(flat).any(axis=0)
+    if flat.dtype.kind in "fc":
+        return np.isnan(flat).any(axis=0)
+    return np.zeros(flat.shape[1], dtype=bool)
 
 
 def rebased(explainer, reference, preds=None):

@@ -70,6 +70,11 @@ def check_baselines(explainer, baselines, n, *, keep_tensors=False, name="baseli
     array([[2., 2., 2.],
            [2., 2., 2.]])
     """
+    if _is_bool(baselines):  # a bool is an int to Python: True would be read as 1
+        raise TypeError(
+            f"{name} must be reference rows (an array-like, DataFrame or tensor) or a number; "
+            f"got the bool {baselines!r}. Pass baselines=None for the background, or the "
+            "number or rows to compare with.")
     spec = getattr(explainer, "input_spec_", None)
     if spec is not None:
         return _check_per_input(explainer, spec, baselines, n, keep_tensors, name)
@@ -157,6 +162,13 @@ def _is_number(value):
     if isinstance(value, numbers.Real):
         return True
     return (_is_tensor(value) or isinstance(value, np.ndarray)) and value.ndim == 0
+
+
+def _is_bool(value):
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return (_is_tensor(value) or isinstance(value, np.ndarray)) and value.ndim == 0 and (
+        str(value.dtype) in ("bool", "torch.bool"))
 
 
 def _dims(shape):
