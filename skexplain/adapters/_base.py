@@ -69,7 +69,26 @@ class Model:
         return type(self).__name__
 
     def check_ids(self, X, name="X"):
-        """Refuse inputs the model cannot index (token ids); a torch hook, no-op here."""
+        """Refuse inputs the model cannot index (token ids); a torch hook, no-op here.
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n, \\*input_shape)
+            Rows about to be evaluated.
+        name : str, default="X"
+            The parameter named in the error.
+
+        Returns
+        -------
+        None
+            Raises ``ValueError`` (torch modules taking token ids) instead.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skexplain.adapters import as_model
+        >>> as_model(lambda X: X.sum(1), sample=np.ones((1, 2))).check_ids(np.ones((3, 2)))
+        """
 
     def _call(self, X):
         raise NotImplementedError  # pragma: no cover - abstract

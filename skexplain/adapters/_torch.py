@@ -235,8 +235,34 @@ class TorchModel(Model):
             "(and X) as integers, e.g. np.int64.") from exc
 
     def check_ids(self, X, name="X"):
-        """Refuse ids outside the range of the embedding fed by the input (see
-        ``id_embedding``), naming ``name``, the ids, the rows and the table's size."""
+        """Refuse ids outside the range of the embedding fed by the input.
+
+        See ``id_embedding``; the error names ``name``, the ids, the rows and
+        the table's size.
+
+        Parameters
+        ----------
+        X : array-like or tensor of shape (n, \\*input_shape)
+            Rows about to be evaluated.
+        name : str, default="X"
+            The parameter named in the error.
+
+        Returns
+        -------
+        None
+            Raises ``ValueError`` on an id outside ``[0, num_embeddings)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> net = torch.nn.Sequential(torch.nn.Embedding(5, 2), torch.nn.Flatten())
+        >>> model = TorchModel(net, sample=torch.zeros(1, 3, dtype=torch.long))
+        >>> model.check_ids(torch.tensor([[1, 2, 7]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: ...
+        """
         if self.id_embedding is not None:
             check_token_ids(X, self.id_embedding, name, self.describe())
 
@@ -343,6 +369,30 @@ class TorchModel(Model):
         rows given to ``predict`` (the background at fit); an int: that row
         of them goes with every row given (the hybrids of one explained row).
         The module itself is shared, never modified.
+
+        Parameters
+        ----------
+        args : tuple
+            ``additional_forward_args`` checked by
+            :func:`skexplain.utils._inputs.check_forward_args`.
+        row : int or None, default=None
+            The row of the per-row tensors of ``args`` used for every row.
+
+        Returns
+        -------
+        TorchModel
+            A shallow copy of this adapter.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skexplain.adapters import TorchModel
+        >>> class Scaled(torch.nn.Module):
+        ...     def forward(self, x, scale):
+        ...         return x.sum(1) * scale
+        >>> model = TorchModel(Scaled(), sample=torch.zeros(1, 2), forward_args=(1.0,))
+        >>> model.bind_args((10.0,)).predict(torch.ones(1, 2))
+        array([[20.]])
         """
         import copy
 
