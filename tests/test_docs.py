@@ -39,7 +39,10 @@ def public_names():
         for name in getattr(module, "__all__", ()):
             if name.startswith("__"):  # __version__
                 continue
-            obj = getattr(module, name)
+            try:
+                obj = getattr(module, name)
+            except ModuleNotFoundError:  # a torch-only name (TorchModel) without torch
+                continue
             if inspect.ismodule(obj) and callable(obj):  # the skexplain.audit package
                 obj = getattr(obj, name)
             if inspect.ismodule(obj):  # skexplain.testing.metrics: document its names
