@@ -70,7 +70,8 @@ def test_forward_args_ids_out_of_range():
         torch.zeros(1, 5, dtype=torch.long), additional_forward_args=(mask[:1],))
     bad = ids.clone()
     bad[2, 0] = 8
-    with pytest.raises(ValueError, match=r"X holds token ids outside \[0, 8\).*\[8\] in rows \[2\]"):
+    message = r"X holds token ids outside \[0, 8\).*\[8\] in rows \[2\]"
+    with pytest.raises(ValueError, match=message):
         ig.explain(bad, target=0, additional_forward_args=(mask,))
     expl = ig.explain(ids, target=0, additional_forward_args=(mask,))
     assert np.isfinite(expl.values).all()
