@@ -90,7 +90,6 @@ class GradientMixin:
     """
 
     _completeness = None
-    _several_inputs = True  # takes several inputs and additional_forward_args
     _axioms = frozenset()
     _approximate_axioms = frozenset()
     _needs_outputs = False
@@ -123,23 +122,11 @@ class GradientMixin:
         from .._multi_input import packed_adapter
 
         check_finite_background(background, type(self).__name__)
-        self._refuse_several_inputs(getattr(self, "input_spec_", None) is not None,
-                                    getattr(self, "_fit_forward_args", None) is not None)
         model = packed_adapter(self, background, integer_inputs="float",
                                batch_size=self.batch_size) or as_torch_model(
             self.model, output=self.output, sample=background, batch_size=self.batch_size)
         self._check_integer_inputs(model)
         return model
-
-    def _refuse_several_inputs(self, several, forward_args):
-        """Refuse several inputs / additional_forward_args where they cannot apply."""
-        if self._several_inputs or not (several or forward_args):
-            return
-        what = "several inputs" if several else "additional_forward_args"
-        raise TypeError(
-            f"{type(self).__name__} maps one image input through a convolutional layer and "
-            f"does not take {what}; use Saliency, IntegratedGradients or DeepLIFT, which "
-            "do, or wrap the model so that forward takes the image alone.")
 
     def _check_integer_inputs(self, model):
         """Refuse a module taking integer inputs (token ids): they have no gradient."""
@@ -197,7 +184,6 @@ class GradientMixin:
     def _explain(self, X, target=None, baselines=None, forward_args=None):
         import torch
 
-        self._refuse_several_inputs(False, forward_args is not None)
         engine = self._engine(forward_args)
         extra, base = {}, None
         # Tensors made under a caller's inference_mode could not enter autograd.

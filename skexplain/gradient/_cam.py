@@ -23,6 +23,8 @@ class CAM(LayerMapMixin, GradientMixin, BaseExplainer):
 
     %(shapes)s
 
+    %(inputs)s
+
     When to use: global-average-pooling networks (ResNets, ...), when a map
     exactly tied to the score is wanted; :class:`GradCAM` works for any
     convolutional network and layer.
@@ -100,8 +102,9 @@ class CAM(LayerMapMixin, GradientMixin, BaseExplainer):
     def _fit(self, background):
         from ._cam_layers import find_cam_layers
 
-        self.layer_, self.fc_ = find_cam_layers(self.model_.module, self._example_rows(),
-                                                layer=self.layer, fc=self.fc)
+        x, args = self._example_rows()
+        self.layer_, self.fc_ = find_cam_layers(self.model_.module, x, layer=self.layer,
+                                                fc=self.fc, args=args)
 
     def _attribute(self, engine, x, targets, outputs):
         import torch
@@ -119,7 +122,8 @@ class CAM(LayerMapMixin, GradientMixin, BaseExplainer):
         # Forward only: the map is a weighted sum of the layer's output.
         with torch.no_grad(), eval_mode(module), capture_output(layer, name) as capture:
             for start in range(0, x.shape[0], step):
-                out = engine._forward(x[start:start + step])
+                out = engine._forward(x[start:start + step],  # with each row's arguments
+                                      engine.arange(start, start + step, x.shape[0]))
                 acts = capture.take()
                 cols = out.argmax(1) if targets is None else targets[start:start + step]
                 maps.append(torch.einsum("nk,nk...->n...", weight[cols].to(acts.dtype), acts))

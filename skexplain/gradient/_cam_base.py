@@ -9,7 +9,8 @@ from ..utils._param_validation import StrOptions
 from ._base import GRADIENT_CONSTRAINTS, check_finite_background
 from ._docstrings import fill_gradient_doc
 
-__all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "fill_cam_doc", "grad_cam_maps"]
+__all__ = ["CAM_CONSTRAINTS", "LayerMapMixin", "fill_cam_doc", "grad_cam_maps",
+           "several_inputs_error"]
 
 CAM_CONSTRAINTS = {
     **GRADIENT_CONSTRAINTS,
@@ -48,9 +49,17 @@ _SHAPES = """
         layer's resolution, shape (n, \\*layer_spatial); ``metadata`` has
         ``"layer"`` (dotted name) and ``"upsample"``.
         """
+_INPUTS = """
+        One image input only: a model whose ``forward`` also takes other
+        inputs (tabular features, a mask) gets them with
+        ``additional_forward_args`` on ``fit`` and ``explain`` (per-row tensors
+        follow their row, into the forward pass that finds the layer too);
+        several attributed inputs (a tuple ``X``) are refused, since the map
+        lives on one image.  See the user guide on several inputs.
+        """
 # fill_doc snippets of the CAM explainers (with the gradient ones)
 fill_cam_doc = fill_gradient_doc(batch_unit="Rows", layer=_CAM_PARAMS, upsample=_UPSAMPLE,
-                                 shapes=_SHAPES)
+                                 shapes=_SHAPES, inputs=_INPUTS)
 
 
 class LayerMapMixin:
@@ -63,7 +72,6 @@ class LayerMapMixin:
     # Submodules passed as parameters are parts of the model: clone shares them
     # (a deep copy would no longer be a submodule of the model).
     _module_params = ("layer",)
-    _several_inputs = False
 
     def __sklearn_clone__(self):
         params = self.get_params(deep=False)
@@ -74,26 +82,34 @@ class LayerMapMixin:
     def _make_model(self, background):
         from ._cam_layers import check_image_shape
 
-        # NaN first, as for every gradient explainer; then the shape, before the
-        # adapter runs a conv model on tabular rows and blames the model
-        self._refuse_several_inputs(self.input_spec_ is not None,
-                                    getattr(self, "_fit_forward_args", None) is not None)
+        # several inputs first (the packed background is tabular), then NaN, as for every
+        # gradient explainer; then the shape, before the adapter runs a conv model on
+        # tabular rows and blames the model
+        if self.input_spec_ is not None:
+            raise several_inputs_error(type(self).__name__)
         check_finite_background(background, type(self).__name__)
         check_image_shape(np.shape(background)[1:], type(self).__name__)
         return super()._make_model(background)
 
     def _example_rows(self):
-        """A few background rows as a tensor, for the forward pass that finds layers."""
-        return self.model_.to_tensor(self.background_[:2])
+        """``(x, args)``: a few background rows as a tensor and their
+        ``additional_forward_args``, for the forward pass that finds layers (call
+        during fit)."""
+        from ..utils._inputs import take_arg_rows
+
+        rows = slice(0, 2)
+        args = take_arg_rows(getattr(self, "_fit_forward_args", None), rows)
+        return self.model_.to_tensor(self.background_[rows]), args
 
     def _fit_conv_layer(self):
         from ._cam_layers import check_conv_layer, find_conv_layer
 
-        module, x, owner = self.model_.module, self._example_rows(), type(self).__name__
+        (x, args), owner = self._example_rows(), type(self).__name__
+        module = self.model_.module
         if self.layer is None:
-            self.layer_ = find_conv_layer(module, x, owner)
+            self.layer_ = find_conv_layer(module, x, owner, args)
         else:
-            self.layer_ = check_conv_layer(module, self.layer, x, owner)[0]
+            self.layer_ = check_conv_layer(module, self.layer, x, owner, args)[0]
 
     def _map_result(self, x, maps, targets, values=None):
         """The explainer's result: ``values`` default to the upsampled maps broadcast
@@ -107,7 +123,25 @@ class LayerMapMixin:
                 "layer": self.layer_, "upsample": self.upsample}
 
 
-def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True):
+def several_inputs_error(owner):
+    """The TypeError of the CAM family fitted on several inputs: why, and what to do."""
+    return TypeError(
+        f"{owner} does not take several inputs (a tuple X): its map is defined on one "
+        "image input (n, C, *spatial), the one feeding the convolutional layer, and the "
+        "other inputs would have no map. Explain the image with the other inputs passed "
+        "as additional_forward_args (per-row tensors follow their row): "
+        f"{owner}(model).fit(images_bg, additional_forward_args=(table_bg,)) then "
+        "explain(images, additional_forward_args=(table,)). If the image is not the first "
+        "argument of forward, wrap the model so that it is:\n"
+        "    class ImageFirst(torch.nn.Module):\n"
+        "        def __init__(self, model): super().__init__(); self.model = model\n"
+        "        def forward(self, image, table): return self.model(table, image)\n"
+        "(its layer names gain the prefix 'model.'). To attribute to every input, use "
+        "Saliency, IntegratedGradients or DeepLIFT.")
+
+
+def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True,
+                  forward_args=None):
     """Grad-CAM maps at the layer's resolution, from one pass per chunk of rows.
 
     Parameters
@@ -120,6 +154,8 @@ def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True):
         Output columns; None takes each row's predicted class in the pass.
     batch_size : int, default=None
     relu : bool, default=True
+    forward_args : tuple or None, default=None
+        ``additional_forward_args`` of the rows of ``x`` (checked).
 
     Returns
     -------
@@ -135,7 +171,8 @@ def grad_cam_maps(model, layer_name, x, targets, *, batch_size=None, relu=True):
 
     # The backward pass stops at the layer (its output is a leaf): no input gradient.
     engine = GradientEngine(model, batch_size=batch_size, input_grads=False,
-                            layer=resolve_layer(model.module, layer_name))
+                            layer=resolve_layer(model.module, layer_name),
+                            forward_args=forward_args)
     maps, used = [], []
 
     def make(start, stop, _hooks):

@@ -1,7 +1,8 @@
 """The layers CAM and Grad-CAM work on: finding them, checking them, upsampling maps.
 
-Everything here runs the user's module once on a few background rows (eval
-mode, no gradients) with temporary forward hooks that record what each
+Everything here runs the user's module once on a few background rows (with
+their ``additional_forward_args``, passed after the rows; eval mode, no
+gradients) with temporary forward hooks that record what each
 submodule returned, in the order the calls *finished*.  The hooks act only in
 the thread that installed them and are removed on exit; nothing is stored on
 the module.
@@ -84,10 +85,11 @@ def _recorded(module, summarize):
             handle.remove()
 
 
-def record_calls(module, x, summarize=lambda *_: None):
-    """Every submodule call of ``module(x)`` in completion order (``name == ""``: the root)."""
+def record_calls(module, x, summarize=lambda *_: None, args=()):
+    """Every submodule call of ``module(x, *args)`` in completion order (``name == ""``:
+    the root)."""
     with torch.no_grad(), eval_mode(module), _recorded(module, summarize) as calls:
-        module(x)
+        module(x, *args)
     return calls
 
 
@@ -102,7 +104,7 @@ def _contains_conv(sub):
     return any(isinstance(m, CONVS) for m in sub.modules())
 
 
-def find_conv_layer(module, x, owner):
+def find_conv_layer(module, x, owner, args=()):
     """Dotted name of the feature map computed last from the last convolution.
 
     Among the calls that finish at or after the last ``ConvNd`` call that
@@ -112,13 +114,13 @@ def find_conv_layer(module, x, owner):
     returns a feature map and is called once: the rectified last conv layer in
     a plain ``nn.Sequential`` (the map Zhou et al. and Selvaraju et al. use,
     and the one CAM finds), the last residual stage of a ResNet.  A clear error
-    when there is none.
+    when there is none.  ``args``: the rows' ``additional_forward_args``.
     """
-    calls = record_calls(module, x)
+    calls = record_calls(module, x, args=args)
     counts = _counts(calls)
     # a call whose output the model's output does not use (a side branch) would give
     # an all-zero map: not a candidate
-    live = _feeding_output(module, x)
+    live = _feeding_output(module, x, args)
     used = [call for call in calls if live is None or call.name in live]
     if (not any(isinstance(call.module, CONVS) for call in used)
             and any(isinstance(call.module, CONVS) for call in calls)):
@@ -151,7 +153,7 @@ def find_conv_layer(module, x, owner):
         "submodule or its dotted name) whose output is such a feature map.")
 
 
-def _feeding_output(module, x):
+def _feeding_output(module, x, args=()):
     """Names of the calls whose output the model's output is computed from (its
     autograd graph reaches them), or None when no graph can be built."""
     def grad_fn(_name, _sub, _args, out):
@@ -160,7 +162,7 @@ def _feeding_output(module, x):
     if torch.is_inference_mode_enabled() or not x.is_floating_point():
         return None
     with torch.enable_grad(), eval_mode(module), _recorded(module, grad_fn) as calls:
-        module(x.detach().clone().requires_grad_(True))
+        module(x.detach().clone().requires_grad_(True), *args)
     seen, stack = set(), [calls[-1].summary] if calls else []
     while stack:
         node = stack.pop()
@@ -172,10 +174,12 @@ def _feeding_output(module, x):
     return {call.name for call in calls if call.summary is not None and call.summary in seen}
 
 
-def check_conv_layer(module, layer, x, owner):
-    """``(name, submodule)`` of the user's ``layer``, which must return a feature map."""
+def check_conv_layer(module, layer, x, owner, args=()):
+    """``(name, submodule)`` of the user's ``layer``, which must return a feature map
+    (when ``module(x, *args)`` runs)."""
     name, sub = resolve_layer(module, layer, name="layer")
-    out = layer_output(module, sub, x, layer_name=name)  # refuses layers called 0 or 2+ times
+    # refuses layers called 0 or 2+ times
+    out = layer_output(module, sub, x, layer_name=name, forward=lambda t: module(t, *args))
     if not _is_feature_map(tuple(out.shape), x.ndim):
         raise ValueError(
             f"layer={name!r} ({type(sub).__name__}) is a non-conv layer: {owner} needs a "
@@ -234,16 +238,17 @@ def _close(a, b, dtype):
     return a.shape == b.shape and bool(torch.allclose(a, b, rtol=tol, atol=tol * scale + 1e-12))
 
 
-def find_cam_layers(module, x, layer=None, fc=None):
+def find_cam_layers(module, x, layer=None, fc=None, args=()):
     """``(layer_name, fc_name)`` of a conv -> global average pooling -> linear model.
 
     ``fc``: the ``nn.Linear`` whose output is the model's output; ``layer``:
     the feature map whose spatial mean is ``fc``'s input.  Either may be
-    given (a module or its dotted name); clear errors otherwise.
+    given (a module or its dotted name); clear errors otherwise.  ``args``: the
+    rows' ``additional_forward_args``, passed after ``x``.
     """
     if layer is not None:
-        layer = check_conv_layer(module, layer, x, "CAM")[0]
-    calls = record_calls(module, x, _cam_summary(x.ndim))
+        layer = check_conv_layer(module, layer, x, "CAM", args)[0]
+    calls = record_calls(module, x, _cam_summary(x.ndim), args)
     counts = _counts(calls)
     fc_call = _fc_call(module, calls, counts, fc)
     return _cam_layer_call(module, calls, counts, layer, fc_call).name, fc_call.name

@@ -25,6 +25,8 @@ class GradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
 
     %(shapes)s
 
+    %(inputs)s
+
     When to use: a coarse, class-discriminative map for any convolutional
     network (its resolution is the layer's); the deeper the layer, the more
     semantic and the coarser the map.  :class:`CAM` is the special case of
@@ -99,7 +101,8 @@ class GradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
 
     def _attribute(self, engine, x, targets, outputs):
         maps, used = grad_cam_maps(self.model_, self.layer_, x, targets,
-                                   batch_size=self.batch_size, relu=self.relu)
+                                   batch_size=self.batch_size, relu=self.relu,
+                                   forward_args=engine.forward_args)
         return self._map_result(x, maps, used)
 
 
@@ -121,6 +124,8 @@ class GuidedGradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
     backprop's values per channel times the map); ``extras["layer_map"]`` is
     the Grad-CAM map at the layer's resolution, shape (n, \\*layer_spatial);
     ``metadata`` has ``"layer"`` and ``"upsample"``.
+
+    %(inputs)s
 
     When to use: a sharp, class-discriminative picture.  Adebayo et al.
     (2018) found it, like guided backprop, largely insensitive to randomising
@@ -197,7 +202,7 @@ class GuidedGradCAM(LayerMapMixin, GradientMixin, BaseExplainer):
         warn_unguided(self.model_.module, type(self).__name__)
         # Grad-CAM from plain gradients (its own engine, without the guided hooks)
         maps, used = grad_cam_maps(self.model_, self.layer_, x, targets,
-                                   batch_size=self.batch_size)
+                                   batch_size=self.batch_size, forward_args=engine.forward_args)
         guided = plain_gradients(engine, x, used)[0]  # ``engine`` has the guided hooks
         up = upsample(maps, x.shape[2:], self.upsample)
         return self._map_result(x, maps, used, values=guided.mul_(up[:, None]))
