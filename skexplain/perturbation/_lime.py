@@ -29,13 +29,14 @@ from ._lime_sampling import (TabularStats, draw_group_design, draw_tabular_desig
                              group_samples, refuse_normal_draws_of_ids, resolve_categorical,
                              tabular_samples)
 from ._lime_surrogate import Moments, fit_custom, select_features, weighted_ridge
+from ._link import LINK_CONSTRAINT, LinkMixin, apply_link
 
 __all__ = ["LIME"]
 
 _SELECTIONS = {"auto", "none", "forward", "highest_weights", "lasso"}
 
 
-class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
+class LIME(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
     """Local Interpretable Model-agnostic Explanations, vectorized over rows.
 
     Around each row ``x``, ``n_samples`` perturbed rows are drawn, the model
@@ -110,6 +111,19 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         ((H, W) for (H, W, C)), with consecutive labels.
     output : str, int or label, default="auto"
         Which model output to explain (see :func:`skexplain.adapters.as_model`).
+    link : {"identity", "logit"}, default="identity"
+        Space of the outputs the surrogate is fitted to.  ``"logit"``: the
+        log-odds ``log(p / (1 - p))`` of each perturbed row's probability
+        (``predict_proba``; each class one-vs-rest), so coefficients,
+        intercept and local prediction are in log-odds and ``base_values``
+        is ``logit(mean_b f(b))``, as for the Shapley explainers.  LIME
+        evaluates each perturbed row on its own (no background average), so
+        this is LIME on the model ``logit(predict_proba)``.  For a binary
+        LogisticRegression that equals ``output="decision_function"``; for
+        other classifiers it does not (their decision function, if any, is
+        another score, e.g. a softmax logit).  Refused for outputs that are
+        not probabilities; probabilities of exactly 0 or 1 are clipped to
+        ``[1e-12, 1 - 1e-12]`` with an ``ApproximationWarning``.
     batch_size : int, default=None
         Model rows per ``predict`` call; None: up to 2^17 rows within 64 MiB.
     n_jobs : int, default=None
@@ -173,14 +187,15 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         "n_features": [Interval(Integral, 1, None, closed="left"), None],
         "surrogate": [HasMethods(["fit", "predict"]), None],
         "feature_groups": [dict, list, tuple, np.ndarray, None],
+        "link": LINK_CONSTRAINT,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, model, *, n_samples=5000, kernel_width=None, discretizer="quartile",
                  categorical_features="auto", feature_selection="auto", n_features=None,
-                 surrogate=None, feature_groups=None, output="auto", batch_size=None,
-                 n_jobs=None, random_state=None, verbose=0):
+                 surrogate=None, feature_groups=None, output="auto", link="identity",
+                 batch_size=None, n_jobs=None, random_state=None, verbose=0):
         self.model = model
         self.n_samples = n_samples
         self.kernel_width = kernel_width
@@ -191,6 +206,7 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         self.surrogate = surrogate
         self.feature_groups = feature_groups
         self.output = output
+        self.link = link
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -202,14 +218,16 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         # and two exchangeable features are treated alike in expectation (the
         # tabular kernel factorises over columns); group mode's cosine kernel
         # does not factorise, so a dummy group is only near 0 there.
-        linear = self.surrogate is None and (self.n_features is None
-                                             or self.feature_selection == "none")
+        # (not with a link: the log-odds of a sum are not the sum of the log-odds)
+        linear = self.surrogate is None and self.link == "identity" and (
+            self.n_features is None or self.feature_selection == "none")
         approximate = {"symmetry"} | ({"dummy"} if self.feature_groups is None else set())
         return ExplainerTags(axioms={"linearity"} if linear else set(),
                              approximate_axioms=approximate, stochastic=True)
 
     # -------------------------------------------------------------------- fit
     def _fit(self, background):
+        self._fit_link()
         groups = self._fit_feature_groups()
         n_interpretable = self.n_features_in_ if groups is None else len(groups)
         self._check_sizes(n_interpretable)
@@ -287,7 +305,7 @@ class LIME(FeatureGroupsMixin, PerturbationMixin, BaseExplainer):
         common = dict(model=self.model_, n_samples=S, batch_rows=int(rows),
                       rows_per_chunk=max(1, int(rows) // S), surrogate=self.surrogate,
                       selection=None if self.n_features is None else self.feature_selection,
-                      n_features=self.n_features)
+                      n_features=self.n_features, link=self.link)
         if groups is not None:
             weights = self.background_weights_
             nb = self.background_.shape[0]
@@ -325,6 +343,7 @@ class LimeTask:
     n_features: int
     kernel_width: float
     builder: HybridBuilder
+    link: str
     donor_rows: np.ndarray  # (S,) the builder's row of each sample
     on: np.ndarray = None  # group mode: (S, G) groups taken from x, shared
     group_of_column: np.ndarray = None  # group mode: (n_columns,)
@@ -392,7 +411,7 @@ def _predict(task, X, masks, r):
         else:
             part_masks = masks[part]
         batch = task.builder.build_pairs(X, row_of[part], donor_of[part], part_masks)
-        out.append(task.model.predict(batch))
+        out.append(apply_link(task.model.predict(batch), task.link, task.model))
     return np.concatenate(out, axis=0)
 
 
