@@ -56,3 +56,15 @@ def test_unknown_names_raise_attribute_error():
         skexplain.Kernel  # noqa: B018
     with pytest.raises(ImportError, match="cannot import name 'nothing'"):
         exec("from skexplain.testing import nothing", {})
+
+
+def test_the_torch_adapter_imports_without_torch():
+    # TorchModel is public (skexplain.adapters) and documented: it must import on an
+    # install without torch, which it only imports when a module is adapted
+    # (a module-level torch import in a helper broke this once, seen only by CI's
+    # run without torch)
+    modules = modules_after("from skexplain.adapters import TorchModel\n"
+                            "import skexplain._multi_input, skexplain.utils._baselines\n"
+                            "import skexplain.perturbation._baselines")
+    assert "skexplain.adapters._torch" in modules
+    assert "torch" not in modules

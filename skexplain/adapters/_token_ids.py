@@ -10,8 +10,6 @@ own error stands): only ids known to go straight into the table are judged.
 """
 import numpy as np
 
-from ._torch_layers import thread_owned
-
 __all__ = ["check_token_ids", "find_id_embedding"]
 
 _SHOWN = 10  # ids and rows named in a message
@@ -34,6 +32,7 @@ def find_id_embedding(module, x, call=None):
     import torch
 
     from ._torch import eval_mode
+    from ._torch_layers import thread_owned  # imports torch: not at module level
 
     def hook_for(name):
         def hook(mod, args):
