@@ -52,8 +52,6 @@ def prepare_fit(explainer, X, forward_args):
             f"{cls} takes {what} for torch modules only (forward(input_0, input_1, ..., "
             f"*additional_forward_args)); the model is a {type(explainer.model).__name__}. "
             "Pass the background as one array.")
-    from .adapters._torch import module_device, module_dtype
-
     spec = None
     if several:
         _check_forward_takes(module, len(X), cls)
@@ -61,10 +59,17 @@ def prepare_fit(explainer, X, forward_args):
         X = pack_inputs(X, spec, name="background")
         if hasattr(X, "detach"):
             X = X.detach().cpu().numpy()
-    n = len(X) if isinstance(X, (tuple, list)) else X.shape[0]  # a list (tuple) of rows
-    args = check_forward_args(forward_args, n, device=module_device(module),
+    return X, spec, _checked_args(module, X, forward_args)
+
+
+def _checked_args(module, X, forward_args):
+    """``additional_forward_args`` checked against the rows of ``X`` (an array, a
+    tensor, or a list of rows), their arrays made tensors on the module's device."""
+    from .adapters._torch import module_device, module_dtype
+
+    n = len(X) if isinstance(X, (tuple, list)) else X.shape[0]
+    return check_forward_args(forward_args, n, device=module_device(module),
                               float_dtype=module_dtype(module))
-    return X, spec, args
 
 
 def _check_forward_takes(module, k, cls):
@@ -135,11 +140,7 @@ def prepare_explain(explainer, X, forward_args):
     if module is None:
         raise TypeError(f"{cls} takes additional_forward_args for torch modules only; the "
                         f"model is a {type(explainer.model).__name__}.")
-    from .adapters._torch import module_device, module_dtype
-
-    n = len(X) if isinstance(X, (tuple, list)) else X.shape[0]  # a list (tuple) of rows
-    return X, check_forward_args(forward_args, n, device=module_device(module),
-                                 float_dtype=module_dtype(module))
+    return X, _checked_args(module, X, forward_args)
 
 
 def split_explanation(explainer, expl):
@@ -205,11 +206,7 @@ def _bound_copy(explainer, args, row, *, background=True):
     bound.model_ = explainer.model_.bind_args(args, row=row)
     if not background:
         return bound
-    preds = bound.model_.predict(explainer.background_)
-    bound.background_predictions_ = preds
-    w = explainer.background_weights_
-    mean = preds.mean(axis=0) if w is None else w @ preds
-    bound.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
+    bound._set_background_predictions(bound.model_.predict(explainer.background_))
     if getattr(explainer, "link", "identity") != "identity":
         bound._fit_link()
     if hasattr(explainer, "reference_prediction_"):  # Occlusion: its one reference row

@@ -250,11 +250,16 @@ class BaseExplainer(TransformerMixin, BaseEstimator):
         self.model_ = self._make_model(background)
         self.model_.check_ids(background, "background")
         preds = (self.model_ if args is None else self.model_.bind_args(args)).predict(background)
+        self._set_background_predictions(preds)
+        self._fit(background)
+        return self
+
+    def _set_background_predictions(self, preds):
+        """``background_predictions_`` and their weighted mean, ``expected_value_``
+        (also for the copies rebased on other references or bound to a row's arguments)."""
         self.background_predictions_ = preds
         mean = _weighted_mean(preds, self.background_weights_)
         self.expected_value_ = float(mean[0]) if mean.shape[0] == 1 else mean
-        self._fit(background)
-        return self
 
     def _make_model(self, background):
         """Hook: the model adapter (gradient explainers build a torch one)."""

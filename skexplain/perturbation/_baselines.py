@@ -85,8 +85,7 @@ def rebased(explainer, reference, preds=None):
         preds = CoalitionEvaluator(explainer.model_, reference).background_predictions
     view.background_ = reference
     view.background_weights_ = None
-    view.background_predictions_ = preds
-    view.expected_value_ = float(preds[0, 0]) if preds.shape[1] == 1 else preds[0]
+    view._set_background_predictions(preds)
     view._fit(reference)
     return view
 
