@@ -45,6 +45,7 @@ Run:  python benchmarks/bench_kernel.py                    # everything
       python benchmarks/bench_kernel.py --problems synthetic48 --budgets 16 --batch-size 4096
       python benchmarks/bench_kernel.py --tta-budgets          # equal budgets only
       python benchmarks/bench_kernel.py --problems rf_corr14 --shapiq KernelSHAP kADDSHAP
+      python benchmarks/bench_kernel.py --allocation equal   # the estimator before issue 15
 """
 import argparse
 import json
@@ -125,9 +126,14 @@ def run_shapiq(P, m, seed, approximator):
     return rel_mae(values, P["phi"]), f.rows, time.perf_counter() - start
 
 
+# extra KernelSHAP parameters of this run (``--allocation``)
+KERNEL_KW = {}
+
+
 def run_ours(P, m, seed, batch_size=None):
     f = Counting(P["f"])
-    explainer = KernelSHAP(f, n_samples=m, random_state=seed, batch_size=batch_size)
+    explainer = KernelSHAP(f, n_samples=m, random_state=seed, batch_size=batch_size,
+                           **KERNEL_KW)
     explainer.fit(P["bg"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tiny budgets warn that stderr is NaN
@@ -282,8 +288,11 @@ def main(argv=None):
     parser.add_argument("--shapiq", nargs="+", default=[], metavar="APPROXIMATOR",
                         help="also run these shapiq approximators (e.g. KernelSHAP kADDSHAP "
                              "PermutationSamplingSV; needs `pip install shapiq`)")
+    parser.add_argument("--allocation", choices=["adaptive", "equal"], default="adaptive",
+                        help="KernelSHAP's allocation (default: its default, adaptive)")
     parser.add_argument("--json", help="write the rows to this file")
     args = parser.parse_args(argv)
+    KERNEL_KW["allocation"] = args.allocation
     if args.quick:
         args.problems, args.budgets, args.seeds = ["synthetic16", "gbr_diabetes"], [4, 16], [0]
         args.tta_budgets = [2, 8]

@@ -26,6 +26,7 @@ import sys
 
 import numpy as np
 
+from ._kernel_allocation import allocate_levels
 from ._kernel_designs import Design, DrawnUnits, design_bytes
 from ._lattice import group_differences
 
@@ -41,8 +42,11 @@ def row_blocks(task, X, n_workers):
     n, nb = X.shape[0], task.weights.size
     g, k = task.evaluator.n_groups, task.background_values.shape[1]
     per_row = 16 * nb  # game sizes, and the groups of single-group games
-    if task.tol is not None:  # a row's coalition values are kept between rounds
+    if task.n_rounds > 1:  # a row's coalition values are kept between rounds
         units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
+        if task.sampling.adaptive:  # on average what equal allocation evaluates,
+            units = int(task.sampling.levels(g).n_at[1])  # and the pilot's estimates
+            per_row += 16 * nb * g * k
         per_row += 8 * nb * max(units, 1) * k
     size = max(1, task.work_bytes(X) // 4 // per_row)
     size = min(size, -(-n // n_workers))
@@ -126,13 +130,13 @@ class RowSums:
         """Forget the sampled games of the live rows before a new round solves them again."""
         self.phi[live], self.var[live] = self.fixed[live], 0.0
 
-    def add(self, games, est, var, weights, live):
-        """Add ``w_b est`` and ``w_b^2 var`` of the games of a piece to its live rows.
+    def add(self, games, est, var, weights, playing):
+        """Add ``w_b est`` and ``w_b^2 var`` of the ``playing`` games of a piece to their rows.
 
         ``weights`` (designs,) weighs each background row of the chunk; zero
         weights leave a background row out (e.g. for sums over a subset).
+        ``playing`` (designs, width) is :meth:`Games.playing`.
         """
-        playing = games.valid & live[games.rows]
         if games.players is None and playing.all() and (games.rows == games.rows[:1]).all():
             # every design played by the same rows, on all groups (no ties)
             self.phi[games.rows[0]] += np.einsum("d,dwgk->wgk", weights, est)
@@ -150,7 +154,7 @@ class RowSums:
         size = self.size
         for m in np.unique(size[size >= 2]).tolist():
             bgs = np.flatnonzero((size == m).any(axis=0))
-            step = max(1, self.work // 2 // design_bytes(self.task.sampling.plan(m)))
+            step = max(1, self.work // 2 // design_bytes(self.task.sampling.design_plan(m)))
             for s in range(0, bgs.size, step):
                 yield m, bgs[s:s + step]
 
@@ -196,7 +200,14 @@ class Games:
             act = active[local, np.arange(design.bgs.size)[:, None]]  # (designs, width, g)
             self.players = np.argsort(~act, axis=2, kind="stable")[:, :, :design.m]
         # f(x_S, b) - f(x_notS, b) of each pair (paired), else f(x_S, b)
-        self.values = np.zeros(self.rows.shape + (design.n_units, k))
+        self.values = np.zeros(self.rows.shape + (design.first_units, k))
+
+    def playing(self, design, live):
+        """(designs, width) bool: the games whose row is ``live`` (n,) or whose
+        (row, background row) pair is ``live`` (n, n_background)."""
+        if live.ndim == 1:
+            return self.valid & live[self.rows]
+        return self.valid & live[self.rows, design.bgs[:, None]]
 
     def requests(self, design, units, live):
         """(rows, background row, masks, players) of each design for ``evaluate_designs``."""
@@ -205,7 +216,7 @@ class Games:
             return out, slots
         small = design.units[:, units]
         masks = np.concatenate([small, ~small], axis=1) if design.sides == 2 else small
-        playing = self.valid & live[self.rows]
+        playing = self.playing(design, live)
         everyone = playing.all(axis=1)
         width = np.arange(self.rows.shape[1])
         # one rows array for the designs that every row plays: the evaluator
@@ -221,10 +232,18 @@ class Games:
             slots.append((i, sel))
         return out, slots
 
+    def reserve(self, n_units):
+        """Room for the values of the first ``n_units`` units (nested designs grow)."""
+        have = self.values.shape[2]
+        if n_units > have:
+            more = np.zeros(self.values.shape[:2] + (n_units - have, self.values.shape[3]))
+            self.values = np.concatenate([self.values, more], axis=2)
+
     def store(self, design, slots, values, units):
         """Keep the values of ``units`` (a pair enters through its difference)."""
         if units.size == 0:  # an enumerated design has nothing left after round 0
             return
+        self.reserve(int(units[-1]) + 1)
         contiguous = units[-1] - units[0] + 1 == units.size
         cols = slice(units[0], units[-1] + 1) if contiguous else units
         for (i, sel), got in zip(slots, values):
@@ -245,7 +264,12 @@ class Games:
         """
         done, _ = design.evaluated(j)
         delta = fx[self.rows] - fb[design.bgs][:, None, :]
-        y = self.values if done.size == self.values.shape[2] else self.values[:, :, done]
+        if done.size == self.values.shape[2]:
+            y = self.values
+        elif done.size and done[-1] == done.size - 1:  # a prefix (nested designs)
+            y = self.values[:, :, :done.size]
+        else:
+            y = self.values[:, :, done]
         if design.sides == 2:  # a pair enters as one row
             return (y + delta[:, :, None, :]) * 0.5, delta
         return y - fb[design.bgs][:, None, None, :], delta
@@ -261,6 +285,8 @@ def explain_block(task, X, drawn, pairs=None):
     """
     if not isinstance(drawn, DrawnUnits):  # with rounds, keep the units of round 0
         drawn = DrawnUnits(drawn, task.work_bytes(X) // 4 if task.n_rounds > 1 else 0)
+    if task.sampling.adaptive:
+        return _explain_adaptive(task, X, drawn)
     sums = RowSums(task, X, pairs)
     converged = np.zeros(X.shape[0], dtype=bool)
     kept = [] if task.n_rounds > 1 else None  # the games keep their values between rounds
@@ -284,6 +310,84 @@ def explain_block(task, X, drawn, pairs=None):
     return sums.phi, sums.var, sums.used, converged
 
 
+def _explain_adaptive(task, X, drawn):
+    """:func:`explain_block` under adaptive allocation (see ``_kernel_allocation``).
+
+    Round 0 evaluates every game's pilot (level 0) and keeps its variance;
+    each row's games then get their levels, and round ``j`` evaluates the
+    coalitions of level ``j`` of the games that reach it.  A game's estimate
+    enters the row sums once, from the coalitions of its own level.
+    """
+    sums = RowSums(task, X)
+    n, nb = sums.size.shape
+    kept, call_rows = [], task.evaluator.design_chunk_rows(X)
+    rows, factor, budget = _level_arrays(task, sums.size)
+    # the pilot's estimates per game, kept until the levels say which ones stand
+    pilot_phi, pilot_var = np.zeros((2, n, nb) + sums.phi.shape[1:])
+
+    def record(design, games, est, var, playing):
+        design_of, slot = np.nonzero(playing)
+        rows, bgs = games.rows[design_of, slot], design.bgs[design_of]
+        if games.players is None:
+            pilot_phi[rows, bgs], pilot_var[rows, bgs] = est[playing], var[playing]
+        else:
+            players = games.players[design_of, slot]
+            pilot_phi[rows[:, None], bgs[:, None], players] = est[playing]
+            pilot_var[rows[:, None], bgs[:, None], players] = var[playing]
+
+    has_game = sums.size >= 2
+    solver = _Solver(sums, 0, has_game, sink=record)
+    for batch in _batches(_plays(sums, drawn, kept, 0), 0, has_game, call_rows):
+        solver.evaluate_and_solve(batch)
+    if sums.fx is None:  # no game of two or more groups: f(x) alone
+        sums.evaluate([])
+    level = allocate_levels(pilot_var.sum(axis=(2, 3)), task.weights, rows, factor, budget)
+    level[~has_game] = -1
+    stays = (level == 0) * task.weights  # the games whose pilot is their estimate
+    sums.phi += np.einsum("rb,rbgk->rgk", stays, pilot_phi)
+    sums.var += np.einsum("rb,rbgk->rgk", stays ** 2, pilot_var)
+    del pilot_phi, pilot_var
+    for batch in _calls(_extensions(sums, drawn, kept, level), call_rows):
+        _evaluate_and_store(sums, batch)
+    for j in np.unique(level[level >= 1]).tolist():
+        final = level == j
+        solver = _Solver(sums, j, final)
+        for design, games in _plays(sums, drawn, kept, j):
+            if games.playing(design, final).any():
+                solver.solve(design, games)
+    if task.verbose:
+        print(f"[KernelSHAP] games per level {np.bincount(level[level >= 0]).tolist()}, "
+              f"{sums.used} model rows", file=sys.stderr)
+    return sums.phi, sums.var, sums.used, np.ones(n, dtype=bool)
+
+
+def _extensions(sums, drawn, kept, level):
+    """The coalitions above the pilot of every game, up to its level, as plays to evaluate."""
+    for design, games in _plays(sums, drawn, kept, 0):
+        top = level[games.rows, design.bgs[:, None]][games.valid].max(initial=0)
+        games.reserve(int(design.levels.n_at[top]))  # once, for the piece's highest level
+        for j in range(1, design.counts.shape[0]):
+            at = level == j
+            if not games.playing(design, at).any():
+                continue
+            units = design.units_between(0, j)
+            requests, slots = games.requests(design, units, at)
+            yield design, games, units, requests, slots
+
+
+def _level_arrays(task, size):
+    """Each game's rows and variance factor per level, and each row's budget:
+    the rows equal allocation would spend on its games."""
+    n, nb = size.shape
+    n_levels = task.n_rounds
+    rows, factor = np.zeros((n, nb, n_levels)), np.ones((n, nb, n_levels))
+    equal = np.zeros((n, nb))
+    for m in np.unique(size[size >= 2]).tolist():
+        levels, where = task.sampling.levels(m), size == m
+        rows[where], factor[where], equal[where] = levels.rows, levels.var_factor, levels.equal_rows
+    return rows, factor, equal.sum(axis=1)
+
+
 def paired_differences(x_codes, b_codes, group_of_column):
     """(n, n_groups) bool: where row i of ``x_codes`` differs from row i of ``b_codes``."""
     differ = np.asarray(x_codes != b_codes, dtype=bool)
@@ -298,11 +402,12 @@ def _plays(sums, drawn, kept, j):
     """(design, games) of round ``j``, chunk after chunk and piece after piece.
 
     Round 0 makes the games (and keeps them in ``kept`` when there are
-    rounds); later rounds play the kept games again on the same designs.
+    rounds); later rounds, and round 0 again, play the kept games on the
+    same designs.
     """
     for c, (m, bgs) in enumerate(sums.chunks()):
-        design = Design(sums.task, drawn, m, bgs)
-        if j == 0:
+        design = Design.of(sums.task, drawn, m, bgs)
+        if kept is None or c >= len(kept):  # round 0 the first time
             pieces = sums.pieces(design)
             if kept is not None:
                 pieces = list(pieces)
@@ -314,7 +419,16 @@ def _plays(sums, drawn, kept, j):
 
 
 def _batches(plays, j, live, call_rows):
-    """The plays with their requests, grouped into one ``predict`` call's rows.
+    """The plays of round ``j`` with their requests, grouped into one ``predict`` call's rows."""
+    def with_requests():
+        for design, games in plays:
+            units = design.round_units(j)
+            yield (design, games, units) + games.requests(design, units, live)
+    return _calls(with_requests(), call_rows)
+
+
+def _calls(plays, call_rows):
+    """Plays ``(design, games, units, requests, slots)`` grouped into calls of ``call_rows``.
 
     Designs of every game size and chunk then share calls: a model with a
     fixed cost per call (sklearn's input validation) pays it once per
@@ -322,9 +436,7 @@ def _batches(plays, j, live, call_rows):
     a call is a batch of its own (the evaluator splits it).
     """
     batch, rows = [], 0
-    for design, games in plays:
-        units = design.round_units(j)
-        requests, slots = games.requests(design, units, live)
+    for design, games, units, requests, slots in plays:
         n_rows = sum(len(r[0]) for r in requests) * units.size * design.sides
         if batch and rows + n_rows > call_rows:
             yield batch
@@ -343,33 +455,64 @@ class _Solver:
     consecutive): one factored design at a time, as the memory budget assumes.
     """
 
-    def __init__(self, sums, j, live):
+    def __init__(self, sums, j, live, sink=None):
         self.sums, self.j, self.live = sums, j, live
         self.design, self.factored = None, None
+        # where the estimates of the playing games go: the row sums by default
+        self.sink = sink or (lambda design, games, est, var, playing: sums.add(
+            games, est, var, sums.task.weights[design.bgs], playing))
 
     def evaluate_and_solve(self, batch):
         if batch[0][0] is not self.design:  # done with it: free it before evaluating
             self.design, self.factored = None, None
-        values = self.sums.evaluate([r for play in batch for r in play[3]])
-        start = 0
-        for design, games, units, requests, slots in batch:
-            games.store(design, slots, values[start:start + len(requests)], units)
-            start += len(requests)
-            if (games.valid & self.live[games.rows]).any():
+        _evaluate_and_store(self.sums, batch)
+        for design, games, *_ in batch:
+            if games.playing(design, self.live).any():
                 self.solve(design, games)
 
     def solve(self, design, games):
         """The solver: estimates and variances of a piece's games, added to the row sums."""
         if design is not self.design:
             self.design, self.factored = None, None  # before the next one is factored
-            self.design, self.factored = design, design.factor(self.j)
+            self.which = self._designs_used(design)
+            self.design, self.factored = design, design.factor(self.j, self.which)
         sums, j = self.sums, self.j
         target, delta = games.targets(design, j, sums.fx, sums.task.background_values)
+        if self.which is not None:
+            target, delta = target[self.which], delta[self.which]
         est, var = self.factored.solve(target, delta)
         del target
         if design.error_unknown(j):
             var[:] = np.nan
-        sums.add(games, est, var, sums.task.weights[design.bgs], self.live)
+        playing = games.playing(design, self.live)
+        if self.which is not None:  # the other designs have no game to solve here
+            est, var = _scatter(est, self.which, playing.shape[0]), _scatter(
+                var, self.which, playing.shape[0])
+        self.sink(design, games, est, var, playing)
+
+    def _designs_used(self, design):
+        """With live (row, background row) pairs: the designs of the chunk that
+        some live game plays (None: all), so that only those are factored."""
+        if self.live.ndim == 1:
+            return None
+        used = np.flatnonzero(self.live[:, design.bgs].any(axis=0))
+        return None if used.size == design.bgs.size else used
+
+
+def _scatter(values, which, n_designs):
+    """``values`` of designs ``which`` in an array of all designs (zeros elsewhere)."""
+    out = np.zeros((n_designs,) + values.shape[1:])
+    out[which] = values
+    return out
+
+
+def _evaluate_and_store(sums, batch):
+    """Evaluate a batch of plays in one call and store the values in their games."""
+    values = sums.evaluate([r for play in batch for r in play[3]])
+    start = 0
+    for design, games, units, requests, slots in batch:
+        games.store(design, slots, values[start:start + len(requests)], units)
+        start += len(requests)
 
 
 def _converged(est, var, tol):

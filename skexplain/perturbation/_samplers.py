@@ -76,6 +76,10 @@ class CoalitionPlan:
     kernel_mass : ndarray of shape (n_strata,)
         Sum of the Shapley kernel ``(d-1) / (C(d,s) s (d-s))`` over the
         stratum's coalitions.
+    shuffled : ndarray of bool of shape (n_strata,) or None, default=None
+        Enumerated strata whose units :func:`sample_units` puts in random
+        order rather than in table order, so that their prefixes are samples
+        too (the nested levels of adaptive allocation).
     """
 
     n_players: int
@@ -85,6 +89,7 @@ class CoalitionPlan:
     population: np.ndarray
     n_units: np.ndarray
     kernel_mass: np.ndarray
+    shuffled: "np.ndarray | None" = None
 
     @property
     def enumerated(self):
@@ -339,8 +344,10 @@ def sample_units(rngs, plan, designs):
     """
     designs = np.broadcast_to(np.asarray(designs, dtype=int), (len(rngs),))
     d, offsets, dense = plan.n_players, plan.offsets, _dense(plan)
+    if plan.shuffled is not None:  # whole strata in random order: drawn as dense ones
+        dense = dense | (plan.shuffled & plan.enumerated)
     out = np.empty((int(designs.sum()), int(plan.n_units.sum()), d), dtype=bool)
-    for j in np.flatnonzero(plan.enumerated & (plan.n_units > 0)):
+    for j in np.flatnonzero(plan.enumerated & ~dense & (plan.n_units > 0)):
         out[:, offsets[j]:offsets[j] + plan.n_units[j]] = _stratum_table(plan, j)
     for j in np.flatnonzero(dense):
         out[:, offsets[j]:offsets[j] + plan.n_units[j]] = _table_units(rngs, plan, j, designs)

@@ -143,8 +143,9 @@ def test_peak_memory_does_not_grow_with_the_background_at_the_default_budget():
     assert peak < 40 * 2**20, peak / 2**20
 
 
-@pytest.mark.parametrize("tol", [None, 0.01])
-def test_peak_memory_bounded_by_the_working_budget(monkeypatch, tol):
+@pytest.mark.parametrize("tol, allocation", [(None, "equal"), (None, "adaptive"),
+                                             (0.01, "adaptive")])
+def test_peak_memory_bounded_by_the_working_budget(monkeypatch, tol, allocation):
     budget = 2**20
     monkeypatch.setattr(designs_module, "_MIN_WORK_BYTES", budget, raising=False)
     rng = np.random.default_rng(0)
@@ -152,13 +153,17 @@ def test_peak_memory_bounded_by_the_working_budget(monkeypatch, tol):
     peaks = {}
     for nb, n in [(8, 2), (128, 2), (4, 32), (4, 128)]:
         background, X = rng.normal(size=(nb, d)), rng.normal(size=(n, d))
-        peaks[nb, n] = _peak_bytes(background, X, n_samples=512, batch_size=512, tol=tol)
+        peaks[nb, n] = _peak_bytes(background, X, n_samples=512, batch_size=512, tol=tol,
+                                   allocation=allocation)
     # Only arrays of the output's size grow with the rows (values, stderr, the
     # sums behind them, copies of X: 37 kB each per 96 rows); with tol a row
     # also keeps its coalition values between rounds, 256 per background row
-    # (2 rows here).
+    # (2 rows here), and adaptive allocation about as many (the pilot's 128,
+    # the levels above it on average as many again) plus the pilot's estimates.
     outputs = 10 * 96 * d * 8
     kept = 0 if tol is None else 2 * 128 * 256 * 8
+    if tol is None and allocation == "adaptive":
+        kept = 2 * 128 * 256 * 8 + 2 * 128 * d * 16
     assert max(peaks.values()) < 3 * budget, peaks
     assert peaks[128, 2] < peaks[8, 2] + budget / 4 + kept, peaks
     assert peaks[4, 128] < peaks[4, 32] + budget / 4 + outputs, peaks
