@@ -88,7 +88,10 @@ def _cached_plan(n_players, n_samples, sampler, paired):
 
 # Budgets of the levels of adaptive allocation, as multiples of ``n_samples``:
 # level 0 is the pilot every game plays, level 1 what equal allocation spends.
-LEVELS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+# Six levels (0.5, 1, 1.5, 2, 3, 4) measured 0-10% lower error on the forest
+# and the boosted classifier, but 1.5 times the time outside the model on a
+# GBR (d=10, 20 background rows, 80 coalitions): 0.092 against 0.061 s.
+LEVELS = (0.5, 1.0, 2.0, 4.0)
 # Adaptive allocation needs a pilot of at least this many coalitions per
 # player: below it the pilot's variances are too noisy to allocate by
 # (measured: at 4 per player no gain, from 8 per player 0.5-0.9x the error).

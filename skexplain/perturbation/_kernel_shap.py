@@ -19,6 +19,9 @@ and what is left per row is linear in ``m``
 estimate has exactly the distribution it would have with a design of its
 own; only the errors of different rows become correlated.
 
+With ``allocation="adaptive"`` the designs are nested levels and each
+game's level is chosen from a pilot (:mod:`~skexplain.perturbation._kernel_allocation`).
+
 Each design is a :class:`~skexplain.perturbation._samplers.CoalitionPlan`
 (border-trick enumeration, paired sampling without replacement, fixed counts
 per coalition size), solved by efficiency-constrained weighted least squares
@@ -59,10 +62,12 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
     """Interventional Shapley values estimated from a budget of coalitions.
 
     For every explained row and background row, ``n_samples`` coalitions are
-    evaluated (one model row each): the coalition sizes the budget covers are
-    enumerated, the rest is drawn in complementary pairs without replacement
-    with fixed counts per size, and an efficiency-constrained weighted least
-    squares fit gives the Shapley values and their standard errors.  When the
+    evaluated on average (one model row each): the coalition sizes the budget
+    covers are enumerated, the rest is drawn in complementary pairs without
+    replacement with fixed counts per size, and an efficiency-constrained
+    weighted least squares fit gives the Shapley values and their standard
+    errors.  By default a row's budget goes where a pilot finds the most
+    variance (``allocation``).  When the
     budget covers all ``2^d - 2`` coalitions the result equals
     :class:`~skexplain.ExactShapley`.
 
@@ -145,8 +150,8 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         designs and coalition values are processed in pieces of about as
         many bytes as one call's hybrid rows (at least 16 MiB), except that a
         single design (about ``17 * n_samples * n_features`` bytes once
-        factored) is never split, and that with ``tol`` a row keeps its
-        coalition values between rounds.
+        factored) is never split, and that with ``tol`` or adaptive
+        allocation a row keeps its coalition values between rounds.
     n_jobs : int, default=None
         joblib workers over blocks of rows (``joblib.parallel_config`` is
         honoured, e.g. ``backend="dask"``).  Results do not depend on it.
