@@ -343,9 +343,10 @@ def _explain_adaptive(task, X, drawn):
         sums.evaluate([])
     level = allocate_levels(pilot_var.sum(axis=(2, 3)), task.weights, rows, factor, budget)
     level[~has_game] = -1
-    stays = (level == 0) * task.weights  # the games whose pilot is their estimate
-    sums.phi += np.einsum("rb,rbgk->rgk", stays, pilot_phi)
-    sums.var += np.einsum("rb,rbgk->rgk", stays ** 2, pilot_var)
+    # the games whose pilot is their estimate (masked: 0 * NaN is NaN)
+    stays = (level == 0)[:, :, None, None]
+    sums.phi += np.einsum("b,rbgk->rgk", task.weights, np.where(stays, pilot_phi, 0.0))
+    sums.var += np.einsum("b,rbgk->rgk", task.weights ** 2, np.where(stays, pilot_var, 0.0))
     del pilot_phi, pilot_var
     for batch in _calls(_extensions(sums, drawn, kept, level), call_rows):
         _evaluate_and_store(sums, batch)

@@ -202,8 +202,8 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
     }
 
     def __init__(self, model, *, n_samples="auto", sampler="leverage", paired=True,
-                 allocation="adaptive", feature_groups=None, output="auto", link="identity", tol=None, batch_size=None,
-                 n_jobs=None, random_state=None, verbose=0):
+                 allocation="adaptive", feature_groups=None, output="auto", link="identity",
+                 tol=None, batch_size=None, n_jobs=None, random_state=None, verbose=0):
         self.model = model
         self.n_samples = n_samples
         self.sampler = sampler

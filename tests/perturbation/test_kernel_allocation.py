@@ -248,3 +248,21 @@ def test_baselines_use_equal_allocation():
 def test_bad_allocation_is_refused():
     with pytest.raises(ValueError, match="allocation"):
         KernelSHAP(interactions, allocation="neyman").fit(np.zeros((2, 9)))
+
+
+def test_an_unknown_pilot_error_does_not_leak_into_other_games(monkeypatch):
+    # a game whose pilot cannot estimate its error (NaN variance) and then
+    # moves to a higher level must not turn the row's standard errors into NaN
+    import skexplain.perturbation._kernel_designs as designs
+
+    rng = np.random.default_rng(0)
+    background, X = rng.normal(size=(6, 9)), rng.normal(size=(3, 9))
+    real = designs.NestedDesign.error_unknown
+
+    def pilot_unknown(self, j):
+        return True if j == 0 else real(self, j)
+
+    monkeypatch.setattr(designs.NestedDesign, "error_unknown", pilot_unknown)
+    expl = KernelSHAP(interactions, n_samples=108, random_state=0).fit(background).explain(X)
+    assert expl.metadata["allocation"] == "adaptive"
+    assert np.isfinite(expl.stderr).all()
