@@ -60,17 +60,22 @@ def allocate_levels(pilot_var, weights, rows, var_factor, budget):
     # a step is worth at most the steps before it: a game's levels are taken in order
     gain = np.minimum.accumulate(gain, axis=2)
     n, n_games, n_steps = gain.shape
-    flat_gain = gain.reshape(n, -1)
+    flat_gain, flat_cost = gain.reshape(n, -1), cost.reshape(n, -1)
     order = np.argsort(-flat_gain, axis=1, kind="stable")  # level order kept on ties
-    spent = np.cumsum(np.take_along_axis(cost.reshape(n, -1), order, axis=1), axis=1)
     spare = budget - rows[:, :, 0].sum(axis=1)
-    worth = np.take_along_axis(flat_gain, order, axis=1) > 0
-    taken = np.zeros_like(worth)
-    taken_sorted = worth & (spent <= spare[:, None])
-    # the longest affordable prefix: a later, cheaper step never jumps the queue
-    taken_sorted &= np.cumprod(taken_sorted, axis=1).astype(bool)
-    np.put_along_axis(taken, order, taken_sorted, axis=1)
-    return taken.reshape(n, n_games, n_steps).sum(axis=2)
+    level = np.zeros((n, n_games), dtype=int)
+    rows_at = np.arange(n)
+    # Steps by decreasing gain, for all rows at once.  A step that does not
+    # fit is skipped, and so are the later steps of its game (a game's
+    # levels are taken in order); cheaper steps of other games still fit.
+    for position in range(order.shape[1]):
+        step = order[:, position]
+        game, s = step // n_steps, step % n_steps
+        take = ((flat_gain[rows_at, step] > 0) & (flat_cost[rows_at, step] <= spare)
+                & (level[rows_at, game] == s))
+        level[rows_at[take], game[take]] += 1
+        spare = spare - np.where(take, flat_cost[rows_at, step], 0.0)
+    return level
 
 
 def _known(pilot_var):

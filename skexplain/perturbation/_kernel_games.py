@@ -44,8 +44,8 @@ def row_blocks(task, X, n_workers):
     per_row = 16 * nb  # game sizes, and the groups of single-group games
     if task.n_rounds > 1:  # a row's coalition values are kept between rounds
         units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
-        if task.sampling.adaptive:  # on average what equal allocation evaluates,
-            units = int(task.sampling.levels(g).n_at[1])  # and the pilot's estimates
+        if task.sampling.adaptive:  # the pilot's values and estimates (the levels
+            units = int(task.sampling.levels(g).n_at[0])  # above are played piece by piece)
             per_row += 16 * nb * g * k
         per_row += 8 * nb * max(units, 1) * k
     size = max(1, task.work_bytes(X) // 4 // per_row)
@@ -154,7 +154,11 @@ class RowSums:
         size = self.size
         for m in np.unique(size[size >= 2]).tolist():
             bgs = np.flatnonzero((size == m).any(axis=0))
-            step = max(1, self.work // 2 // design_bytes(self.task.sampling.design_plan(m)))
+            # a nested design is sized by its equal level too: above it only
+            # the designs some game needs are factored (sizing by the top level
+            # made 34 chunks of 3 designs on d=64 with 100 background rows, each
+            # drawn and factored apart: 2-3 times slower)
+            step = max(1, self.work // 2 // design_bytes(self.task.sampling.plan(m)))
             for s in range(0, bgs.size, step):
                 yield m, bgs[s:s + step]
 
@@ -163,7 +167,7 @@ class RowSums:
         member = self.size[:, design.bgs] == design.m
         rows = np.flatnonzero(member.any(axis=1))
         k, m = self.phi.shape[2], design.m
-        per_game = (8 * (_COPIES_PER_VALUE * design.n_units * k + m)
+        per_game = (8 * (_COPIES_PER_VALUE * design.typical_units * k + m)
                     + 4 * self.evaluator.builder.n_columns)  # values, players, differences
         step = max(1, self.work // 2 // (per_game * design.bgs.size))
         embedded = m < self.phi.shape[1]  # then the players differ from row to row
@@ -202,6 +206,23 @@ class Games:
         # f(x_S, b) - f(x_notS, b) of each pair (paired), else f(x_S, b)
         self.values = np.zeros(self.rows.shape + (design.first_units, k))
 
+    def subset(self, keep, n_units):
+        """The games ``keep`` (designs, width) in a piece of their own, with room
+        for ``n_units`` units and the values stored so far (a level's games)."""
+        counts = keep.sum(axis=1)
+        width = max(int(counts.max()), 1)
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+        new = object.__new__(Games)
+        new.valid = np.arange(width)[None, :] < counts[:, None]
+        order = np.where(new.valid, order, order[:, :1])  # padding: a slot of the design
+        new.rows = np.take_along_axis(self.rows, order, axis=1)
+        new.players = None if self.players is None else np.take_along_axis(
+            self.players, order[:, :, None], axis=1)
+        have = self.values.shape[2]
+        new.values = np.zeros(new.rows.shape + (n_units, self.values.shape[3]))
+        new.values[:, :, :have] = np.take_along_axis(self.values, order[:, :, None, None], axis=1)
+        return new
+
     def playing(self, design, live):
         """(designs, width) bool: the games whose row is ``live`` (n,) or whose
         (row, background row) pair is ``live`` (n, n_background)."""
@@ -232,18 +253,10 @@ class Games:
             slots.append((i, sel))
         return out, slots
 
-    def reserve(self, n_units):
-        """Room for the values of the first ``n_units`` units (nested designs grow)."""
-        have = self.values.shape[2]
-        if n_units > have:
-            more = np.zeros(self.values.shape[:2] + (n_units - have, self.values.shape[3]))
-            self.values = np.concatenate([self.values, more], axis=2)
-
     def store(self, design, slots, values, units):
         """Keep the values of ``units`` (a pair enters through its difference)."""
         if units.size == 0:  # an enumerated design has nothing left after round 0
             return
-        self.reserve(int(units[-1]) + 1)
         contiguous = units[-1] - units[0] + 1 == units.size
         cols = slice(units[0], units[-1] + 1) if contiguous else units
         for (i, sel), got in zip(slots, values):
@@ -296,7 +309,7 @@ def explain_block(task, X, drawn, pairs=None):
         if j:
             sums.restart(live)
         solver = _Solver(sums, j, live)
-        for batch in _batches(_plays(sums, drawn, kept, j), j, live, call_rows):
+        for batch in _batches(_plays(sums, drawn, kept), j, live, call_rows):
             solver.evaluate_and_solve(batch)
         if sums.fx is None:  # no game of two or more groups: f(x) alone
             sums.evaluate([])
@@ -313,67 +326,97 @@ def explain_block(task, X, drawn, pairs=None):
 def _explain_adaptive(task, X, drawn):
     """:func:`explain_block` under adaptive allocation (see ``_kernel_allocation``).
 
-    Round 0 evaluates every game's pilot (level 0) and keeps its variance;
-    each row's games then get their levels, and round ``j`` evaluates the
-    coalitions of level ``j`` of the games that reach it.  A game's estimate
-    enters the row sums once, from the coalitions of its own level.
+    1. Every game plays its pilot (level 0); its estimates are kept per game.
+    2. Each row's games get their levels from the pilot's variances.
+    3. The games left at the pilot enter the row sums with its estimates.
+    4. The others are played again, in pieces of one level each: the
+       coalitions above the pilot are evaluated, and each game is solved on
+       all the units of its level.
     """
     sums = RowSums(task, X)
-    n, nb = sums.size.shape
     kept, call_rows = [], task.evaluator.design_chunk_rows(X)
-    rows, factor, budget = _level_arrays(task, sums.size)
-    # the pilot's estimates per game, kept until the levels say which ones stand
-    pilot_phi, pilot_var = np.zeros((2, n, nb) + sums.phi.shape[1:])
-
-    def record(design, games, est, var, playing):
-        design_of, slot = np.nonzero(playing)
-        rows, bgs = games.rows[design_of, slot], design.bgs[design_of]
-        if games.players is None:
-            pilot_phi[rows, bgs], pilot_var[rows, bgs] = est[playing], var[playing]
-        else:
-            players = games.players[design_of, slot]
-            pilot_phi[rows[:, None], bgs[:, None], players] = est[playing]
-            pilot_var[rows[:, None], bgs[:, None], players] = var[playing]
-
     has_game = sums.size >= 2
-    solver = _Solver(sums, 0, has_game, sink=record)
-    for batch in _batches(_plays(sums, drawn, kept, 0), 0, has_game, call_rows):
+    pilot = _Pilot(sums)
+    solver = _Solver(sums, 0, has_game, sink=pilot.record)
+    for batch in _batches(_plays(sums, drawn, kept), 0, has_game, call_rows):
         solver.evaluate_and_solve(batch)
     if sums.fx is None:  # no game of two or more groups: f(x) alone
         sums.evaluate([])
-    level = allocate_levels(pilot_var.sum(axis=(2, 3)), task.weights, rows, factor, budget)
+    rows, factor, budget = _level_arrays(task, sums.size)
+    level = allocate_levels(pilot.spread(), task.weights, rows, factor, budget)
     level[~has_game] = -1
-    # the games whose pilot is their estimate (masked: 0 * NaN is NaN)
-    stays = (level == 0)[:, :, None, None]
-    sums.phi += np.einsum("b,rbgk->rgk", task.weights, np.where(stays, pilot_phi, 0.0))
-    sums.var += np.einsum("b,rbgk->rgk", task.weights ** 2, np.where(stays, pilot_var, 0.0))
-    del pilot_phi, pilot_var
-    for batch in _calls(_extensions(sums, drawn, kept, level), call_rows):
-        _evaluate_and_store(sums, batch)
-    for j in np.unique(level[level >= 1]).tolist():
-        final = level == j
-        solver = _Solver(sums, j, final)
-        for design, games in _plays(sums, drawn, kept, j):
-            if games.playing(design, final).any():
-                solver.solve(design, games)
+    pilot.add_to(sums, level == 0)
+    del pilot, solver  # free the pilot's estimates (the solver's sink holds them)
+    _play_levels(sums, drawn, kept, level, call_rows)
     if task.verbose:
         print(f"[KernelSHAP] games per level {np.bincount(level[level >= 0]).tolist()}, "
               f"{sums.used} model rows", file=sys.stderr)
-    return sums.phi, sums.var, sums.used, np.ones(n, dtype=bool)
+    return sums.phi, sums.var, sums.used, np.ones(X.shape[0], dtype=bool)
+
+
+class _Pilot:
+    """The pilot's estimates and variances per game (row, background row)."""
+
+    def __init__(self, sums):
+        n, nb = sums.size.shape
+        self.phi, self.var = np.zeros((2, n, nb) + sums.phi.shape[1:])
+
+    def record(self, design, games, est, var, playing):
+        """A :class:`_Solver` sink: keep the estimates of the playing games."""
+        design_of, slot = np.nonzero(playing)
+        at = (games.rows[design_of, slot], design.bgs[design_of])
+        if games.players is not None:  # a game of fewer players than groups
+            at = (at[0][:, None], at[1][:, None], games.players[design_of, slot])
+        self.phi[at], self.var[at] = est[playing], var[playing]
+
+    def spread(self):
+        """Each game's variance, summed over players and outputs; zero where it is
+        round-off (an additive game's is about 1e-31 of its values squared), so
+        that exact games get no more coalitions."""
+        spread = self.var.sum(axis=(2, 3))
+        return np.where(spread <= 1e-18 * (self.phi ** 2).sum(axis=(2, 3)), 0.0, spread)
+
+    def add_to(self, sums, stays):
+        """Add the games ``stays`` (n, n_background) to the row sums; the others are
+        zeroed first (in place: the pilot is done), as 0 * NaN would be NaN."""
+        self.phi[~stays], self.var[~stays] = 0.0, 0.0
+        w = sums.task.weights
+        sums.phi += np.einsum("b,rbgk->rgk", w, self.phi)
+        sums.var += np.einsum("b,rbgk->rgk", w ** 2, self.var)
+
+
+def _play_levels(sums, drawn, kept, level, call_rows):
+    """Evaluate and solve the games above the pilot, each on the units of its level."""
+    # one solver per level: each factors a design once for all its pieces
+    solvers = {j: _Solver(sums, j, level == j) for j in range(1, sums.task.n_rounds)}
+    chunk = None
+    for batch in _calls(_extensions(sums, drawn, kept, level), call_rows):
+        _evaluate_and_store(sums, batch)
+        for design, games, units, requests, slots, j in batch:
+            if design is not chunk:  # a new chunk: free the last one's factored designs
+                for solver in solvers.values():
+                    solver.design, solver.factored = None, None
+                chunk = design
+            solvers[j].solve(design, games)
 
 
 def _extensions(sums, drawn, kept, level):
-    """The coalitions above the pilot of every game, up to its level, as plays to evaluate."""
-    for design, games in _plays(sums, drawn, kept, 0):
-        top = level[games.rows, design.bgs[:, None]][games.valid].max(initial=0)
-        games.reserve(int(design.levels.n_at[top]))  # once, for the piece's highest level
-        for j in range(1, design.counts.shape[0]):
-            at = level == j
-            if not games.playing(design, at).any():
-                continue
+    """The games of each level above the pilot, in pieces of their own with their
+    pilot's values, and the coalitions they still need, as plays ending in the level.
+
+    A level's piece holds only that level's games, so the values kept beyond
+    the pilot are those of the games being evaluated, at their own size.
+    """
+    def needed(bgs):
+        return bool((level[:, bgs] >= 1).any())
+
+    for design, games in _plays(sums, drawn, kept, needed):
+        of_game = np.where(games.valid, level[games.rows, design.bgs[:, None]], -1)
+        for j in np.unique(of_game[of_game >= 1]).tolist():
+            piece = games.subset(of_game == j, int(design.levels.n_at[j]))
             units = design.units_between(0, j)
-            requests, slots = games.requests(design, units, at)
-            yield design, games, units, requests, slots
+            requests, slots = piece.requests(design, units, level == j)
+            yield design, piece, units, requests, slots, j
 
 
 def _level_arrays(task, size):
@@ -399,22 +442,26 @@ def paired_differences(x_codes, b_codes, group_of_column):
     return np.logical_or.reduceat(differ[:, order], starts, axis=1)
 
 
-def _plays(sums, drawn, kept, j):
-    """(design, games) of round ``j``, chunk after chunk and piece after piece.
+def _plays(sums, drawn, kept, needed=None):
+    """(design, games), chunk after chunk and piece after piece.
 
-    Round 0 makes the games (and keeps them in ``kept`` when there are
-    rounds); later rounds, and round 0 again, play the kept games on the
-    same designs.
+    The first pass makes the games (and keeps them in ``kept`` when there are
+    rounds); later passes play the kept games again on the same designs,
+    skipping the chunks of background rows ``bgs`` where ``needed(bgs)`` is
+    False (their designs are then not even drawn).
     """
     for c, (m, bgs) in enumerate(sums.chunks()):
+        again = kept is not None and c < len(kept)
+        if again and needed is not None and not needed(bgs):
+            continue
         design = Design.of(sums.task, drawn, m, bgs)
-        if kept is None or c >= len(kept):  # round 0 the first time
+        if again:
+            pieces = kept[c]
+        else:
             pieces = sums.pieces(design)
             if kept is not None:
                 pieces = list(pieces)
                 kept.append(pieces)
-        else:
-            pieces = kept[c]
         for games in pieces:
             yield design, games
 
@@ -429,7 +476,7 @@ def _batches(plays, j, live, call_rows):
 
 
 def _calls(plays, call_rows):
-    """Plays ``(design, games, units, requests, slots)`` grouped into calls of ``call_rows``.
+    """Plays ``(design, games, units, requests, slots, ...)`` grouped into calls of ``call_rows``.
 
     Designs of every game size and chunk then share calls: a model with a
     fixed cost per call (sklearn's input validation) pays it once per
@@ -437,12 +484,13 @@ def _calls(plays, call_rows):
     a call is a batch of its own (the evaluator splits it).
     """
     batch, rows = [], 0
-    for design, games, units, requests, slots in plays:
+    for play in plays:
+        design, units, requests = play[0], play[2], play[3]
         n_rows = sum(len(r[0]) for r in requests) * units.size * design.sides
         if batch and rows + n_rows > call_rows:
             yield batch
             batch, rows = [], 0
-        batch.append((design, games, units, requests, slots))
+        batch.append(play)
         rows += n_rows
     if batch:
         yield batch
@@ -458,7 +506,7 @@ class _Solver:
 
     def __init__(self, sums, j, live, sink=None):
         self.sums, self.j, self.live = sums, j, live
-        self.design, self.factored = None, None
+        self.design, self.factored, self.which = None, None, None
         # where the estimates of the playing games go: the row sums by default
         self.sink = sink or (lambda design, games, est, var, playing: sums.add(
             games, est, var, sums.task.weights[design.bgs], playing))
@@ -511,7 +559,7 @@ def _evaluate_and_store(sums, batch):
     """Evaluate a batch of plays in one call and store the values in their games."""
     values = sums.evaluate([r for play in batch for r in play[3]])
     start = 0
-    for design, games, units, requests, slots in batch:
+    for design, games, units, requests, slots, *_ in batch:
         games.store(design, slots, values[start:start + len(requests)], units)
         start += len(requests)
 

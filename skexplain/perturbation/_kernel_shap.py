@@ -107,11 +107,12 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         coalitions.  ``"adaptive"`` first plays half of that on every game
         (a pilot), then spends the rest where the pilot's standard errors
         are largest (Neyman allocation over nested designs, up to
-        ``4 * n_samples`` for one game), for the same total of model rows.
-        Nearly additive games then get few coalitions and games with strong
-        interactions many.  At budgets of 8 coalitions per feature and more
-        it measured 0.5-0.9 times the error of ``"equal"`` on tree
-        ensembles, boosted classifiers and an MLP (benchmarks/RESULTS.md);
+        ``4 * n_samples`` for one game), for at most the same total of model
+        rows.  Nearly additive games then get few coalitions (exact ones
+        none beyond the pilot) and games with strong interactions many.  At
+        budgets of 8 coalitions per feature and more it measured 0.6-1.0
+        times the error of ``"equal"`` on tree ensembles, boosted
+        classifiers, an MLP and synthetic games (benchmarks/RESULTS.md);
         below that, and with ``tol``, ``link="logit"``, per-row
         ``baselines`` or a single background row, it is ``"equal"``.
         ``"equal"`` keeps each game's design independent of the row's other
@@ -150,8 +151,9 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         designs and coalition values are processed in pieces of about as
         many bytes as one call's hybrid rows (at least 16 MiB), except that a
         single design (about ``17 * n_samples * n_features`` bytes once
-        factored) is never split, and that with ``tol`` or adaptive
-        allocation a row keeps its coalition values between rounds.
+        factored, up to 4 times that at adaptive allocation's top level) is
+        never split, and that with ``tol`` or adaptive allocation a row keeps
+        its coalition values between rounds.
     n_jobs : int, default=None
         joblib workers over blocks of rows (``joblib.parallel_config`` is
         honoured, e.g. ``backend="dask"``).  Results do not depend on it.

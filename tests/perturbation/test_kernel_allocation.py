@@ -266,3 +266,13 @@ def test_an_unknown_pilot_error_does_not_leak_into_other_games(monkeypatch):
     expl = KernelSHAP(interactions, n_samples=108, random_state=0).fit(background).explain(X)
     assert expl.metadata["allocation"] == "adaptive"
     assert np.isfinite(expl.stderr).all()
+
+
+def test_a_step_that_does_not_fit_leaves_the_budget_to_cheaper_ones():
+    # game A's next step (cost 100) does not fit the 96 rows left after its
+    # first; game B's first step (cost 96) does, and must be taken
+    rows = np.array([[[96.0, 192.0, 292.0], [96.0, 192.0, 292.0]]])
+    factor = np.tile([1.0, 0.5, 0.33], (1, 2, 1))
+    level = allocate_levels(np.array([[10.0, 1.0]]), np.ones(2), rows, factor,
+                            np.array([384.0]))
+    assert level.tolist() == [[1, 1]]
