@@ -48,7 +48,7 @@ def allocate_levels(pilot_var, weights, rows, var_factor, budget):
     >>> from skexplain.perturbation._kernel_allocation import allocate_levels
     >>> rows = np.tile([10.0, 20.0, 40.0], (1, 2, 1))
     >>> factor = np.tile([1.0, 0.5, 0.25], (1, 2, 1))
-    >>> allocate_levels(np.array([[4.0, 0.0]]), np.ones(2), rows, factor, np.array([40]))
+    >>> allocate_levels(np.array([[4.0, 0.0]]), np.ones(2), rows, factor, np.array([50]))
     array([[2, 0]])
     """
     pilot_var = _known(pilot_var)
