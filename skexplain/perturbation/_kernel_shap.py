@@ -110,11 +110,13 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         ``4 * n_samples`` for one game), for at most the same total of model
         rows.  Nearly additive games then get few coalitions (exact ones
         none beyond the pilot) and games with strong interactions many.  At
-        budgets of 8 coalitions per feature and more it measured 0.6-1.0
-        times the error of ``"equal"`` on tree ensembles, boosted
-        classifiers, an MLP and synthetic games (benchmarks/RESULTS.md);
-        below that, and with ``tol``, ``link="logit"``, per-row
-        ``baselines`` or a single background row, it is ``"equal"``.
+        budgets of 8 coalitions per feature and more it measured 0.68-0.87
+        times the error of ``"equal"`` on a forest, boosted trees and an MLP,
+        and no gain where a row's games are alike (a synthetic game with 100
+        background rows), for 0.94-1.7 times the time outside the model
+        (benchmarks/RESULTS.md).  Below that budget, and with ``tol``,
+        ``link="logit"``, per-row ``baselines`` or a single background row,
+        it is ``"equal"``.
         ``"equal"`` keeps each game's design independent of the row's other
         games, which a study of per-background games may want.
     feature_groups : dict, list of lists or ndarray, default=None
