@@ -70,9 +70,11 @@ def allocate_levels(pilot_var, weights, rows, var_factor, budget):
     # levels are taken in order); cheaper steps of other games still fit.
     for position in range(order.shape[1]):
         step = order[:, position]
+        worth = flat_gain[rows_at, step] > 0
+        if not worth.any():  # sorted: no later step is worth anything either
+            break
         game, s = step // n_steps, step % n_steps
-        take = ((flat_gain[rows_at, step] > 0) & (flat_cost[rows_at, step] <= spare)
-                & (level[rows_at, game] == s))
+        take = worth & (flat_cost[rows_at, step] <= spare) & (level[rows_at, game] == s)
         level[rows_at[take], game[take]] += 1
         spare = spare - np.where(take, flat_cost[rows_at, step], 0.0)
     return level

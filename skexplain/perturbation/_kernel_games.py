@@ -20,7 +20,11 @@ For one :func:`explain_block` call the steps are:
   :class:`~skexplain.perturbation._solvers.SharedDesign` and added to the
   row sums (:class:`_Solver`);
 - with ``tol`` this is repeated in rounds: the games of a block keep their
-  values and every round solves them again from all values so far.
+  values and every round solves them again from all values so far;
+- with adaptive allocation (:func:`_explain_adaptive`) every game first
+  plays its pilot, the levels are chosen per row
+  (:mod:`~skexplain.perturbation._kernel_allocation`), and the games above
+  the pilot are played again, chunk by chunk and level by level.
 """
 import sys
 
@@ -343,7 +347,7 @@ def _explain_adaptive(task, X, drawn):
     if sums.fx is None:  # no game of two or more groups: f(x) alone
         sums.evaluate([])
     rows, factor, budget = _level_arrays(task, sums.size)
-    level = allocate_levels(pilot.spread(), task.weights, rows, factor, budget)
+    level = allocate_levels(pilot.spread(sums), task.weights, rows, factor, budget)
     level[~has_game] = -1
     pilot.add_to(sums, level == 0)
     del pilot, solver  # free the pilot's estimates (the solver's sink holds them)
@@ -369,12 +373,16 @@ class _Pilot:
             at = (at[0][:, None], at[1][:, None], games.players[design_of, slot])
         self.phi[at], self.var[at] = est[playing], var[playing]
 
-    def spread(self):
-        """Each game's variance, summed over players and outputs; zero where it is
-        round-off (an additive game's is about 1e-31 of its values squared), so
-        that exact games get no more coalitions."""
+    def spread(self, sums):
+        """Each game's variance, summed over players and outputs; zero below 1e-12
+        of the game's scale (its values, f(x) and f(b) squared), so that exact
+        games get no more coalitions: an additive game's round-off is about
+        1e-31 of it in float64, 1e-14 for a float32 model.  A game that precise
+        needs no more coalitions either."""
         spread = self.var.sum(axis=(2, 3))
-        return np.where(spread <= 1e-18 * (self.phi ** 2).sum(axis=(2, 3)), 0.0, spread)
+        scale = ((self.phi ** 2).sum(axis=(2, 3)) + (sums.fx ** 2).sum(axis=1)[:, None]
+                 + (sums.task.background_values ** 2).sum(axis=1)[None, :])
+        return np.where(spread <= 1e-12 * scale, 0.0, spread)
 
     def add_to(self, sums, stays):
         """Add the games ``stays`` (n, n_background) to the row sums; the others are
@@ -386,17 +394,20 @@ class _Pilot:
 
 
 def _play_levels(sums, drawn, kept, level, call_rows):
-    """Evaluate and solve the games above the pilot, each on the units of its level."""
-    # one solver per level: each factors a design once for all its pieces
+    """Evaluate and solve the games above the pilot, each on the units of its level.
+
+    The plays come chunk by chunk and level by level, so one factored design
+    (a chunk's, at one level) is alive at a time, as the memory budget assumes.
+    """
     solvers = {j: _Solver(sums, j, level == j) for j in range(1, sums.task.n_rounds)}
-    chunk = None
+    current = None
     for batch in _calls(_extensions(sums, drawn, kept, level), call_rows):
         _evaluate_and_store(sums, batch)
         for design, games, units, requests, slots, j in batch:
-            if design is not chunk:  # a new chunk: free the last one's factored designs
+            if (design, j) != current:  # free the last factored design first
                 for solver in solvers.values():
                     solver.design, solver.factored = None, None
-                chunk = design
+                current = (design, j)
             solvers[j].solve(design, games)
 
 
@@ -410,13 +421,28 @@ def _extensions(sums, drawn, kept, level):
     def needed(bgs):
         return bool((level[:, bgs] >= 1).any())
 
-    for design, games in _plays(sums, drawn, kept, needed):
-        of_game = np.where(games.valid, level[games.rows, design.bgs[:, None]], -1)
-        for j in np.unique(of_game[of_game >= 1]).tolist():
-            piece = games.subset(of_game == j, int(design.levels.n_at[j]))
+    for design, pieces in _chunks_of(_plays(sums, drawn, kept, needed)):
+        of_games = [np.where(g.valid, level[g.rows, design.bgs[:, None]], -1) for g in pieces]
+        for j in range(1, design.counts.shape[0]):  # chunk by chunk, level by level
             units = design.units_between(0, j)
-            requests, slots = piece.requests(design, units, level == j)
-            yield design, piece, units, requests, slots, j
+            for games, of_game in zip(pieces, of_games):
+                if (of_game == j).any():
+                    piece = games.subset(of_game == j, int(design.levels.n_at[j]))
+                    requests, slots = piece.requests(design, units, level == j)
+                    yield design, piece, units, requests, slots, j
+
+
+def _chunks_of(plays):
+    """(design, its pieces) from the (design, piece) plays of :func:`_plays`."""
+    design, pieces = None, []
+    for next_design, games in plays:
+        if next_design is not design and pieces:
+            yield design, pieces
+            pieces = []
+        design = next_design
+        pieces.append(games)
+    if pieces:
+        yield design, pieces
 
 
 def _level_arrays(task, size):

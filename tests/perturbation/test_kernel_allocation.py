@@ -276,3 +276,22 @@ def test_a_step_that_does_not_fit_leaves_the_budget_to_cheaper_ones():
     level = allocate_levels(np.array([[10.0, 1.0]]), np.ones(2), rows, factor,
                             np.array([384.0]))
     assert level.tolist() == [[1, 1]]
+
+
+@pytest.mark.parametrize("model", ["float32", "offset"])
+def test_additive_games_stop_at_the_pilot_despite_round_off(model):
+    # round-off of a float32 output, or of a large offset, is not variance:
+    # an additive game needs nothing beyond the pilot (half the model rows)
+    rng = np.random.default_rng(2)
+    background, X, w = rng.normal(size=(6, 9)), rng.normal(size=(3, 9)), rng.normal(size=9)
+    if model == "float32":
+        def f(Z):
+            return (np.asarray(Z) @ w).astype(np.float32)
+    else:
+        def f(Z):
+            return 1e8 + np.asarray(Z) @ w
+    runs = {a: KernelSHAP(f, n_samples=90, allocation=a, random_state=0).fit(background)
+            .explain(X) for a in ("equal", "adaptive")}
+    rows = {a: e.metadata["n_model_rows"] for a, e in runs.items()}
+    assert rows["adaptive"] < 0.6 * rows["equal"], rows
+    np.testing.assert_allclose(runs["adaptive"].values, runs["equal"].values, atol=1e-6)
