@@ -88,15 +88,16 @@ def _cached_plan(n_players, n_samples, sampler, paired):
 # and the boosted classifier, but 1.5 times the time outside the model on a
 # GBR (d=10, 20 background rows, 80 coalitions): 0.092 against 0.061 s.
 LEVELS = (0.5, 1.0, 2.0, 4.0)
+# The pilot is half the budget.  A game left at its pilot keeps the pilot's
+# ratio bias (order 1 / n, as equal allocation's): at 8 coalitions per player
+# 0.2 of its spread (d=8, 400 seeds), against 0.1 for equal, for a 24% lower
+# RMSE.  A pilot of 5 or 6 per player removed the bias and most of the gain
+# (RMSE 0.066 and 0.079 against 0.060 and equal's 0.079); from 12 per player
+# neither shows a bias.
 # Adaptive allocation needs a pilot of at least this many coalitions per
 # player: below it the pilot's variances are too noisy to allocate by
 # (measured: at 4 per player no gain, from 8 per player 0.5-0.9x the error).
 MIN_ADAPTIVE_PER_PLAYER = 8
-# A game left at its pilot keeps the pilot's ratio bias (order 1 / n, as
-# equal allocation's): at 8 coalitions per player 0.2 of its spread (d=8, 400
-# seeds), against 0.1 for equal, for a 24% lower RMSE.  A pilot of 5 or 6 per
-# player removed the bias and most of the gain (RMSE 0.066 and 0.079 against
-# 0.060 and equal's 0.079); from 12 per player neither shows a bias.
 
 
 @dataclass(frozen=True)
@@ -235,10 +236,10 @@ class DrawnUnits:
             drawn = dict(zip(missing, fresh)) if missing else {}
             units = np.stack([drawn[b] if b in drawn else self._unpack(b, m) for b in bgs])
         for b, u in drawn.items():
-            packed = np.packbits(u, axis=-1)
-            if packed.nbytes <= self.free:
-                self.kept[b, m] = packed
-                self.free -= packed.nbytes
+            n_bytes = u.shape[0] * -(-m // 8)  # packed: a bit per unit and player
+            if n_bytes <= self.free:  # (packing is skipped when nothing is kept)
+                self.kept[b, m] = np.packbits(u, axis=-1)
+                self.free -= n_bytes
         return units
 
     def _unpack(self, b, m):

@@ -46,11 +46,11 @@ def row_blocks(task, X, n_workers):
     n, nb = X.shape[0], task.weights.size
     g, k = task.evaluator.n_groups, task.background_values.shape[1]
     per_row = 16 * nb  # game sizes, and the groups of single-group games
-    if task.n_rounds > 1:  # a row's coalition values are kept between rounds
+    if task.sampling.adaptive:  # the pilot's values and estimates (the levels
+        units = int(task.sampling.levels(g).n_at[0])  # above are played piece by piece)
+        per_row += 8 * nb * (units + 2 * g) * k
+    elif task.tol is not None:  # a row's coalition values are kept between rounds
         units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
-        if task.sampling.adaptive:  # the pilot's values and estimates (the levels
-            units = int(task.sampling.levels(g).n_at[0])  # above are played piece by piece)
-            per_row += 16 * nb * g * k
         per_row += 8 * nb * max(units, 1) * k
     size = max(1, task.work_bytes(X) // 4 // per_row)
     size = min(size, -(-n // n_workers))
@@ -149,7 +149,7 @@ class RowSums:
         # np.add.at adds in array order: design after design, as a loop would
         design, slot = np.nonzero(playing)
         rows, w = games.rows[design, slot], weights[design][:, None, None]
-        where = rows if games.players is None else (rows[:, None], games.players[design, slot])
+        where = games.group_index(design, slot, rows)
         np.add.at(self.phi, where, w * est[design, slot])
         np.add.at(self.var, where, w ** 2 * var[design, slot])
 
@@ -181,6 +181,16 @@ class RowSums:
             yield Games(design, sub, member[sub], active, k)
 
 
+def _compact(mask):
+    """Slots of the True entries of each row of ``mask`` (designs, n), moved to
+    the front: (positions, valid), both (designs, width); a padding slot
+    repeats the first position of its row."""
+    counts = mask.sum(axis=1)
+    order = np.argsort(~mask, axis=1, kind="stable")[:, :max(int(counts.max()), 1)]
+    valid = np.arange(order.shape[1])[None, :] < counts[:, None]
+    return np.where(valid, order, order[:, :1]), valid
+
+
 class Games:
     """The games some rows play on the designs of a chunk (a piece), and their values.
 
@@ -198,10 +208,7 @@ class Games:
             self.valid = np.ones(plays.shape, dtype=bool)
             local = np.broadcast_to(np.arange(rows.size), plays.shape)
         else:
-            n_rows = plays.sum(axis=1)
-            order = np.argsort(~plays, axis=1, kind="stable")[:, :max(n_rows.max(), 1)]
-            self.valid = np.arange(order.shape[1])[None, :] < n_rows[:, None]
-            local = np.where(self.valid, order, order[:, :1])
+            local, self.valid = _compact(plays)
         self.rows = rows[local]
         self.players = None
         if active is not None:  # a design of fewer players than groups
@@ -213,12 +220,8 @@ class Games:
     def subset(self, keep, n_units):
         """The games ``keep`` (designs, width) in a piece of their own, with room
         for ``n_units`` units and the values stored so far (a level's games)."""
-        counts = keep.sum(axis=1)
-        width = max(int(counts.max()), 1)
-        order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
         new = object.__new__(Games)
-        new.valid = np.arange(width)[None, :] < counts[:, None]
-        order = np.where(new.valid, order, order[:, :1])  # padding: a slot of the design
+        order, new.valid = _compact(keep)
         new.rows = np.take_along_axis(self.rows, order, axis=1)
         new.players = None if self.players is None else np.take_along_axis(
             self.players, order[:, :, None], axis=1)
@@ -226,6 +229,13 @@ class Games:
         new.values = np.zeros(new.rows.shape + (n_units, self.values.shape[3]))
         new.values[:, :, :have] = np.take_along_axis(self.values, order[:, :, None, None], axis=1)
         return new
+
+    def group_index(self, design_of, slot, *per_game):
+        """Index of the players of games ``(design_of, slot)`` in an array indexed
+        by ``per_game`` (index arrays, e.g. the games' rows) then by group."""
+        if self.players is None:  # player p is group p
+            return per_game
+        return tuple(i[:, None] for i in per_game) + (self.players[design_of, slot],)
 
     def playing(self, design, live):
         """(designs, width) bool: the games whose row is ``live`` (n,) or whose
@@ -368,9 +378,8 @@ class _Pilot:
     def record(self, design, games, est, var, playing):
         """A :class:`_Solver` sink: keep the estimates of the playing games."""
         design_of, slot = np.nonzero(playing)
-        at = (games.rows[design_of, slot], design.bgs[design_of])
-        if games.players is not None:  # a game of fewer players than groups
-            at = (at[0][:, None], at[1][:, None], games.players[design_of, slot])
+        at = games.group_index(design_of, slot, games.rows[design_of, slot],
+                               design.bgs[design_of])
         self.phi[at], self.var[at] = est[playing], var[playing]
 
     def spread(self, sums):
@@ -406,7 +415,7 @@ def _play_levels(sums, drawn, kept, level, call_rows):
         for design, games, units, requests, slots, j in batch:
             if (design, j) != current:  # free the last factored design first
                 for solver in solvers.values():
-                    solver.design, solver.factored = None, None
+                    solver.release()
                 current = (design, j)
             solvers[j].solve(design, games)
 
@@ -537,9 +546,13 @@ class _Solver:
         self.sink = sink or (lambda design, games, est, var, playing: sums.add(
             games, est, var, sums.task.weights[design.bgs], playing))
 
+    def release(self):
+        """Drop the factored design (it is the largest thing the solver holds)."""
+        self.design, self.factored = None, None
+
     def evaluate_and_solve(self, batch):
         if batch[0][0] is not self.design:  # done with it: free it before evaluating
-            self.design, self.factored = None, None
+            self.release()
         _evaluate_and_store(self.sums, batch)
         for design, games, *_ in batch:
             if games.playing(design, self.live).any():
@@ -548,7 +561,7 @@ class _Solver:
     def solve(self, design, games):
         """The solver: estimates and variances of a piece's games, added to the row sums."""
         if design is not self.design:
-            self.design, self.factored = None, None  # before the next one is factored
+            self.release()  # before the next one is factored
             self.which = self._designs_used(design)
             self.design, self.factored = design, design.factor(self.j, self.which)
         sums, j = self.sums, self.j

@@ -34,6 +34,7 @@ against the whole background.
 """
 import sys
 import warnings
+from dataclasses import replace
 from functools import lru_cache
 from numbers import Integral, Real
 
@@ -252,7 +253,7 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         if (self.allocation == "adaptive" and references is None and self.tol is None
                 and self.link == "identity" and nb > 1
                 and sampling.levels(evaluator.n_groups).nested):
-            sampling = Sampling(self.n_samples, self.sampler, bool(self.paired), adaptive=True)
+            sampling = replace(sampling, adaptive=True)
         return Task(evaluator, weights, sampling, self.tol, int(self.verbose))
 
     def _explain_against(self, X, baselines, explain_rows):
