@@ -53,6 +53,8 @@ class Sampling:
     sampler: str  # size distribution, see ``_samplers.size_distribution``
     paired: bool  # a unit is a coalition and its complement
     adaptive: bool = False  # budgets per game from a pilot (``_kernel_allocation``)
+    # below 1: each row plays a random sample of its games (``_kernel_background``)
+    game_fraction: float = 1.0
 
     @property
     def sides(self) -> int:

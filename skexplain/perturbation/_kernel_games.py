@@ -24,13 +24,17 @@ For one :func:`explain_block` call the steps are:
 - with adaptive allocation (:func:`_explain_adaptive`) every game first
   plays its pilot, the levels are chosen per row
   (:mod:`~skexplain.perturbation._kernel_allocation`), and the games above
-  the pilot are played again, chunk by chunk and level by level.
+  the pilot are played again, chunk by chunk and level by level;
+- with a sample of the background (:func:`_explain_background_sample`) each
+  row plays only its sampled games, kept per game, and the regression
+  estimator of ``_kernel_background`` sums them.
 """
 import sys
 
 import numpy as np
 
 from ._kernel_allocation import allocate_levels
+from ._kernel_background import regression_estimate, sample_games
 from ._kernel_designs import Design, DrawnUnits, design_bytes
 from ._lattice import group_differences
 
@@ -49,6 +53,8 @@ def row_blocks(task, X, n_workers):
     if task.sampling.adaptive:  # the pilot's values and estimates (the levels
         units = int(task.sampling.levels(g).n_at[0])  # above are played piece by piece)
         per_row += 8 * nb * (units + 2 * g) * k
+    elif task.sampling.game_fraction < 1:  # the played games' estimates
+        per_row += 16 * nb * g * k
     elif task.tol is not None:  # a row's coalition values are kept between rounds
         units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
         per_row += 8 * nb * max(units, 1) * k
@@ -314,6 +320,8 @@ def explain_block(task, X, drawn, pairs=None):
         drawn = DrawnUnits(drawn, task.work_bytes(X) // 4 if task.n_rounds > 1 else 0)
     if task.sampling.adaptive:
         return _explain_adaptive(task, X, drawn)
+    if task.sampling.game_fraction < 1:
+        return _explain_background_sample(task, X, drawn)
     sums = RowSums(task, X, pairs)
     converged = np.zeros(X.shape[0], dtype=bool)
     kept = [] if task.n_rounds > 1 else None  # the games keep their values between rounds
@@ -365,6 +373,32 @@ def _explain_adaptive(task, X, drawn):
     if task.verbose:
         print(f"[KernelSHAP] games per level {np.bincount(level[level >= 0]).tolist()}, "
               f"{sums.used} model rows", file=sys.stderr)
+    return sums.phi, sums.var, sums.used, np.ones(X.shape[0], dtype=bool)
+
+
+def _explain_background_sample(task, X, drawn):
+    """:func:`explain_block` on a sample of each row's games (see ``_kernel_background``).
+
+    The played games keep their estimates per game, as the pilot does; the
+    regression estimator then gives each row's sum over all its games.
+    """
+    sums = RowSums(task, X)
+    domain = sums.size >= 2
+    played = sample_games(sums.size, task.sampling.game_fraction, drawn.seed)
+    sums.size = np.where(domain & ~played, 0, sums.size)  # the others are not played
+    games = _Pilot(sums)
+    solver = _Solver(sums, 0, played, sink=games.record)
+    for batch in _batches(_plays(sums, drawn, None), 0, played, task.evaluator.design_chunk_rows(X)):
+        solver.evaluate_and_solve(batch)
+    if sums.fx is None:  # no game of two or more groups: f(x) alone
+        sums.evaluate([])
+    total, var = regression_estimate(games.phi, games.var, played, domain, task.weights,
+                                     sums.fx, task.background_values)
+    sums.phi += total
+    sums.var += var
+    if task.verbose:
+        print(f"[KernelSHAP] {int(played.sum())} of {int(domain.sum())} background games "
+              f"played, {sums.used} model rows", file=sys.stderr)
     return sums.phi, sums.var, sums.used, np.ones(X.shape[0], dtype=bool)
 
 

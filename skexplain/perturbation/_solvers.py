@@ -108,6 +108,8 @@ class SharedDesign:
         if full_rank:
             self.inverse = np.linalg.inv(gram)
             self.unidentified = np.zeros((n_designs, d), dtype=bool)
+        elif n_units < d - 1:  # fewer rows than directions: singular for sure
+            self.inverse, self.unidentified = _thin_pseudo_inverse(x, self.weight, basis)
         else:
             self.inverse, self.unidentified = _pseudo_inverse(gram, basis)
         self.xg = np.matmul(x, self.inverse)  # x_u A^-1
@@ -279,6 +281,31 @@ def _pseudo_inverse(gram, basis):
     inverse = np.matmul(vec * inv_lam[:, None, :], np.ascontiguousarray(vec.transpose(0, 2, 1)))
     lost = np.matmul(basis[None], vec * (~keep)[:, None, :])  # (designs, d, d - 1)
     return inverse, np.abs(lost).max(axis=2) > 1e-8
+
+
+def _thin_pseudo_inverse(x, weight, basis):
+    """:func:`_pseudo_inverse` from the units' side, when there are fewer units
+    ``u`` than directions: the nonzero eigenvalues of ``A = B^T B`` (``B`` the
+    weighted rows) are those of the (u, u) matrix ``B B^T``, whose
+    eigenvectors ``p`` give ``A``'s as ``B^T p / sqrt(lambda)``.  An
+    eigendecomposition of size u rather than d - 1 (d=64 with 2 coalitions per
+    design: 0.7 against 8.5 ms per 100 designs).
+
+    A feature is unidentified when its row of ``basis`` is not in the span
+    of the kept eigenvectors (what is left of it after projecting is nonzero).
+    """
+    b = x * np.sqrt(weight)[:, None]  # (designs, u, d - 1)
+    lam, vec = np.linalg.eigh(np.matmul(b, b.transpose(0, 2, 1)))
+    keep = lam > _IDENTIFIED * np.maximum(lam[:, -1:], 0.0)
+    keep &= lam > 0
+    inv_sqrt = np.where(keep, 1.0 / np.sqrt(np.where(keep, lam, 1.0)), 0.0)
+    eigvec = np.matmul(b.transpose(0, 2, 1), vec * inv_sqrt[:, None, :])  # (designs, d-1, u)
+    inv_lam = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+    inverse = np.matmul(eigvec * inv_lam[:, None, :], eigvec.transpose(0, 2, 1))
+    along = np.matmul(basis[None], eigvec)  # (designs, d, u): each feature's kept part
+    left = 1.0 - (along ** 2).sum(axis=2)  # each row of the basis has norm 1 - 1/d
+    left -= 1.0 / basis.shape[0]
+    return inverse, left > 1e-12
 
 
 def _variance_groups(stratum, sampled, finite):

@@ -450,6 +450,23 @@ def test_shared_design_solves_each_game_as_if_alone(rng):
     np.testing.assert_allclose(phi.sum(axis=2), delta, atol=1e-12)
 
 
+def test_fewer_units_than_directions_give_the_same_pseudo_inverse(rng):
+    # the units' side (an eigendecomposition of u x u) against the players' side
+    from skexplain.perturbation._solvers import (_pseudo_inverse, _thin_pseudo_inverse,
+                                                 zero_sum_basis)
+
+    for d, u in [(4, 1), (4, 2), (9, 3), (9, 7), (30, 5), (64, 2)]:
+        basis = zero_sum_basis(d)
+        z = rng.random((3, u, d)) < 0.4
+        z[0, -1] = z[0, 0]  # a repeated unit: rank below u
+        x, weight = z.astype(float) @ basis, rng.random(u) + 0.2
+        gram = np.matmul((x * weight[:, None]).transpose(0, 2, 1), x)
+        inverse, unidentified = _pseudo_inverse(gram, basis)
+        thin, thin_unidentified = _thin_pseudo_inverse(x, weight, basis)
+        np.testing.assert_allclose(thin, inverse, atol=1e-9 * np.abs(inverse).max())
+        np.testing.assert_array_equal(thin_unidentified, unidentified)
+
+
 # ------------------------------------------- shared designs and hybrid rows
 def test_row_values_do_not_depend_on_the_other_rows(rng):
     background, X = rng.normal(size=(6, 8)), rng.normal(size=(5, 8))
