@@ -47,10 +47,11 @@ __all__ = ["MIN_GAMES", "background_sampling", "regression_estimate", "sample_ga
 
 # Below this fraction of ``sides * n_groups`` coalitions per game, sampled
 # games measured more accurate than all games with designs that do not
-# identify them: 0.30-0.57 times the error at 1 to 1.5 coalitions per player
-# (paired), 0.74-0.88 at 1.6 on a GBR, a forest, an MLP, boosted trees and a
+# identify them: 0.30-0.66 times the error at 1 to 1.5 coalitions per player
+# (paired), 0.74-0.91 at 1.6 on a GBR, a forest, an MLP, boosted trees and a
 # logistic regression (d=9-10, 100 background rows); at 1.8 all games
-# measured better on four of the five (1.08-2.3 times the error).
+# measured better on four of the five (1.08-2.3 times the error)
+# (benchmarks/bench_kernel_background.py).
 _UNIDENTIFIED = 0.875
 # A row plays at least this many games (or all it has): the spread between
 # games is estimated from them, and the coverage of a 95% interval from k
