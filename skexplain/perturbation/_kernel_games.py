@@ -53,8 +53,8 @@ def row_blocks(task, X, n_workers):
     if task.sampling.adaptive:  # the pilot's values and estimates (the levels
         units = int(task.sampling.levels(g).n_at[0])  # above are played piece by piece)
         per_row += 8 * nb * (units + 2 * g) * k
-    elif task.sampling.game_fraction < 1:  # the played games' estimates
-        per_row += 16 * nb * g * k
+    elif task.sampling.game_fraction < 1:  # the played games' estimates and the
+        per_row += 64 * nb * g * k  # regression estimator's temporaries (8 copies)
     elif task.tol is not None:  # a row's coalition values are kept between rounds
         units = min(task.sampling.budget(g), 2 ** min(g, 40)) // task.sampling.sides
         per_row += 8 * nb * max(units, 1) * k

@@ -264,7 +264,7 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         if (self.allocation == "adaptive" and references is None and self.tol is None
                 and self.link == "identity" and nb > 1):
             g = evaluator.n_groups
-            sample = background_sampling(sampling, g, nb)
+            sample = background_sampling(sampling, g, weights)
             if sample is not None:  # below one identified design per game
                 sampling = sample
             elif sampling.levels(g).nested:
