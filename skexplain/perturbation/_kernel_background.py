@@ -8,11 +8,11 @@ background does not average away (a GBR on diabetes, d=10, 100 background
 rows, 10 coalitions per game: 0.41 relative error).  The row's budget then
 buys more by playing fewer games, each well identified: ``k`` of them, a
 random sample of the row's ``M`` games of two or more groups, each with the
-smallest design that reaches every coalition size with half a coalition
-per player to spare (:func:`_every_size`, about ``3 d`` paired), for at
-most the model rows of ``n_samples`` on every game.  At these budgets the
-spread between games, not the coalitions, dominates the error (the same
-GBR: 0.12 with 35 games of 28 coalitions).
+smallest design that reaches every coalition size and estimates its own
+error (:func:`_every_size`, about ``3 d`` paired), for at most the model
+rows of ``n_samples`` on every game.  At these budgets the spread between
+games, not the coalitions, dominates the error (the same GBR: 0.12 with 33
+games of 30 coalitions).
 
 Which games: a random order of the background rows, drawn from the call's
 seed alone, and each row plays the first ``k`` of its ``M`` games in that
@@ -30,11 +30,13 @@ over the sampled games (per player and output).  Each game is efficient
 and ``sum T_hat = A`` exactly: efficiency holds as for the full background.
 Its variance has the two terms of two-stage sampling (Cochran 1977, 10.8):
 the spread of the residuals between games, times ``(1 - k/M) / k``, and the
-games' own variances, times ``k / M``.  A game whose own variance is
-unknown puts the spread of the estimates in its place, which includes it
+games' own variances, times ``k / M``, scaled for the ``k - 2`` degrees of
+freedom of the spread (:func:`_student_factor`).  A game whose own variance
+is unknown puts the spread of the estimates in its place, which includes it
 and can only overstate the error.  The games' own designs keep the ratio
 bias of small regressions (order ``1 / n``), which no choice of games
-removes: up to 0.4 of the standard error at d=8 with 25 of 100 games.
+removes: up to 0.3 of the standard error at d=8 with 25 of 100 games, more
+on games far from additive (the user guide gives the figures).
 """
 from dataclasses import replace
 from functools import lru_cache
@@ -48,15 +50,15 @@ __all__ = ["MIN_GAMES", "background_sampling", "regression_estimate", "sample_ga
 
 # Below this fraction of ``sides * n_groups`` coalitions per game, sampled
 # games measured more accurate than all games with designs that do not
-# identify them: 0.30-0.66 times the error at 1 to 1.5 coalitions per player
-# (paired), 0.74-0.91 at 1.6 on a GBR, a forest, an MLP, boosted trees and a
+# identify them: 0.32-0.58 times the error at 1 to 1.5 coalitions per player
+# (paired), 0.77-0.91 at 1.6 on a GBR, a forest, an MLP, boosted trees and a
 # logistic regression (d=9-10, 100 background rows); at 1.8 all games
-# measured better on four of the five (1.08-2.3 times the error)
-# (benchmarks/bench_kernel_background.py).
+# measured better on four of the five (1.08-2.3 times the error, with
+# designs of 2.8 d) (benchmarks/bench_kernel_background.py).
 _UNIDENTIFIED = 0.875
 # A row plays at least this many games (or all it has): the spread between
-# games is estimated from them, and the coverage of a 95% interval from k
-# games is that of Student's t with k - 2 degrees of freedom, 93% at 20.
+# games is estimated from them (with k - 2 degrees of freedom, which
+# :func:`_student_factor` accounts for).
 MIN_GAMES = 20
 
 
