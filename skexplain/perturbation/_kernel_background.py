@@ -9,8 +9,9 @@ rows, 10 coalitions per game: 0.41 relative error).  The row's budget then
 buys more by playing fewer games, each well identified: ``k`` of them, a
 random sample of the row's ``M`` games of two or more groups, each with the
 smallest design that reaches every coalition size and estimates its own
-error (:func:`_every_size`, about ``3 d`` paired), for at most the model
-rows of ``n_samples`` on every game.  At these budgets the spread between
+error (:func:`_every_size`, about ``3 d`` paired), at least
+:data:`MIN_GAMES` of them, for at most the model rows of ``n_samples`` on
+every background row.  At these budgets the spread between
 games, not the coalitions, dominates the error (the same GBR: 0.12 with 33
 games of 30 coalitions).
 
@@ -174,8 +175,9 @@ def regression_estimate(phi, var, played, domain, weights, fx, fb):
         own = np.where(on, scale[:, :, None, None] ** 2 * var, 0.0).sum(axis=1)
         own /= per[:, None, None]
         sampled = (k / np.maximum(m, 1.0))[:, None, None]  # k / M
-        # an unknown own variance: the spread, which includes it, in its place
-        own = np.where(np.isnan(own) & (sampled < 1), spread, own)
+        # an unknown own variance (e.g. an unpaired game of fewer players than
+        # the design was sized for): the spread, which includes it, in its place
+        own = np.where(np.isnan(own) & (k > 2)[:, None, None], spread, own)
         variance = ((1 - sampled) * spread + sampled * own) / per[:, None, None]
     variance *= _student_factor(k)[:, None, None]
     variance[k == m] = (own / per[:, None, None])[k == m]  # every game played: no sampling

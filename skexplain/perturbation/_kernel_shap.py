@@ -119,11 +119,12 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         and no gain where a row's games are alike (a synthetic game with 100
         background rows), for 0.94-1.7 times the time outside the model
         (benchmarks/RESULTS.md).  Well below ``2 d`` coalitions per game
-        (where a game's regression cannot identify every attribution), with
-        a background large enough for 20 games (by its effective size under
-        ``sample_weight``), it plays a random sample of each row's games
-        instead, each on a design that identifies it (about ``3 d``
-        coalitions), for at most the same model rows
+        (``d`` unpaired: where a game's regression cannot identify every
+        attribution), with a background large enough for 20 games (by its
+        effective size under ``sample_weight``), it plays a random sample of
+        at least 20 of each row's games instead, each on a design that
+        identifies it (about ``3 d`` coalitions), for at most
+        ``n_samples * n_background`` model rows per row
         (``metadata["allocation"]`` is then ``"background sample"``):
         0.32-0.91 times the error of ``"equal"`` on five sklearn models with
         100 background rows, up to 1.17 times on a synthetic game of

@@ -299,3 +299,20 @@ def test_several_outputs_and_unpaired_designs():
     for r in runs:
         np.testing.assert_allclose(r.values.sum(axis=1) + r.base_values, proba, atol=1e-10)
     assert errors["adaptive"] < 0.85 * errors["equal"], errors  # measured 0.69 on class 0
+
+
+def test_a_row_playing_all_its_games_has_finite_errors_when_they_are_small():
+    # unpaired designs sized for 8 players cannot estimate the error of games
+    # of 5 (rows tying the background in 3 features): the spread stands in
+    rng = np.random.default_rng(0)
+    background, X = rng.normal(size=(100, 8)), rng.normal(size=(2, 8))
+    background[15:, 1:] = X[0, 1:]  # 85 games of one group
+    background[:15, :3] = X[0, :3]  # 15 games of 5 groups, all played
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        expl = KernelSHAP(interactions, n_samples=5, paired=False, random_state=0).fit(
+            background).explain(X)
+    assert expl.metadata["allocation"] == "background sample"
+    assert np.isfinite(expl.stderr).all()
+    np.testing.assert_allclose(expl.values.sum(axis=1) + expl.base_values, interactions(X),
+                               atol=1e-10)
