@@ -342,10 +342,13 @@ class KernelSHAP(LinkMixin, FeatureGroupsMixin, PerturbationMixin, BaseExplainer
         an int (the same seed draws and factors the same designs again), up to a
         quarter of the working budget each for the units and the factored designs."""
         budget = task.work_bytes(X) // 4
-        if units is not DrawnUnits or not isinstance(self.random_state, Integral):
+        cache = getattr(self, "_designs", None)  # None: fitted by a version without it
+        if (units is not DrawnUnits or cache is None
+                or not isinstance(self.random_state, Integral)):
             return units(seed, budget if reused else 0)
-        return self._designs.units((seed, task.sampling, budget),
-                                   lambda: DrawnUnits(seed, budget))
+        # the rounds of ``tol`` decide what a plain design's round j holds
+        return cache.units((seed, task.sampling, task.n_rounds, budget),
+                           lambda: DrawnUnits(seed, budget))
 
     def _warn(self, var, converged):
         if np.isnan(var).any():

@@ -47,7 +47,9 @@ def test_whatever_changes_between_calls_gives_a_fresh_explainers_values(data):
     explainer = KernelSHAP(interactions, n_samples=60, random_state=3).fit(background)
     explainer.explain(X)
     for params in ({"n_samples": 40}, {"random_state": 4}, {"paired": False},
-                   {"sampler": "kernel"}, {"batch_size": 50}):
+                   {"sampler": "kernel"}, {"batch_size": 50}, {"tol": 0.01}, {"tol": None},
+                   {"allocation": "equal"}, {"tol": 0.01}, {"n_samples": 18},
+                   {"allocation": "adaptive"}):
         explainer.set_params(**params)
         kw = {k: v for k, v in explainer.get_params().items() if k != "model"}
         _same(explainer.explain(X), _fresh(background, X, **kw))
@@ -79,3 +81,11 @@ def test_an_explainer_with_kept_designs_pickles(data):
     explainer = KernelSHAP(interactions, n_samples=60, random_state=2).fit(background)
     first = explainer.explain(X)
     _same(pickle.loads(pickle.dumps(explainer)).explain(X), first)
+
+
+def test_an_explainer_fitted_before_the_cache_existed_still_explains(data):
+    background, X, _ = data
+    explainer = KernelSHAP(interactions, n_samples=60, random_state=2).fit(background)
+    first = explainer.explain(X)
+    del explainer._designs  # as unpickled from a version without it
+    _same(explainer.explain(X), first)
