@@ -104,14 +104,15 @@ class SharedDesign:
         self.basis = basis = zero_sum_basis(d)
         x = units[:, self.order].reshape(-1, d).astype(float) @ basis
         self.x = x = x.reshape(n_designs, n_units, d - 1)
-        gram = np.matmul((x * self.weight[:, None]).transpose(0, 2, 1), x)
-        if full_rank:
-            self.inverse = np.linalg.inv(gram)
-            self.unidentified = np.zeros((n_designs, d), dtype=bool)
-        elif n_units < d - 1:  # fewer rows than directions: singular for sure
+        if n_units < d - 1 and not full_rank:  # fewer rows than directions: singular
             self.inverse, self.unidentified = _thin_pseudo_inverse(x, self.weight, basis)
         else:
-            self.inverse, self.unidentified = _pseudo_inverse(gram, basis)
+            gram = np.matmul((x * self.weight[:, None]).transpose(0, 2, 1), x)
+            if full_rank:
+                self.inverse = np.linalg.inv(gram)
+                self.unidentified = np.zeros((n_designs, d), dtype=bool)
+            else:
+                self.inverse, self.unidentified = _pseudo_inverse(gram, basis)
         self.xg = np.matmul(x, self.inverse)  # x_u A^-1
         self.slices = _group_slices(group, factor.size)
         self.factor = factor
@@ -275,12 +276,17 @@ def _pseudo_inverse(gram, basis):
     whose attribution the design does not identify.
     """
     lam, vec = np.linalg.eigh(gram)
-    keep = lam > _IDENTIFIED * np.maximum(lam[:, -1:], 0.0)
-    keep &= lam > 0
-    inv_lam = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+    keep, inv_lam = _identified(lam)
     inverse = np.matmul(vec * inv_lam[:, None, :], np.ascontiguousarray(vec.transpose(0, 2, 1)))
     lost = np.matmul(basis[None], vec * (~keep)[:, None, :])  # (designs, d, d - 1)
     return inverse, np.abs(lost).max(axis=2) > 1e-8
+
+
+def _identified(lam):
+    """Which eigenvalues (designs, r) mark identified directions (above
+    ``_IDENTIFIED`` times the largest), and their inverses (zero elsewhere)."""
+    keep = (lam > _IDENTIFIED * np.maximum(lam[:, -1:], 0.0)) & (lam > 0)
+    return keep, np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
 
 
 def _thin_pseudo_inverse(x, weight, basis):
@@ -296,11 +302,9 @@ def _thin_pseudo_inverse(x, weight, basis):
     """
     b = x * np.sqrt(weight)[:, None]  # (designs, u, d - 1)
     lam, vec = np.linalg.eigh(np.matmul(b, b.transpose(0, 2, 1)))
-    keep = lam > _IDENTIFIED * np.maximum(lam[:, -1:], 0.0)
-    keep &= lam > 0
+    keep, inv_lam = _identified(lam)
     inv_sqrt = np.where(keep, 1.0 / np.sqrt(np.where(keep, lam, 1.0)), 0.0)
     eigvec = np.matmul(b.transpose(0, 2, 1), vec * inv_sqrt[:, None, :])  # (designs, d-1, u)
-    inv_lam = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
     inverse = np.matmul(eigvec * inv_lam[:, None, :], eigvec.transpose(0, 2, 1))
     along = np.matmul(basis[None], eigvec)  # (designs, d, u): each feature's kept part
     left = 1.0 - (along ** 2).sum(axis=2)  # each row of the basis has norm 1 - 1/d
