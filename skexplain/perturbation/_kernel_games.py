@@ -358,17 +358,12 @@ def _explain_adaptive(task, X, drawn):
     sums = RowSums(task, X)
     kept, call_rows = [], task.evaluator.design_chunk_rows(X)
     has_game = sums.size >= 2
-    pilot = _Pilot(sums)
-    solver = _Solver(sums, 0, has_game, sink=pilot.record)
-    for batch in _batches(_plays(sums, drawn, kept), 0, has_game, call_rows):
-        solver.evaluate_and_solve(batch)
-    if sums.fx is None:  # no game of two or more groups: f(x) alone
-        sums.evaluate([])
+    pilot = _play_per_game(sums, drawn, kept, has_game, call_rows)
     rows, factor, budget = _level_arrays(task, sums.size)
     level = allocate_levels(pilot.spread(sums), task.weights, rows, factor, budget)
     level[~has_game] = -1
     pilot.add_to(sums, level == 0)
-    del pilot, solver  # free the pilot's estimates (the solver's sink holds them)
+    del pilot  # free the pilot's estimates
     _play_levels(sums, drawn, kept, level, call_rows)
     if task.verbose:
         print(f"[KernelSHAP] games per level {np.bincount(level[level >= 0]).tolist()}, "
@@ -386,12 +381,7 @@ def _explain_background_sample(task, X, drawn):
     domain = sums.size >= 2
     played = sample_games(sums.size, task.sampling.game_fraction, drawn.seed)
     sums.size = np.where(domain & ~played, 0, sums.size)  # the others are not played
-    games = _Pilot(sums)
-    solver = _Solver(sums, 0, played, sink=games.record)
-    for batch in _batches(_plays(sums, drawn, None), 0, played, task.evaluator.design_chunk_rows(X)):
-        solver.evaluate_and_solve(batch)
-    if sums.fx is None:  # no game of two or more groups: f(x) alone
-        sums.evaluate([])
+    games = _play_per_game(sums, drawn, None, played, task.evaluator.design_chunk_rows(X))
     total, var = regression_estimate(games.phi, games.var, played, domain, task.weights,
                                      sums.fx, task.background_values)
     sums.phi += total
@@ -400,6 +390,19 @@ def _explain_background_sample(task, X, drawn):
         print(f"[KernelSHAP] {int(played.sum())} of {int(domain.sum())} background games "
               f"played, {sums.used} model rows", file=sys.stderr)
     return sums.phi, sums.var, sums.used, np.ones(X.shape[0], dtype=bool)
+
+
+def _play_per_game(sums, drawn, kept, live, call_rows):
+    """Play round 0 of the games ``live`` (n, n_background) and keep their
+    estimates per game (a :class:`_Pilot`) instead of adding them to the row
+    sums; ``f(x)`` is known afterwards."""
+    games = _Pilot(sums)
+    solver = _Solver(sums, 0, live, sink=games.record)
+    for batch in _batches(_plays(sums, drawn, kept), 0, live, call_rows):
+        solver.evaluate_and_solve(batch)
+    if sums.fx is None:  # no game of two or more groups: f(x) alone
+        sums.evaluate([])
+    return games
 
 
 class _Pilot:
