@@ -12,12 +12,11 @@ Run:  python benchmarks/bench_hybrid_floor.py
 """
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _problems import make_kernel_problem  # noqa: E402
+from _problems import interleaved_best_times, make_kernel_problem  # noqa: E402
 
 from skexplain.perturbation._hybrids import HybridBuilder  # noqa: E402
 
@@ -26,12 +25,7 @@ CELLS = [("synthetic16", 8), ("synthetic16", 32), ("mlp_cancer12", 8), ("gbr_dia
 
 
 def best(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return interleaved_best_times([fn], repeats)[0][0]
 
 
 def main():
