@@ -77,7 +77,7 @@ plt.tight_layout()
 # %%
 # Where the budget goes: adaptive allocation
 # ------------------------------------------
-# From 8 coalitions per feature, a row's budget is not split equally between
+# From 12 coalitions per feature, a row's budget is not split equally between
 # its background rows (``allocation="adaptive"``, the default): every game
 # first plays half of ``n_samples``, and the rest goes to the games whose
 # pilot shows the largest standard errors.  The model rows are the same;

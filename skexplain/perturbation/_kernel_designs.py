@@ -97,10 +97,15 @@ LEVELS = (0.5, 1.0, 2.0, 4.0)
 # RMSE.  A pilot of 5 or 6 per player removed the bias and most of the gain
 # (RMSE 0.066 and 0.079 against 0.060 and equal's 0.079); from 12 per player
 # neither shows a bias.
-# Adaptive allocation needs a pilot of at least this many coalitions per
-# player: below it the pilot's variances are too noisy to allocate by
-# (measured: at 4 per player no gain, from 8 per player 0.5-0.9x the error).
-MIN_ADAPTIVE_PER_PLAYER = 8
+# Adaptive allocation starts at this many coalitions per player.  At 4 per
+# player the pilot is too noisy to allocate by (no gain); at 8 it measured
+# 0.58-0.87x equal allocation's error, with the pilot's bias above, but its
+# fixed cost per call (designs drawn for 4 times the budget, a factorisation
+# per level, the second pass) is not paid back on cheap models: a cold call
+# on 20 rows of an MLP (d=12, 20 background rows) took 1.8 times one bare
+# predict over the same rows, against 1.2 for equal allocation, and 0.88 on
+# 100 rows.  From 12 per player it took 1.2 there (0.78-0.95x the error).
+MIN_ADAPTIVE_PER_PLAYER = 12
 
 
 @dataclass(frozen=True)

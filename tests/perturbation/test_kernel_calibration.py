@@ -26,7 +26,7 @@ def nonlinear8(X):
 
 
 # (model, n_features, n_samples, allocation): 40 coalitions of 6 features is
-# below adaptive allocation's threshold (8 per feature), 96 of 8 above it.
+# below adaptive allocation's threshold (12 per feature), 96 of 8 at it.
 CASES = {"equal": (nonlinear, 6, 40, "equal"), "adaptive": (nonlinear8, 8, 96, "adaptive")}
 
 
