@@ -299,20 +299,30 @@ class CoalitionEvaluator:
                 frames.append(self.builder.grid_frame(X, rows[rs], background_row, column_masks))
             return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         ncols, start = self.builder.n_columns, 0
+        alone = []  # designs of rows of their own, players as groups: filled together
         for run in _same_rows_runs(designs, chunk):
             i, rs, cs = run[0]
             rows, background_row, masks, players = designs[i]
             n_rows = _piece_rows(run[0]) * len(run)
             view = buffer[start:start + n_rows].reshape(len(run), rs.stop - rs.start, -1, ncols)
-            if len(run) == 1:
+            if len(run) == 1 and players is None:
+                alone.append((view[0], rows[rs], background_row, self._column_masks(masks[cs],
+                                                                                    None)))
+            elif len(run) == 1:
                 self.builder.fill_grid(view[0], X, rows[rs], background_row, self._column_masks(
-                    masks[cs], None if players is None else players[rs]))
+                    masks[cs], players[rs]))
             else:  # designs played by the same rows: one pass (measured 0.3 ms per call)
                 self.builder.fill_grid(
                     view, X, rows[rs], np.array([designs[j][1] for j, _, _ in run]),
                     np.stack([self._column_masks(designs[j][2][cs], None if designs[j][3] is None
                                                  else designs[j][3][rs]) for j, _, _ in run]))
             start += n_rows
+        if len(alone) == 1:
+            view, rows, background_row, masks = alone[0]
+            self.builder.fill_grid(view, X, rows, background_row, masks)
+        elif alone:
+            views, rows, background_rows, masks = zip(*alone)
+            self.builder.fill_grids(views, X, rows, background_rows, masks)
         return buffer[:start].reshape((-1,) + self.builder.feature_shape)
 
     def _column_masks(self, masks, players):

@@ -121,6 +121,37 @@ class HybridBuilder:
         np.bitwise_xor(view, b_bits, out=view)
         return out
 
+    def fill_grids(self, outs, X, rows, background_rows, masks):
+        """:meth:`fill_grid` for several designs, each played by rows of its own.
+
+        ``outs[i]`` (R_i, C_i, n_columns) gets the hybrids of ``X[rows[i]]``
+        with background row ``background_rows[i]`` under ``masks[i]`` (C_i,
+        n_columns).  The rows and the masks' bits are prepared once for all
+        designs, then two integer passes write each design: the games above
+        adaptive allocation's pilot (a different subset of rows per
+        background row) took 63 fills per call of 0.05 ms each, mostly the
+        preparation (d=12, 20 background rows, 20 rows).
+        """
+        dtype = outs[0].dtype
+        if dtype.kind not in "fiub" or dtype.itemsize not in (1, 2, 4, 8):
+            for out, r, b, m in zip(outs, rows, background_rows, masks):
+                self.fill_grid(out, X, r, b, m)
+            return
+        ints = np.dtype(f"i{dtype.itemsize}")
+        flat = X.reshape(X.shape[0], -1)
+        b_bits = self.background_flat[np.asarray(background_rows)].astype(dtype).view(ints)
+        sizes = np.array([len(r) for r in rows])
+        x_bits = flat[np.concatenate(rows)].astype(dtype).view(ints)
+        # x ^ b of every row against its design's background row
+        np.bitwise_xor(x_bits, np.repeat(b_bits, sizes, axis=0), out=x_bits)
+        starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        for i, (out, m) in enumerate(zip(outs, masks)):
+            bits = m.astype(ints)
+            np.negative(bits, out=bits)
+            view = out.view(ints)
+            np.bitwise_and(bits[None], x_bits[starts[i]:starts[i + 1], None, :], out=view)
+            np.bitwise_xor(view, b_bits[i], out=view)
+
     def grid_dtype(self, X):
         """dtype of hybrids of ``X`` and the background (arrays only)."""
         return np.result_type(X, self.background_flat)

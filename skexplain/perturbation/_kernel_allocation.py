@@ -62,6 +62,14 @@ def allocate_levels(pilot_var, weights, rows, var_factor, budget):
     n, n_games, n_steps = gain.shape
     flat_gain, flat_cost = gain.reshape(n, -1), cost.reshape(n, -1)
     order = np.argsort(-flat_gain, axis=1, kind="stable")  # level order kept on ties
+    # the steps in that order, one column per position
+    worth = np.take_along_axis(flat_gain, order, axis=1) > 0
+    step_cost = np.take_along_axis(flat_cost, order, axis=1)
+    game, step = order // n_steps, order % n_steps
+    # the cheapest step worth taking from each position on: when no row's
+    # spare budget reaches it, nothing later fits either
+    cheapest = np.minimum.accumulate(np.where(worth, step_cost, np.inf)[:, ::-1],
+                                     axis=1)[:, ::-1]
     spare = budget - rows[:, :, 0].sum(axis=1)
     level = np.zeros((n, n_games), dtype=int)
     rows_at = np.arange(n)
@@ -69,14 +77,12 @@ def allocate_levels(pilot_var, weights, rows, var_factor, budget):
     # fit is skipped, and so are the later steps of its game (a game's
     # levels are taken in order); cheaper steps of other games still fit.
     for position in range(order.shape[1]):
-        step = order[:, position]
-        worth = flat_gain[rows_at, step] > 0
-        if not worth.any():  # sorted: no later step is worth anything either
+        if not (cheapest[:, position] <= spare).any():  # (sorted: worthless steps last)
             break
-        game, s = step // n_steps, step % n_steps
-        take = worth & (flat_cost[rows_at, step] <= spare) & (level[rows_at, game] == s)
-        level[rows_at[take], game[take]] += 1
-        spare = spare - np.where(take, flat_cost[rows_at, step], 0.0)
+        g, cost_here = game[:, position], step_cost[:, position]
+        take = worth[:, position] & (cost_here <= spare) & (level[rows_at, g] == step[:, position])
+        level[rows_at[take], g[take]] += 1
+        spare = spare - np.where(take, cost_here, 0.0)
     return level
 
 

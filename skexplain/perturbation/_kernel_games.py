@@ -264,8 +264,8 @@ class Games:
         width = np.arange(self.rows.shape[1])
         # one rows array for the designs that every row plays: the evaluator
         # then builds their hybrids in one pass (a design that some rows do
-        # not play, e.g. for a tie, leaves the others sharing theirs: 20
-        # hybrid fills per call became 3 on an MLP, d=12, 20 background rows)
+        # not play, e.g. for a tie, leaves the others sharing theirs: 24
+        # hybrid fills per call became 12 on an MLP, d=12, 20 background rows)
         shared = self.rows[0] if (self.rows == self.rows[:1]).all() else None
         if shared is None and self.piece_rows is not None and (
                 self.piece_rows.size == width.size):

@@ -16,8 +16,9 @@ def interactions(X):
 
 @pytest.fixture
 def data():
+    # d=7: adaptive allocation starts at 12 coalitions per feature (84), below 2^7 - 2
     rng = np.random.default_rng(0)
-    return rng.normal(size=(30, 6)), rng.normal(size=(5, 6)), rng.normal(size=(30, 6))
+    return rng.normal(size=(30, 7)), rng.normal(size=(5, 7)), rng.normal(size=(30, 7))
 
 
 def _fresh(background, X, **kw):
@@ -30,13 +31,15 @@ def _same(a, b):
     assert a.metadata["n_model_rows"] == b.metadata["n_model_rows"]
 
 
-@pytest.mark.parametrize("kw", [{"n_samples": 18}, {"n_samples": 60},
-                                {"n_samples": 60, "allocation": "equal"},
+@pytest.mark.parametrize("kw", [{"n_samples": 18}, {"n_samples": 84},
+                                {"n_samples": 84, "allocation": "equal"},
                                 {"n_samples": 40, "tol": 0.01}])
 def test_a_second_call_reuses_the_designs_and_gives_the_same_values(data, kw):
     background, X, _ = data
     explainer = KernelSHAP(interactions, random_state=3, **kw).fit(background)
     first = explainer.explain(X)
+    assert first.metadata["allocation"] == kw.get("allocation", (
+        "adaptive" if kw["n_samples"] == 84 and "tol" not in kw else "equal"))
     assert explainer._designs._kept[1].factored  # designs kept for the next call
     _same(explainer.explain(X), first)
     _same(explainer.explain(X[2:4]), _fresh(background, X[2:4], random_state=3, **kw))
@@ -44,12 +47,12 @@ def test_a_second_call_reuses_the_designs_and_gives_the_same_values(data, kw):
 
 def test_whatever_changes_between_calls_gives_a_fresh_explainers_values(data):
     background, X, other = data
-    explainer = KernelSHAP(interactions, n_samples=60, random_state=3).fit(background)
-    explainer.explain(X)
+    explainer = KernelSHAP(interactions, n_samples=84, random_state=3).fit(background)
+    assert explainer.explain(X).metadata["allocation"] == "adaptive"
     for params in ({"n_samples": 40}, {"random_state": 4}, {"paired": False},
                    {"sampler": "kernel"}, {"batch_size": 50}, {"tol": 0.01}, {"tol": None},
                    {"allocation": "equal"}, {"tol": 0.01}, {"n_samples": 18},
-                   {"allocation": "adaptive"}):
+                   {"tol": None, "n_samples": 84}, {"allocation": "adaptive"}):
         explainer.set_params(**params)
         kw = {k: v for k, v in explainer.get_params().items() if k != "model"}
         _same(explainer.explain(X), _fresh(background, X, **kw))
@@ -60,8 +63,8 @@ def test_whatever_changes_between_calls_gives_a_fresh_explainers_values(data):
 
 def test_threads_sharing_an_explainer_get_the_same_values(data):
     background, X, _ = data
-    explainer = KernelSHAP(interactions, n_samples=60, random_state=1).fit(background)
-    expected = _fresh(background, X, n_samples=60, random_state=1)
+    explainer = KernelSHAP(interactions, n_samples=84, random_state=1).fit(background)
+    expected = _fresh(background, X, n_samples=84, random_state=1)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: explainer.explain(X), range(8)))
     for r in results:
@@ -70,7 +73,7 @@ def test_threads_sharing_an_explainer_get_the_same_values(data):
 
 def test_no_designs_are_kept_without_an_int_random_state(data):
     background, X, _ = data
-    explainer = KernelSHAP(interactions, n_samples=60,
+    explainer = KernelSHAP(interactions, n_samples=84,
                            random_state=np.random.RandomState(0)).fit(background)
     explainer.explain(X)
     assert explainer._designs._kept is None
@@ -78,14 +81,14 @@ def test_no_designs_are_kept_without_an_int_random_state(data):
 
 def test_an_explainer_with_kept_designs_pickles(data):
     background, X, _ = data
-    explainer = KernelSHAP(interactions, n_samples=60, random_state=2).fit(background)
+    explainer = KernelSHAP(interactions, n_samples=84, random_state=2).fit(background)
     first = explainer.explain(X)
     _same(pickle.loads(pickle.dumps(explainer)).explain(X), first)
 
 
 def test_an_explainer_fitted_before_the_cache_existed_still_explains(data):
     background, X, _ = data
-    explainer = KernelSHAP(interactions, n_samples=60, random_state=2).fit(background)
+    explainer = KernelSHAP(interactions, n_samples=84, random_state=2).fit(background)
     first = explainer.explain(X)
     del explainer._designs  # as unpickled from a version without it
     _same(explainer.explain(X), first)

@@ -47,7 +47,7 @@ def test_equals_permutation_definition_small(rng):
                                                                        background), atol=1e-10)
 
 
-@pytest.mark.parametrize("n_samples", [16, 18, 25, 40, 90])
+@pytest.mark.parametrize("n_samples", [16, 18, 25, 40, 90, 96])  # 96: adaptive
 @pytest.mark.parametrize("seed", [0, 1])
 def test_exact_for_additive_models_from_2d_coalitions(rng, n_samples, seed):
     d = 8
@@ -505,6 +505,31 @@ def test_fill_grid_copies_values_exactly(rng, dtype):
     builder.fill_grid(out, X, rows, 2, per_row)
     expected = np.where(per_row, X[rows][:, None, :], background[2][None, None, :])
     np.testing.assert_array_equal(out.astype(str), expected.astype(str))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, bool, object])
+def test_fill_grids_writes_each_design_as_fill_grid_does(rng, dtype):
+    from skexplain.perturbation._hybrids import HybridBuilder
+
+    values = rng.normal(size=(12, 5)) * 10
+    if np.dtype(dtype).kind in "fO":  # NaN, -0.0 and inf copied bit for bit
+        values[0, 1], values[4, 2], values[5, 3] = np.nan, -0.0, np.inf
+    data = values.astype(dtype)
+    background, X = data[:4], data[4:]
+    builder = HybridBuilder(background)
+    dtype_out = builder.grid_dtype(X)
+    rows = [np.array([5, 0, 2]), np.array([7]), np.array([1, 1, 6, 3])]
+    bgs = [3, 0, 3]
+    masks = [rng.random((c, 5)) < 0.5 for c in (4, 2, 4)]
+    outs = [np.empty((len(r), m.shape[0], 5), dtype=dtype_out) for r, m in zip(rows, masks)]
+    builder.fill_grids(outs, X, rows, bgs, masks)
+    for out, r, b, m in zip(outs, rows, bgs, masks):
+        expected = np.where(m[None], X[r][:, None, :], background[b][None, None, :])
+        assert out.dtype == expected.dtype
+        if dtype is object:
+            np.testing.assert_array_equal(out.astype(str), expected.astype(str))
+        else:
+            np.testing.assert_array_equal(out.view(np.uint8), expected.view(np.uint8))
 
 
 def test_blocks_reuse_designs_with_the_same_result(rng, monkeypatch):
