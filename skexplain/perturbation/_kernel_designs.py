@@ -104,8 +104,8 @@ LEVELS = (0.5, 1.0, 2.0, 4.0)
 # per level, the second pass) is not paid back on cheap models: a cold call
 # on 20 rows of an MLP (d=12, 20 background rows) took 1.8 times one bare
 # predict over the same rows, against 1.2 for equal allocation, and 0.88 on
-# 100 rows.  From 12 per player it took 1.2 there, and the error was 0.78-0.95x
-# equal allocation's on the MLP, a GBR, a forest and boosted trees.
+# 100 rows.  From 12 per player it took 1.2-1.3 there, and the error was 0.78-0.95x
+# equal allocation's on the MLP, a GBR, a forest and boosted trees (RESULTS.md).
 MIN_ADAPTIVE_PER_PLAYER = 12
 
 

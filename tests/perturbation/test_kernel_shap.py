@@ -507,26 +507,31 @@ def test_fill_grid_copies_values_exactly(rng, dtype):
     np.testing.assert_array_equal(out.astype(str), expected.astype(str))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, bool, object])
-def test_fill_grids_writes_each_design_as_fill_grid_does(rng, dtype):
+@pytest.mark.parametrize("x_dtype, b_dtype", [
+    (np.float64, np.float64), (np.float32, np.float32), (np.int64, np.int64), (bool, bool),
+    (np.int64, np.float64), (object, object)])
+def test_fill_grids_writes_each_design_as_fill_grid_does(rng, x_dtype, b_dtype):
     from skexplain.perturbation._hybrids import HybridBuilder
 
     values = rng.normal(size=(12, 5)) * 10
-    if np.dtype(dtype).kind in "fO":  # NaN, -0.0 and inf copied bit for bit
+    values[3, 4] = values[7, 0] = 0.0
+    if np.dtype(x_dtype).kind in "fO":  # NaN, -0.0 and inf copied bit for bit
         values[0, 1], values[4, 2], values[5, 3] = np.nan, -0.0, np.inf
-    data = values.astype(dtype)
-    background, X = data[:4], data[4:]
+    if x_dtype is bool:
+        values = values > 0
+    background, X = values[:4].astype(b_dtype), values[4:].astype(x_dtype)
     builder = HybridBuilder(background)
     dtype_out = builder.grid_dtype(X)
-    rows = [np.array([5, 0, 2]), np.array([7]), np.array([1, 1, 6, 3])]
-    bgs = [3, 0, 3]
-    masks = [rng.random((c, 5)) < 0.5 for c in (4, 2, 4)]
+    # every design its own background row, coalition count and rows (one without any)
+    rows = [np.array([5, 0, 2]), np.array([7]), np.array([], dtype=int), np.array([1, 1, 6, 3])]
+    bgs = [3, 0, 2, 1]
+    masks = [rng.random((c, 5)) < 0.5 for c in (4, 2, 3, 6)]
     outs = [np.empty((len(r), m.shape[0], 5), dtype=dtype_out) for r, m in zip(rows, masks)]
     builder.fill_grids(outs, X, rows, bgs, masks)
     for out, r, b, m in zip(outs, rows, bgs, masks):
         expected = np.where(m[None], X[r][:, None, :], background[b][None, None, :])
         assert out.dtype == expected.dtype
-        if dtype is object:
+        if x_dtype is object:
             np.testing.assert_array_equal(out.astype(str), expected.astype(str))
         else:
             np.testing.assert_array_equal(out.view(np.uint8), expected.view(np.uint8))
