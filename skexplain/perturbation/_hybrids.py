@@ -131,6 +131,15 @@ class HybridBuilder:
         adaptive allocation's pilot (a different subset of rows per
         background row) took 63 fills per call of 0.05 ms each, mostly the
         preparation (d=12, 20 background rows, 20 rows).
+
+        Parameters
+        ----------
+        outs : sequence of ndarray of shape (R_i, C_i, n_columns)
+            Buffers of the dtype of :meth:`grid_dtype` (arrays only).
+        X : ndarray of shape (n, \\*feature_shape)
+        rows : sequence of ndarray of int of shape (R_i,)
+        background_rows : sequence of int
+        masks : sequence of ndarray of bool of shape (C_i, n_columns)
         """
         dtype = outs[0].dtype
         if dtype.kind not in "fiub" or dtype.itemsize not in (1, 2, 4, 8):
