@@ -317,10 +317,7 @@ class CoalitionEvaluator:
                     np.stack([self._column_masks(designs[j][2][cs], None if designs[j][3] is None
                                                  else designs[j][3][rs]) for j, _, _ in run]))
             start += n_rows
-        if len(alone) == 1:
-            view, rows, background_row, masks = alone[0]
-            self.builder.fill_grid(view, X, rows, background_row, masks)
-        elif alone:
+        if alone:
             views, rows, background_rows, masks = zip(*alone)
             self.builder.fill_grids(views, X, rows, background_rows, masks)
         return buffer[:start].reshape((-1,) + self.builder.feature_shape)
