@@ -145,15 +145,20 @@ def run_ours(P, m, seed, batch_size=None):
             f.seconds)
 
 
+def bare_hybrids(P, n_rows):
+    """``n_rows`` hybrid rows: random coalitions of random rows of X and the background."""
+    rng = np.random.default_rng(0)
+    masks = rng.random((n_rows, P["d"])) < 0.5
+    return np.where(masks, P["X"][rng.integers(0, len(P["X"]), n_rows)],
+                    P["bg"][rng.integers(0, len(P["bg"]), n_rows)])
+
+
 def bare_time(P, n_rows, repeats=3):
-    """One call of f over n_rows hybrid rows (random coalitions of X and background).
+    """One call of f over n_rows hybrid rows (:func:`bare_hybrids`).
 
     Best of ``repeats`` calls, so that a first-call cost is not counted.
     """
-    rng = np.random.default_rng(0)
-    masks = rng.random((n_rows, P["d"])) < 0.5
-    hybrids = np.where(masks, P["X"][rng.integers(0, len(P["X"]), n_rows)],
-                       P["bg"][rng.integers(0, len(P["bg"]), n_rows)])
+    hybrids = bare_hybrids(P, n_rows)
     return interleaved_best_times([lambda: P["f"](hybrids)], repeats)[0][0]
 
 

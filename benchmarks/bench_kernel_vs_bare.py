@@ -10,8 +10,7 @@ repeat and seed it times a fresh explainer's first call (``fit`` excluded:
 what a user who explains once pays: skexplain's per-process caches, such
 as the plans of coalition sizes, are emptied first, and the designs are
 drawn and factored), then the bare call over as many hybrid rows as that seed's
-call evaluated (random coalitions of the rows and the background, as
-``bench_kernel.bare_time`` builds them), alternately.
+call evaluated (``bench_kernel.bare_hybrids``), alternately.
 It prints skexplain's best time per seed and the best bare time per seed,
 each averaged over seeds, and their ratio, for each problem and budget
 (coalitions per feature).
@@ -24,26 +23,20 @@ import argparse
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_kernel  # noqa: E402
 from _problems import KERNEL_PROBLEMS, make_kernel_problem, print_table  # noqa: E402
 
-from skexplain import KernelSHAP  # noqa: E402
 
-
-def cold_call(P, n_samples, seed, allocation):
-    """Seconds of a fresh explainer's first explain call, and its model rows."""
+def cold_call(P, n_samples, seed):
+    """Seconds of a fresh explainer's first explain call (``bench_kernel.run_ours``,
+    with the allocation of ``bench_kernel.KERNEL_KW``), and its model rows."""
     clear_caches()
-    explainer = KernelSHAP(P["f"], n_samples=n_samples, random_state=seed,
-                           allocation=allocation).fit(P["bg"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # small budgets warn about unknown errors
-        start = time.perf_counter()
-        expl = explainer.explain(P["X"])
-        return time.perf_counter() - start, expl.metadata["n_model_rows"]
+    _, n_rows, seconds, _ = bench_kernel.run_ours(P, n_samples, seed)
+    return seconds, n_rows
 
 
 def clear_caches():
@@ -56,22 +49,14 @@ def clear_caches():
                     value.cache_clear()
 
 
-def hybrids(P, n_rows):
-    """``n_rows`` rows mixing random explained and background rows at random."""
-    rng = np.random.default_rng(0)
-    masks = rng.random((n_rows, P["d"])) < 0.5
-    return np.where(masks, P["X"][rng.integers(0, len(P["X"]), n_rows)],
-                    P["bg"][rng.integers(0, len(P["bg"]), n_rows)])
-
-
-def measure(P, multiplier, seeds, repeats, allocation):
+def measure(P, multiplier, seeds, repeats):
     n_samples = multiplier * P["d"]
     # adaptive allocation's model rows can differ between seeds: a bare call per seed
-    rows = {s: hybrids(P, cold_call(P, n_samples, s, allocation)[1]) for s in seeds}
+    rows = {s: bench_kernel.bare_hybrids(P, cold_call(P, n_samples, s)[1]) for s in seeds}
     ours, bare = {s: np.inf for s in seeds}, {s: np.inf for s in seeds}
     for _ in range(repeats):
         for s in seeds:
-            ours[s] = min(ours[s], cold_call(P, n_samples, s, allocation)[0])
+            ours[s] = min(ours[s], cold_call(P, n_samples, s)[0])
             start = time.perf_counter()
             P["f"](rows[s])
             bare[s] = min(bare[s], time.perf_counter() - start)
@@ -91,13 +76,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--allocation", choices=["adaptive", "equal"], default="adaptive")
     args = parser.parse_args()
+    bench_kernel.KERNEL_KW["allocation"] = args.allocation
     rows = []
     for name in args.problems:
         P = make_kernel_problem(name)
         for k in args.budgets:
             if k * P["d"] >= 2 ** P["d"] - 2:
                 continue  # every coalition: exact, not a sampled budget
-            rows.append(measure(P, k, args.seeds, args.repeats, args.allocation))
+            rows.append(measure(P, k, args.seeds, args.repeats))
             print_table(rows[-1:], list(rows[-1]))
             sys.stdout.flush()
     print("\nSummary (ms: mean over seeds of each seed's best call)")
